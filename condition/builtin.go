@@ -1,0 +1,14 @@
+package condition
+
+// builtinFamilies lists the functions that return each family's built-in
+// types. Each family lives in its own file.
+func builtinFamilies() []func() map[string]Factory {
+	return []func() map[string]Factory{
+		metaBuiltins,
+		formatBuiltins,
+		networkBuiltins,
+		numberBuiltins,
+		stringBuiltins,
+		utilityBuiltins,
+	}
+}

@@ -1,0 +1,3 @@
+package condition
+
+func formatBuiltins() map[string]Factory { return map[string]Factory{} }

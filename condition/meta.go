@@ -1,0 +1,3 @@
+package condition
+
+func metaBuiltins() map[string]Factory { return map[string]Factory{} }

@@ -1,0 +1,3 @@
+package condition
+
+func networkBuiltins() map[string]Factory { return map[string]Factory{} }

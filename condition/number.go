@@ -1,0 +1,3 @@
+package condition
+
+func numberBuiltins() map[string]Factory { return map[string]Factory{} }

@@ -1,0 +1,3 @@
+package condition
+
+func stringBuiltins() map[string]Factory { return map[string]Factory{} }

@@ -1,0 +1,3 @@
+package condition
+
+func utilityBuiltins() map[string]Factory { return map[string]Factory{} }

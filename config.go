@@ -1,0 +1,58 @@
+package weir
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Config names a transform or condition and carries its settings, in the
+// shape Substation v2 uses: {"type": "object_copy", "settings": {...}}.
+type Config struct {
+	Type     string         `json:"type"`
+	Settings map[string]any `json:"settings,omitempty"`
+}
+
+// Decode decodes c.Settings into v, a pointer to a settings struct whose JSON
+// tags name the settings. It rejects settings v does not have and values of
+// the wrong type with a *[ConfigError] that names the setting. Nil settings
+// leave v unchanged.
+func (c Config) Decode(v any) error {
+	if len(c.Settings) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(c.Settings)
+	if err != nil {
+		return &ConfigError{Type: c.Type, Err: err}
+	}
+	return DecodeJSON(c.Type, b, v)
+}
+
+// DecodeJSON decodes the JSON object b into v like [Config.Decode] does,
+// naming typ in errors. Factories use it for nested settings.
+func DecodeJSON(typ string, b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	err := dec.Decode(v)
+	if err == nil {
+		return nil
+	}
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		if ce.Type == "" {
+			ce.Type = typ
+		}
+		return ce
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return &ConfigError{Type: typ, Field: te.Field, Err: fmt.Errorf("cannot use %s as %s", te.Value, te.Type)}
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return &ConfigError{Type: typ, Field: strings.Trim(name, `"`), Err: errors.New("unknown setting")}
+	}
+	return &ConfigError{Type: typ, Err: err}
+}

@@ -1,0 +1,365 @@
+package weir
+
+import (
+	"bytes"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+)
+
+// document holds one JSON (or arbitrary) byte payload of a Message together
+// with a lazily built index of it.
+//
+// The index is a tree of nodes over the bytes: expanding an object costs one
+// gjson pass over its text and records every member's key and value slice, so
+// any number of later reads of that object cost a short search each instead of
+// a rescan of the whole payload. Writes to simple paths change the tree only
+// and mark the changed objects; the bytes are rebuilt in one pass the next time
+// they are asked for. Bytes are never modified in place once they have been
+// stored or handed out, so Values and Data results stay valid.
+type document struct {
+	raw   []byte // the payload; stale while dirty
+	root  *node  // index of raw, nil until first needed
+	dirty bool   // root holds changes not yet in raw
+	// pre and post are the white space around the root object in raw, kept so
+	// that a rebuilt payload keeps its framing (e.g. a trailing newline).
+	pre, post []byte
+}
+
+// node is one JSON value in the index. Members of an expanded object are
+// held in kids; raw is the value's text when the node is not modified.
+type node struct {
+	key      string // unescaped member name (objects' members only)
+	keyRaw   string // the member name as JSON text, quotes included
+	raw      []byte // value text; valid when !modified
+	kids     []node // members, when expanded
+	expanded bool   // kids holds every member of this object
+	modified bool   // raw is stale: rebuild from kids
+}
+
+// b2s returns a string sharing b's memory. Only used on bytes that are never
+// modified afterwards.
+func b2s(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// isWS reports JSON white space.
+func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// set replaces the payload and drops the index.
+func (d *document) set(b []byte) {
+	d.raw = b
+	d.root = nil
+	d.dirty = false
+	d.pre, d.post = nil, nil
+}
+
+// bytes returns the payload, rebuilding it from the index if it was changed.
+func (d *document) bytes() []byte {
+	if !d.dirty {
+		return d.raw
+	}
+	n := len(d.pre) + len(d.post) + d.root.size()
+	buf := make([]byte, 0, n)
+	buf = append(buf, d.pre...)
+	buf = d.root.appendTo(buf)
+	buf = append(buf, d.post...)
+	d.raw = buf
+	d.dirty = false
+	return buf
+}
+
+// index returns the root node if the payload is a JSON object (or empty, which
+// is indexed as an empty object when create is set), nil otherwise.
+func (d *document) index(create bool) *node {
+	if d.root != nil {
+		return d.root
+	}
+	b := d.raw
+	i, j := 0, len(b)
+	for i < j && isWS(b[i]) {
+		i++
+	}
+	for j > i && isWS(b[j-1]) {
+		j--
+	}
+	switch {
+	case i == j:
+		if !create {
+			return nil
+		}
+		d.root = &node{raw: []byte("{}"), expanded: true}
+		d.pre, d.post = nil, nil
+		d.raw = nil
+		return d.root
+	case b[i] != '{' || b[j-1] != '}':
+		return nil
+	}
+	d.pre, d.post = b[:i], b[j:]
+	d.root = &node{raw: b[i:j]}
+	return d.root
+}
+
+// expand builds the member list of an object node. It returns false if the
+// node is not an object.
+func (n *node) expand() bool {
+	if n.expanded {
+		return true
+	}
+	if len(n.raw) == 0 || n.raw[0] != '{' {
+		return false
+	}
+	s := b2s(n.raw)
+	base := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	count := 0
+	gjson.Parse(s).ForEach(func(_, _ gjson.Result) bool { count++; return true })
+	kids := make([]node, 0, count)
+	gjson.Parse(s).ForEach(func(k, v gjson.Result) bool {
+		off := int(uintptr(unsafe.Pointer(unsafe.StringData(v.Raw))) - base)
+		kids = append(kids, node{key: k.Str, keyRaw: k.Raw, raw: n.raw[off : off+len(v.Raw) : off+len(v.Raw)]})
+		return true
+	})
+	n.kids = kids
+	n.expanded = true
+	return true
+}
+
+// child returns the index of the first member named key, or -1.
+func (n *node) child(key string) int {
+	for i := range n.kids {
+		if n.kids[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// size returns an upper bound of the node's text length.
+func (n *node) size() int {
+	if !n.modified {
+		return len(n.raw)
+	}
+	s := 2
+	for i := range n.kids {
+		k := &n.kids[i]
+		s += len(k.keyRaw) + 2 + k.size()
+	}
+	return s
+}
+
+// appendTo appends the node's JSON text to buf. A modified node is rebuilt
+// from its members and remembers the text, so the next rebuild copies it.
+func (n *node) appendTo(buf []byte) []byte {
+	if !n.modified {
+		return append(buf, n.raw...)
+	}
+	start := len(buf)
+	buf = append(buf, '{')
+	for i := range n.kids {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		k := &n.kids[i]
+		buf = append(buf, k.keyRaw...)
+		buf = append(buf, ':')
+		buf = k.appendTo(buf)
+	}
+	buf = append(buf, '}')
+	n.raw = buf[start:len(buf):len(buf)]
+	n.modified = false
+	return buf
+}
+
+// text returns the node's current JSON text.
+func (n *node) text() []byte {
+	if !n.modified {
+		return n.raw
+	}
+	return n.appendTo(make([]byte, 0, n.size()))
+}
+
+// simplePath reports whether path is a dotted list of plain member names that
+// the index can serve: no wildcards, modifiers, escapes, queries or empty
+// parts. digits reports whether any part is all digits (an array index in
+// gjson/sjson when the value there is an array).
+func simplePath(path string) (ok, digits bool) {
+	if path == "" {
+		return false, false
+	}
+	partStart := 0
+	allDigits := true
+	for i := 0; i <= len(path); i++ {
+		if i == len(path) || path[i] == '.' {
+			if i == partStart {
+				return false, false
+			}
+			if allDigits || (i-partStart == 2 && path[partStart] == '-' && path[partStart+1] == '1') {
+				digits = true
+			}
+			partStart = i + 1
+			allDigits = true
+			continue
+		}
+		c := path[i]
+		switch {
+		case c >= '0' && c <= '9':
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == '-', c == ':', c == '/', c == '$', c == '+', c == ' ', c >= 0x80:
+			allDigits = false
+		default:
+			return false, false
+		}
+	}
+	return true, digits
+}
+
+// nextPart splits the first member name off a simple path.
+func nextPart(path string) (part, rest string, last bool) {
+	i := bytes.IndexByte(unsafe.Slice(unsafe.StringData(path), len(path)), '.')
+	if i < 0 {
+		return path, "", true
+	}
+	return path[:i], path[i+1:], false
+}
+
+// get reads path from the document.
+func (d *document) get(path string) gjson.Result {
+	if ok, _ := simplePath(path); ok {
+		if n := d.index(false); n != nil {
+			return getNode(n, path)
+		}
+		if !d.dirty {
+			return gjson.Get(b2s(d.raw), path)
+		}
+	}
+	if path == "@this" && !d.dirty {
+		return gjson.Parse(b2s(d.raw))
+	}
+	return gjson.Get(b2s(d.bytes()), path)
+}
+
+func getNode(n *node, path string) gjson.Result {
+	for {
+		if !n.expand() {
+			// Not an object: let gjson resolve the rest (array indexes,
+			// or nothing on a scalar).
+			return gjson.Get(b2s(n.text()), path)
+		}
+		part, rest, last := nextPart(path)
+		i := n.child(part)
+		if i < 0 {
+			return gjson.Result{}
+		}
+		n = &n.kids[i]
+		if last {
+			return gjson.Parse(b2s(n.text()))
+		}
+		path = rest
+	}
+}
+
+// setRaw writes the JSON text value at path.
+func (d *document) setRaw(path string, value []byte) error {
+	if ok, digits := simplePath(path); ok && !digits {
+		if n := d.index(true); n != nil && setNode(n, path, value) {
+			d.dirty = true
+			return nil
+		}
+	}
+	out, err := sjson.SetRawBytes(d.bytes(), path, value)
+	if err != nil {
+		return &PathError{Op: "set", Path: path, Err: err}
+	}
+	d.set(out)
+	return nil
+}
+
+// setNode writes value at path below n, creating objects on the way. It
+// returns false, having changed nothing, if a part of the path runs into a
+// value that is not an object.
+func setNode(n *node, path string, value []byte) bool {
+	// First check that the write can be done here, so a fallback leaves the
+	// index untouched.
+	probe, p := n, path
+	for {
+		if !probe.expand() {
+			return false
+		}
+		part, rest, last := nextPart(p)
+		i := probe.child(part)
+		if i < 0 || last {
+			break
+		}
+		probe, p = &probe.kids[i], rest
+	}
+	for {
+		n.modified = true
+		part, rest, last := nextPart(path)
+		i := n.child(part)
+		if i < 0 {
+			n.kids = append(n.kids, node{key: part, keyRaw: quoteKey(part)})
+			i = len(n.kids) - 1
+			if !last {
+				k := &n.kids[i]
+				k.expanded, k.modified = true, true
+			}
+		}
+		k := &n.kids[i]
+		if last {
+			*k = node{key: k.key, keyRaw: k.keyRaw, raw: value}
+			return true
+		}
+		n, path = k, rest
+	}
+}
+
+// quoteKey returns name as a JSON string, as sjson writes member names.
+func quoteKey(name string) string {
+	return string(appendString(nil, name))
+}
+
+// del removes path from the document.
+func (d *document) del(path string) error {
+	if ok, digits := simplePath(path); ok && !digits {
+		if n := d.index(false); n != nil {
+			if delNode(n, path) {
+				d.dirty = true
+			}
+			return nil
+		}
+	}
+	b := d.bytes()
+	out, err := sjson.DeleteBytes(b, path)
+	if err != nil {
+		return &PathError{Op: "delete", Path: path, Err: err}
+	}
+	d.set(out)
+	return nil
+}
+
+// delNode removes path below n and reports whether anything changed.
+func delNode(n *node, path string) bool {
+	var trail []*node
+	for {
+		if !n.expand() {
+			return false
+		}
+		part, rest, last := nextPart(path)
+		i := n.child(part)
+		if i < 0 {
+			return false
+		}
+		trail = append(trail, n)
+		if last {
+			n.kids = append(n.kids[:i:i], n.kids[i+1:]...)
+			for _, t := range trail {
+				t.modified = true
+			}
+			return true
+		}
+		n, path = &n.kids[i], rest
+	}
+}

@@ -1,0 +1,251 @@
+package weir
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
+
+// metaPrefix marks a path that addresses a message's metadata, as in
+// Substation: "meta foo" is the path "foo" in the metadata.
+const metaPrefix = "meta "
+
+// Message is one event moving through a pipeline: its data (usually a JSON
+// object, but any bytes), its metadata (JSON by convention) and whether it is
+// a control message.
+//
+// Fields are read with [Message.Get] and written with [Message.Set],
+// [Message.SetRaw] and [Message.Delete] using GJSON/SJSON paths; a path that
+// starts with "meta " addresses the metadata. Reads and writes of plain dotted
+// paths ("a.b.c") are served from an index built once per message, so reading
+// many fields costs one scan of the event and building an object field by
+// field does not copy it per field; other paths (wildcards, array queries,
+// modifiers) are handed to gjson/sjson.
+//
+// A Message is not safe for concurrent use; [Message.Clone] one to fan out.
+// A Message takes ownership of the byte slices given to it: callers must not
+// modify them afterwards. Slices returned by Data and Metadata must not be
+// modified either.
+type Message struct {
+	data document
+	meta document
+	ctrl bool
+}
+
+// NewMessage returns a data message holding data, which it takes ownership
+// of.
+func NewMessage(data []byte) *Message {
+	m := &Message{}
+	m.data.raw = data
+	return m
+}
+
+// NewControl returns a control message. Control messages carry no data;
+// they tell stateful transforms to flush what they hold, and every
+// transform passes them on.
+func NewControl() *Message {
+	return &Message{ctrl: true}
+}
+
+// IsControl reports whether m is a control message.
+func (m *Message) IsControl() bool { return m.ctrl }
+
+// Data returns the message data. It returns nil for a control message.
+func (m *Message) Data() []byte {
+	if m.ctrl {
+		return nil
+	}
+	return m.data.bytes()
+}
+
+// SetData replaces the message data, taking ownership of data, and returns
+// m. It does nothing on a control message.
+func (m *Message) SetData(data []byte) *Message {
+	if !m.ctrl {
+		m.data.set(data)
+	}
+	return m
+}
+
+// Metadata returns the message metadata. It returns nil for a control
+// message.
+func (m *Message) Metadata() []byte {
+	if m.ctrl {
+		return nil
+	}
+	return m.meta.bytes()
+}
+
+// SetMetadata replaces the message metadata, taking ownership of meta, and
+// returns m. It does nothing on a control message.
+func (m *Message) SetMetadata(meta []byte) *Message {
+	if !m.ctrl {
+		m.meta.set(meta)
+	}
+	return m
+}
+
+// String returns the message data as a string.
+func (m *Message) String() string { return string(m.Data()) }
+
+// Clone returns an independent copy of m. It is cheap: the copy shares the
+// (immutable) bytes of m.
+func (m *Message) Clone() *Message {
+	c := &Message{ctrl: m.ctrl}
+	if !m.ctrl {
+		c.data.raw = m.data.bytes()
+		c.meta.raw = m.meta.bytes()
+	}
+	return c
+}
+
+// target splits a path into the document it addresses and the path within it.
+func (m *Message) target(path string) (*document, string) {
+	if strings.HasPrefix(path, metaPrefix) {
+		return &m.meta, strings.TrimSpace(path[len(metaPrefix):])
+	}
+	return &m.data, strings.TrimSpace(path)
+}
+
+// Get returns the value at path; the Value is missing if the path does not
+// exist or the payload is not JSON. A path that starts with "meta " reads the
+// metadata.
+func (m *Message) Get(path string) Value {
+	if m.ctrl {
+		return Value{}
+	}
+	d, p := m.target(path)
+	return Value{r: d.get(p)}
+}
+
+// Set writes v at path, creating objects on the way, and returns a
+// *[PathError] if the path cannot be written. A path that starts with "meta "
+// writes the metadata.
+//
+// Values are encoded as Substation encodes them, so outputs match it byte for
+// byte: a [Value] is written as its JSON text (a string Value that holds a
+// JSON object or array as that JSON); a string or []byte that holds a
+// JSON object or array is written as that JSON; other strings and valid UTF-8
+// []byte as JSON strings; other []byte as base64 strings; json.RawMessage as
+// is; numbers, booleans and nil as JSON; anything else with encoding/json.
+func (m *Message) Set(path string, v any) error {
+	if m.ctrl {
+		return ErrControl
+	}
+	raw, err := encodeValue(v)
+	if err != nil {
+		return &PathError{Op: "set", Path: path, Err: err}
+	}
+	d, p := m.target(path)
+	return d.setRaw(p, raw)
+}
+
+// SetRaw writes the JSON text raw at path unchanged. The caller promises raw
+// is valid JSON and gives up ownership of it.
+func (m *Message) SetRaw(path string, raw []byte) error {
+	if m.ctrl {
+		return ErrControl
+	}
+	d, p := m.target(path)
+	return d.setRaw(p, raw)
+}
+
+// Delete removes the value at path. Deleting a missing path is not an error.
+func (m *Message) Delete(path string) error {
+	if m.ctrl {
+		return ErrControl
+	}
+	d, p := m.target(path)
+	return d.del(p)
+}
+
+// encodeValue returns the JSON text Set writes for v.
+func encodeValue(v any) ([]byte, error) {
+	switch v := v.(type) {
+	case Value:
+		switch {
+		case !v.r.Exists():
+			return []byte("null"), nil
+		case v.r.Type == gjson.String && isJSONContainer(unsafe.Slice(unsafe.StringData(v.r.Str), len(v.r.Str))):
+			return []byte(v.r.Str), nil
+		}
+		return []byte(v.r.Raw), nil
+	case json.RawMessage:
+		return v, nil
+	case string:
+		if isJSONContainer(unsafe.Slice(unsafe.StringData(v), len(v))) {
+			return []byte(v), nil
+		}
+		return appendString(nil, v), nil
+	case []byte:
+		if isJSONContainer(v) {
+			return v, nil
+		}
+		if !utf8.Valid(v) {
+			return appendString(nil, base64.StdEncoding.EncodeToString(v)), nil
+		}
+		return appendString(nil, b2s(v)), nil
+	case nil:
+		return []byte("null"), nil
+	case bool:
+		return strconv.AppendBool(nil, v), nil
+	case int:
+		return strconv.AppendInt(nil, int64(v), 10), nil
+	case int8:
+		return strconv.AppendInt(nil, int64(v), 10), nil
+	case int16:
+		return strconv.AppendInt(nil, int64(v), 10), nil
+	case int32:
+		return strconv.AppendInt(nil, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(nil, v, 10), nil
+	case uint:
+		return strconv.AppendUint(nil, uint64(v), 10), nil
+	case uint8:
+		return strconv.AppendUint(nil, uint64(v), 10), nil
+	case uint16:
+		return strconv.AppendUint(nil, uint64(v), 10), nil
+	case uint32:
+		return strconv.AppendUint(nil, uint64(v), 10), nil
+	case uint64:
+		return strconv.AppendUint(nil, v, 10), nil
+	case float32:
+		return strconv.AppendFloat(nil, float64(v), 'f', -1, 64), nil
+	case float64:
+		return strconv.AppendFloat(nil, v, 'f', -1, 64), nil
+	default:
+		return json.Marshal(v)
+	}
+}
+
+// isJSONContainer reports whether s is a JSON object or array.
+func isJSONContainer(b []byte) bool {
+	if len(b) < 2 || (b[0] != '{' && b[0] != '[') {
+		return false
+	}
+	return json.Valid(b)
+}
+
+// appendString appends s as a JSON string the way sjson does: plain ASCII
+// as is, anything else through encoding/json.
+func appendString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > 0x7f || c == '"' || c == '\\' {
+			b, _ := json.Marshal(s)
+			return append(buf, b...)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
+}
+
+// AppendJSONString appends s to buf as a JSON string, escaped exactly as
+// [Message.Set] escapes strings. Transforms that build JSON by hand use it to
+// stay byte-compatible with Set.
+func AppendJSONString(buf []byte, s string) []byte { return appendString(buf, s) }

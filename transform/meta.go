@@ -1,0 +1,3 @@
+package transform
+
+func metaBuiltins() map[string]Factory { return map[string]Factory{} }

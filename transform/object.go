@@ -1,0 +1,3 @@
+package transform
+
+func objectBuiltins() map[string]Factory { return map[string]Factory{} }

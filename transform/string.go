@@ -1,0 +1,3 @@
+package transform
+
+func stringBuiltins() map[string]Factory { return map[string]Factory{} }

@@ -1,0 +1,230 @@
+// Package transform changes messages: a [Transformer] takes one message and
+// returns zero or more (zero drops it, several split it), and [Chain] runs
+// transformers in sequence.
+//
+// Every Substation v2 transform type is built in and can be created from its
+// JSON config with [New]; each also has a typed constructor (NewObjectCopy,
+// NewStringReplace, …) taking the same settings as a Go struct. Custom types
+// are added to a [Registry].
+package transform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/weirhq/weir"
+)
+
+// Transformer changes a message.
+//
+// Transform returns the messages that replace msg: msg itself (usually
+// changed in place), new messages, or none to drop it; a nil error with no
+// messages means the message was dropped on purpose. It may be called
+// concurrently, so implementations keep per-message state in the message.
+//
+// A control message (msg.IsControl()) must be returned among the results,
+// after any messages the transformer releases because of it: stateful
+// transformers (aggregations, batched sends) flush on it.
+//
+// An error means msg could not be transformed; the returned messages are
+// then nil and msg is unchanged or partially changed. Errors about the
+// message's content match weir.ErrInvalidData.
+type Transformer interface {
+	Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error)
+}
+
+// Func adapts an ordinary function to the Transformer interface.
+type Func func(ctx context.Context, msg *weir.Message) ([]*weir.Message, error)
+
+// Transform calls f(ctx, msg).
+func (f Func) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	return f(ctx, msg)
+}
+
+// Chain returns a Transformer that runs ts in order: every message a
+// transformer returns is passed to the next one. A control message passes
+// through each transformer in turn, so each flushes before the next sees it.
+// The chain stops at the first error.
+func Chain(ts ...Transformer) Transformer {
+	if len(ts) == 1 {
+		return ts[0]
+	}
+	return chain(ts)
+}
+
+type chain []Transformer
+
+func (c chain) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	return Apply(ctx, []Transformer(c), msg)
+}
+
+// Apply runs msgs through ts in order, like [Chain], and returns what comes
+// out of the last one.
+func Apply(ctx context.Context, ts []Transformer, msgs ...*weir.Message) ([]*weir.Message, error) {
+	for _, t := range ts {
+		if len(msgs) == 1 {
+			out, err := t.Transform(ctx, msgs[0])
+			if err != nil {
+				return nil, err
+			}
+			msgs = out
+			continue
+		}
+		var next []*weir.Message
+		for _, m := range msgs {
+			out, err := t.Transform(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			next = append(next, out...)
+		}
+		msgs = next
+	}
+	return msgs, nil
+}
+
+// Factory builds a Transformer from its config. It should validate every
+// setting and return a *weir.ConfigError naming the setting at fault.
+type Factory func(ctx context.Context, cfg weir.Config) (Transformer, error)
+
+// Registry maps transform type names to factories. The zero value is an
+// empty registry ready to use; [Builtins] returns one holding every
+// built-in. A Registry is safe for concurrent use once registration is done.
+type Registry struct {
+	factories map[string]Factory
+}
+
+// Builtins returns a new Registry holding every built-in transform type. Add
+// custom types to it with Register.
+func Builtins() *Registry {
+	r := &Registry{}
+	for _, family := range builtinFamilies() {
+		for name, f := range family() {
+			if err := r.Register(name, f); err != nil {
+				panic(err) // two built-ins share a name: a bug in this package
+			}
+		}
+	}
+	return r
+}
+
+// Register adds a type. Registering a name twice is an error.
+func (r *Registry) Register(name string, f Factory) error {
+	if name == "" || f == nil {
+		return fmt.Errorf("transform: register %q: empty name or nil factory", name)
+	}
+	if _, ok := r.factories[name]; ok {
+		return fmt.Errorf("transform: type %q is already registered", name)
+	}
+	if r.factories == nil {
+		r.factories = make(map[string]Factory)
+	}
+	r.factories[name] = f
+	return nil
+}
+
+// Types returns the registered type names, sorted.
+func (r *Registry) Types() []string {
+	names := make([]string, 0, len(r.factories))
+	for n := range r.factories {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New builds the Transformer cfg describes. Transformers nested in cfg (as
+// in meta_switch) are built from r too.
+func (r *Registry) New(ctx context.Context, cfg weir.Config) (Transformer, error) {
+	return New(WithRegistry(ctx, r), cfg)
+}
+
+type registryKey struct{}
+
+// WithRegistry returns a context that makes [New] use r. Factories of types
+// that nest other transforms build them with New, so a custom type stays
+// usable inside a built-in one.
+func WithRegistry(ctx context.Context, r *Registry) context.Context {
+	return context.WithValue(ctx, registryKey{}, r)
+}
+
+// New builds the Transformer cfg describes, from the registry carried by ctx
+// (see [WithRegistry]) or else from the built-ins.
+func New(ctx context.Context, cfg weir.Config) (Transformer, error) {
+	r, ok := ctx.Value(registryKey{}).(*Registry)
+	if !ok {
+		r = Builtins()
+		ctx = WithRegistry(ctx, r)
+	}
+	f, ok := r.factories[cfg.Type]
+	if !ok {
+		return nil, &weir.ConfigError{Type: cfg.Type, Err: fmt.Errorf("%w %q", weir.ErrUnknownType, cfg.Type)}
+	}
+	return f(ctx, cfg)
+}
+
+// NewAll builds each config with [New].
+func NewAll(ctx context.Context, cfgs []weir.Config) ([]Transformer, error) {
+	out := make([]Transformer, len(cfgs))
+	for i, c := range cfgs {
+		t, err := New(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+// decoded returns a Factory that decodes the settings into a C and calls fn.
+func decoded[C any, T Transformer](fn func(ctx context.Context, cfg C) (T, error)) Factory {
+	return func(ctx context.Context, cfg weir.Config) (Transformer, error) {
+		var c C
+		if err := cfg.Decode(&c); err != nil {
+			return nil, err
+		}
+		t, err := fn(ctx, c)
+		if err != nil {
+			return nil, configErr(cfg.Type, err)
+		}
+		return t, nil
+	}
+}
+
+// decodedNoCtx is decoded for constructors that need no context.
+func decodedNoCtx[C any, T Transformer](fn func(cfg C) (T, error)) Factory {
+	return decoded(func(_ context.Context, c C) (T, error) { return fn(c) })
+}
+
+// configErr names typ in a constructor's error.
+func configErr(typ string, err error) error {
+	var ce *weir.ConfigError
+	if errors.As(err, &ce) {
+		if ce.Type == "" {
+			ce.Type = typ
+		}
+		return err
+	}
+	return &weir.ConfigError{Type: typ, Err: err}
+}
+
+// Error is returned by a built-in transformer that failed on a message. It
+// names the transform's type and id (the "id" setting) and wraps the cause.
+type Error struct {
+	Type string // the transform type, e.g. "object_to_integer"
+	ID   string // the "id" setting, if any
+	Err  error  // the cause
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.ID != "" {
+		return fmt.Sprintf("transform %s (%s): %v", e.Type, e.ID, e.Err)
+	}
+	return fmt.Sprintf("transform %s: %v", e.Type, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }

@@ -1,0 +1,3 @@
+package transform
+
+func utilityBuiltins() map[string]Factory { return map[string]Factory{} }
