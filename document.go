@@ -2,6 +2,9 @@ package weir
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
+	"strings"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
@@ -20,6 +23,7 @@ import (
 // stored or handed out, so Values and Data results stay valid.
 type document struct {
 	raw   []byte // the payload; stale while dirty
+	arena []byte // encoded values written by Set; appended to, never rewritten
 	root  *node  // index of raw, nil until first needed
 	dirty bool   // root holds changes not yet in raw
 	// pre and post are the white space around the root object in raw, kept so
@@ -30,11 +34,12 @@ type document struct {
 // node is one JSON value in the index. Members of an expanded object are
 // held in kids; raw is the value's text when the node is not modified.
 type node struct {
-	key      string // unescaped member name (objects' members only)
-	keyRaw   string // the member name as JSON text, quotes included
+	key      string // member name as written between its quotes in JSON
+	esc      bool   // key holds escapes: unescape before comparing
 	raw      []byte // value text; valid when !modified
 	kids     []node // members, when expanded
 	expanded bool   // kids holds every member of this object
+	loose    bool   // raw has white space between tokens: writes go to sjson
 	modified bool   // raw is stale: rebuild from kids
 }
 
@@ -100,38 +105,167 @@ func (d *document) index(create bool) *node {
 		return nil
 	}
 	d.pre, d.post = b[:i], b[j:]
-	d.root = &node{raw: b[i:j]}
+	d.root = &node{raw: b[i:j], loose: i > 0 || j < len(b)}
 	return d.root
 }
 
-// expand builds the member list of an object node. It returns false if the
-// node is not an object.
+// expand builds the member list of an object node in one pass over its
+// text. It returns false if the node is not a well-formed object; such a
+// node is left to gjson and sjson.
 func (n *node) expand() bool {
 	if n.expanded {
 		return true
 	}
-	if len(n.raw) == 0 || n.raw[0] != '{' {
+	b := n.raw
+	if len(b) < 2 || b[0] != '{' {
 		return false
 	}
-	s := b2s(n.raw)
-	base := uintptr(unsafe.Pointer(unsafe.StringData(s)))
-	count := 0
-	gjson.Parse(s).ForEach(func(_, _ gjson.Result) bool { count++; return true })
-	kids := make([]node, 0, count)
-	gjson.Parse(s).ForEach(func(k, v gjson.Result) bool {
-		off := int(uintptr(unsafe.Pointer(unsafe.StringData(v.Raw))) - base)
-		kids = append(kids, node{key: k.Str, keyRaw: k.Raw, raw: n.raw[off : off+len(v.Raw) : off+len(v.Raw)]})
+	var stack [32]node // members are gathered here, then copied once
+	kids := stack[:0]
+	compact := true
+	i := skipWS(b, 1)
+	if i < len(b) && b[i] == '}' {
+		if i != 1 || i+1 != len(b) {
+			return false
+		}
+		n.expanded = true
 		return true
-	})
-	n.kids = kids
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return false
+		}
+		ks := i
+		ke, esc := scanString(b, i)
+		if ke < 0 {
+			return false
+		}
+		i = skipWS(b, ke)
+		if i >= len(b) || b[i] != ':' {
+			return false
+		}
+		j := skipWS(b, i+1)
+		compact = compact && i == ke && j == i+1
+		ve := scanValue(b, j)
+		if ve < 0 {
+			return false
+		}
+		kids = append(kids, node{key: b2s(b[ks+1 : ke-1]), esc: esc, raw: b[j:ve:ve]})
+		i = skipWS(b, ve)
+		compact = compact && i == ve
+		if i >= len(b) {
+			return false
+		}
+		if b[i] == '}' {
+			if i+1 != len(b) {
+				return false
+			}
+			break
+		}
+		if b[i] != ',' {
+			return false
+		}
+		k := skipWS(b, i+1)
+		compact = compact && k == i+1
+		i = k
+	}
+	// Rebuilding a loose object would drop its white space, which sjson
+	// keeps; writes into one are left to sjson so outputs stay identical.
+	n.loose = n.loose || !compact || b[1] != '"'
+	n.kids = append([]node(nil), kids...)
 	n.expanded = true
 	return true
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && isWS(b[i]) {
+		i++
+	}
+	return i
+}
+
+// scanString returns the index just past the JSON string starting at b[i]
+// (a '"'), and whether it holds escapes; -1 if it is not terminated.
+func scanString(b []byte, i int) (end int, esc bool) {
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1, esc
+		}
+		q := j + k
+		if !esc && bytes.IndexByte(b[j:q], '\\') >= 0 {
+			esc = true
+		}
+		if !esc {
+			return q + 1, false
+		}
+		n := 0 // backslashes right before the quote
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, true
+		}
+		j = q + 1
+	}
+}
+
+// scanValue returns the index just past the JSON value starting at b[i], or
+// -1 if there is none. Objects and arrays are matched by depth, without
+// checking their contents.
+func scanValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch c := b[i]; {
+	case c == '"':
+		e, _ := scanString(b, i)
+		return e
+	case c == '{' || c == '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				e, _ := scanString(b, i)
+				if e < 0 {
+					return -1
+				}
+				i = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return -1
+	default:
+		s := i
+		for i < len(b) {
+			switch b[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				if i == s {
+					return -1
+				}
+				return i
+			}
+			i++
+		}
+		return -1
+	}
 }
 
 // child returns the index of the first member named key, or -1.
 func (n *node) child(key string) int {
 	for i := range n.kids {
-		if n.kids[i].key == key {
+		k := &n.kids[i]
+		if k.key == key && !k.esc {
+			return i
+		}
+		if k.esc && gjson.Parse(`"`+k.key+`"`).Str == key {
 			return i
 		}
 	}
@@ -146,7 +280,7 @@ func (n *node) size() int {
 	s := 2
 	for i := range n.kids {
 		k := &n.kids[i]
-		s += len(k.keyRaw) + 2 + k.size()
+		s += len(k.key) + 4 + k.size()
 	}
 	return s
 }
@@ -164,8 +298,9 @@ func (n *node) appendTo(buf []byte) []byte {
 			buf = append(buf, ',')
 		}
 		k := &n.kids[i]
-		buf = append(buf, k.keyRaw...)
-		buf = append(buf, ':')
+		buf = append(buf, '"')
+		buf = append(buf, k.key...)
+		buf = append(buf, '"', ':')
 		buf = k.appendTo(buf)
 	}
 	buf = append(buf, '}')
@@ -206,6 +341,13 @@ func simplePath(path string) (ok, digits bool) {
 		}
 		c := path[i]
 		switch {
+		case c == '@' && i == partStart:
+			// "@timestamp" is a member name; "@this", "@reverse" … are
+			// gjson modifiers.
+			if isModifier(path[i:]) {
+				return false, false
+			}
+			allDigits = false
 		case c >= '0' && c <= '9':
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == '-', c == ':', c == '/', c == '$', c == '+', c == ' ', c >= 0x80:
 			allDigits = false
@@ -269,6 +411,9 @@ func (d *document) setRaw(path string, value []byte) error {
 			return nil
 		}
 	}
+	if err := writable(path); err != nil {
+		return &PathError{Op: "set", Path: path, Err: err}
+	}
 	out, err := sjson.SetRawBytes(d.bytes(), path, value)
 	if err != nil {
 		return &PathError{Op: "set", Path: path, Err: err}
@@ -285,7 +430,7 @@ func setNode(n *node, path string, value []byte) bool {
 	// index untouched.
 	probe, p := n, path
 	for {
-		if !probe.expand() {
+		if !probe.expand() || probe.loose {
 			return false
 		}
 		part, rest, last := nextPart(p)
@@ -300,7 +445,8 @@ func setNode(n *node, path string, value []byte) bool {
 		part, rest, last := nextPart(path)
 		i := n.child(part)
 		if i < 0 {
-			n.kids = append(n.kids, node{key: part, keyRaw: quoteKey(part)})
+			key, esc := memberName(part)
+			n.kids = append(n.kids, node{key: key, esc: esc})
 			i = len(n.kids) - 1
 			if !last {
 				k := &n.kids[i]
@@ -309,30 +455,75 @@ func setNode(n *node, path string, value []byte) bool {
 		}
 		k := &n.kids[i]
 		if last {
-			*k = node{key: k.key, keyRaw: k.keyRaw, raw: value}
+			*k = node{key: k.key, esc: k.esc, raw: value}
 			return true
 		}
 		n, path = k, rest
 	}
 }
 
-// quoteKey returns name as a JSON string, as sjson writes member names.
-func quoteKey(name string) string {
-	return string(appendString(nil, name))
+// writable returns an error for paths sjson cannot write: it leaves the
+// payload unchanged for wildcards, queries, pipes and modifiers, and Weir
+// reports that rather than losing the write silently.
+func writable(path string) error {
+	if path == "" {
+		return errors.New("empty path")
+	}
+	partStart := true
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; {
+		case c == '\\':
+			i++ // escaped character
+			partStart = false
+			continue
+		case c == '*' || c == '?' || c == '|' || c == '#' || (c == '@' && partStart && isModifier(path[i:])):
+			return fmt.Errorf("%q cannot be written (wildcard, query or modifier)", path)
+		}
+		partStart = path[i] == '.'
+	}
+	return nil
+}
+
+// isModifier reports whether the path part at the start of p (which starts
+// with '@') names a gjson modifier.
+func isModifier(p string) bool {
+	name := p[1:]
+	if i := strings.IndexAny(name, ".:|"); i >= 0 {
+		name = name[:i]
+	}
+	return gjson.ModifierExists(name, nil)
+}
+
+// memberName returns name as it is written between quotes in JSON, as
+// sjson writes member names, and whether that differs from name.
+func memberName(name string) (string, bool) {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < ' ' || c > 0x7f || c == '"' || c == '\\' {
+			q := appendString(nil, name)
+			esc := string(q[1 : len(q)-1])
+			return esc, esc != name
+		}
+	}
+	return name, false
 }
 
 // del removes path from the document.
 func (d *document) del(path string) error {
 	if ok, digits := simplePath(path); ok && !digits {
 		if n := d.index(false); n != nil {
-			if delNode(n, path) {
+			changed, ok := delNode(n, path)
+			if changed {
 				d.dirty = true
 			}
-			return nil
+			if ok {
+				return nil
+			}
 		}
 	}
-	b := d.bytes()
-	out, err := sjson.DeleteBytes(b, path)
+	if err := writable(path); err != nil {
+		return &PathError{Op: "delete", Path: path, Err: err}
+	}
+	out, err := sjson.DeleteBytes(d.bytes(), path)
 	if err != nil {
 		return &PathError{Op: "delete", Path: path, Err: err}
 	}
@@ -340,17 +531,21 @@ func (d *document) del(path string) error {
 	return nil
 }
 
-// delNode removes path below n and reports whether anything changed.
-func delNode(n *node, path string) bool {
+// delNode removes path below n and reports whether anything changed. ok is
+// false, and nothing changed, if the deletion must be left to sjson.
+func delNode(n *node, path string) (changed, ok bool) {
 	var trail []*node
 	for {
 		if !n.expand() {
-			return false
+			return false, true
+		}
+		if n.loose {
+			return false, false
 		}
 		part, rest, last := nextPart(path)
 		i := n.child(part)
 		if i < 0 {
-			return false
+			return false, true
 		}
 		trail = append(trail, n)
 		if last {
@@ -358,7 +553,7 @@ func delNode(n *node, path string) bool {
 			for _, t := range trail {
 				t.modified = true
 			}
-			return true
+			return true, true
 		}
 		n, path = &n.kids[i], rest
 	}

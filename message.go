@@ -137,12 +137,17 @@ func (m *Message) Set(path string, v any) error {
 	if m.ctrl {
 		return ErrControl
 	}
-	raw, err := encodeValue(v)
+	d, p := m.target(path)
+	if d.arena == nil {
+		d.arena = make([]byte, 0, 512)
+	}
+	start := len(d.arena)
+	arena, err := appendValue(d.arena, v)
 	if err != nil {
 		return &PathError{Op: "set", Path: path, Err: err}
 	}
-	d, p := m.target(path)
-	return d.setRaw(p, raw)
+	d.arena = arena
+	return d.setRaw(p, arena[start:len(arena):len(arena)])
 }
 
 // SetRaw writes the JSON text raw at path unchanged. The caller promises raw
@@ -164,64 +169,68 @@ func (m *Message) Delete(path string) error {
 	return d.del(p)
 }
 
-// encodeValue returns the JSON text Set writes for v.
-func encodeValue(v any) ([]byte, error) {
+// appendValue appends the JSON text Set writes for v to dst.
+func appendValue(dst []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
+	case string:
+		if isJSONContainer(unsafe.Slice(unsafe.StringData(v), len(v))) {
+			return append(dst, v...), nil
+		}
+		return appendString(dst, v), nil
 	case Value:
 		switch {
 		case !v.r.Exists():
-			return []byte("null"), nil
+			return append(dst, "null"...), nil
 		case v.r.Type == gjson.String && isJSONContainer(unsafe.Slice(unsafe.StringData(v.r.Str), len(v.r.Str))):
-			return []byte(v.r.Str), nil
+			return append(dst, v.r.Str...), nil
 		}
-		return []byte(v.r.Raw), nil
+		return append(dst, v.r.Raw...), nil
 	case json.RawMessage:
-		return v, nil
-	case string:
-		if isJSONContainer(unsafe.Slice(unsafe.StringData(v), len(v))) {
-			return []byte(v), nil
-		}
-		return appendString(nil, v), nil
+		return append(dst, v...), nil
 	case []byte:
 		if isJSONContainer(v) {
-			return v, nil
+			return append(dst, v...), nil
 		}
 		if !utf8.Valid(v) {
-			return appendString(nil, base64.StdEncoding.EncodeToString(v)), nil
+			return appendString(dst, base64.StdEncoding.EncodeToString(v)), nil
 		}
-		return appendString(nil, b2s(v)), nil
+		return appendString(dst, b2s(v)), nil
 	case nil:
-		return []byte("null"), nil
+		return append(dst, "null"...), nil
 	case bool:
-		return strconv.AppendBool(nil, v), nil
+		return strconv.AppendBool(dst, v), nil
 	case int:
-		return strconv.AppendInt(nil, int64(v), 10), nil
+		return strconv.AppendInt(dst, int64(v), 10), nil
 	case int8:
-		return strconv.AppendInt(nil, int64(v), 10), nil
+		return strconv.AppendInt(dst, int64(v), 10), nil
 	case int16:
-		return strconv.AppendInt(nil, int64(v), 10), nil
+		return strconv.AppendInt(dst, int64(v), 10), nil
 	case int32:
-		return strconv.AppendInt(nil, int64(v), 10), nil
+		return strconv.AppendInt(dst, int64(v), 10), nil
 	case int64:
-		return strconv.AppendInt(nil, v, 10), nil
+		return strconv.AppendInt(dst, v, 10), nil
 	case uint:
-		return strconv.AppendUint(nil, uint64(v), 10), nil
+		return strconv.AppendUint(dst, uint64(v), 10), nil
 	case uint8:
-		return strconv.AppendUint(nil, uint64(v), 10), nil
+		return strconv.AppendUint(dst, uint64(v), 10), nil
 	case uint16:
-		return strconv.AppendUint(nil, uint64(v), 10), nil
+		return strconv.AppendUint(dst, uint64(v), 10), nil
 	case uint32:
-		return strconv.AppendUint(nil, uint64(v), 10), nil
+		return strconv.AppendUint(dst, uint64(v), 10), nil
 	case uint64:
-		return strconv.AppendUint(nil, v, 10), nil
+		return strconv.AppendUint(dst, v, 10), nil
 	case float32:
-		return strconv.AppendFloat(nil, float64(v), 'f', -1, 64), nil
+		return strconv.AppendFloat(dst, float64(v), 'f', -1, 64), nil
 	case float64:
-		return strconv.AppendFloat(nil, v, 'f', -1, 64), nil
+		return strconv.AppendFloat(dst, v, 'f', -1, 64), nil
 	default:
-		return json.Marshal(v)
+		b, err := json.Marshal(v)
+		return append(dst, b...), err
 	}
 }
+
+// encodeValue returns the JSON text Set writes for v.
+func encodeValue(v any) ([]byte, error) { return appendValue(nil, v) }
 
 // isJSONContainer reports whether s is a JSON object or array.
 func isJSONContainer(b []byte) bool {

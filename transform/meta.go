@@ -1,3 +1,481 @@
 package transform
 
-func metaBuiltins() map[string]Factory { return map[string]Factory{} }
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/condition"
+)
+
+// The meta family runs other transformers: conditionally (meta_switch), on
+// each element of an array (meta_for_each) or with errors caught (meta_err).
+//
+// Each has a Go config holding already-built components, for Go callers,
+// and a Substation-shaped JSON config that its factory decodes and builds
+// with [New] and [condition.New]. Those use the registries carried by the
+// context, so custom types nest inside built-in ones: a transform registry
+// is added by [Registry.New] or [WithRegistry], a condition registry by
+// [condition.WithRegistry].
+//
+// A meta transformer owns the components it runs: its Close closes every one
+// that implements io.Closer.
+
+func metaBuiltins() map[string]Factory {
+	return map[string]Factory{
+		"meta_err":      decoded(buildMetaErr),
+		"meta_for_each": decoded(buildMetaForEach),
+		"meta_switch":   decoded(buildMetaSwitch),
+	}
+}
+
+// buildAll builds cfgs with New; field names the setting holding them, for
+// errors.
+func buildAll(ctx context.Context, field string, cfgs []weir.Config) ([]Transformer, error) {
+	ts := make([]Transformer, len(cfgs))
+	for i, c := range cfgs {
+		t, err := New(ctx, c)
+		if err != nil {
+			return nil, &weir.ConfigError{Field: fmt.Sprintf("%s.%d", field, i), Err: err}
+		}
+		ts[i] = t
+	}
+	return ts, nil
+}
+
+// checkTransformers rejects nil transformers; field names the setting.
+func checkTransformers(field string, ts []Transformer) error {
+	for i, t := range ts {
+		if t == nil {
+			return &weir.ConfigError{Field: fmt.Sprintf("%s.%d", field, i), Err: errors.New("nil transformer")}
+		}
+	}
+	return nil
+}
+
+// closeAll closes every component that implements io.Closer and joins the
+// errors.
+func closeAll[T any](cs []T) error {
+	var errs []error
+	for _, c := range cs {
+		if cl, ok := any(c).(io.Closer); ok {
+			if err := cl.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ---------------------------------------------------------------------------
+// meta_switch
+
+// MetaSwitchConfig configures [MetaSwitch], the meta_switch transform.
+//
+// In JSON it has Substation's shape; every case has a condition config
+// (optional) and a list of transform configs, built with [condition.New] and
+// [New]:
+//
+//	{"type": "meta_switch", "settings": {"id": "…", "cases": [
+//	    {"condition": {"type": "string_contains", "settings": {…}},
+//	     "transforms": [{"type": "object_copy", "settings": {…}}]},
+//	    {"transforms": [{"type": "utility_drop"}]}
+//	]}}
+type MetaSwitchConfig struct {
+	// Cases are tried in order; the first whose condition is true runs.
+	// At least one case is required.
+	Cases []MetaSwitchCase
+	// ID names this transform in errors.
+	ID string
+}
+
+// MetaSwitchCase is one branch of a [MetaSwitch].
+type MetaSwitchCase struct {
+	// Condition selects the messages this case runs on. Nil means always:
+	// a default case, usually the last.
+	Condition condition.Inspector
+	// Transforms run in sequence, like a [Chain], on the selected messages.
+	// At least one is required.
+	Transforms []Transformer
+}
+
+// MetaSwitch runs the transforms of the first case whose condition matches a
+// message, like a switch statement; a message no case matches passes
+// unchanged. It is the meta_switch transform.
+//
+// A control message goes through the transforms of every case in turn, so
+// stateful ones in any branch flush; MetaSwitch returns what they release
+// followed by the control message, once.
+//
+// A MetaSwitch is safe for concurrent use if its conditions and transforms
+// are.
+type MetaSwitch struct {
+	id    string
+	cases []metaSwitchCase
+}
+
+type metaSwitchCase struct {
+	cond condition.Inspector // nil: always
+	tfs  []Transformer
+}
+
+// NewMetaSwitch returns a MetaSwitch running cfg's cases. It takes ownership
+// of their conditions and transforms (see [MetaSwitch.Close]).
+func NewMetaSwitch(cfg MetaSwitchConfig) (*MetaSwitch, error) {
+	if len(cfg.Cases) == 0 {
+		return nil, &weir.ConfigError{Type: "meta_switch", Field: "cases", Err: errors.New("at least one case is required")}
+	}
+	s := &MetaSwitch{id: cfg.ID, cases: make([]metaSwitchCase, len(cfg.Cases))}
+	for i, c := range cfg.Cases {
+		field := fmt.Sprintf("cases.%d.transforms", i)
+		if len(c.Transforms) == 0 {
+			return nil, &weir.ConfigError{Type: "meta_switch", Field: field, Err: errors.New("at least one transform is required")}
+		}
+		if err := checkTransformers(field, c.Transforms); err != nil {
+			return nil, configErr("meta_switch", err)
+		}
+		s.cases[i] = metaSwitchCase{cond: c.Condition, tfs: append([]Transformer(nil), c.Transforms...)}
+	}
+	return s, nil
+}
+
+// metaSwitchSettings is the JSON shape of meta_switch's settings.
+type metaSwitchSettings struct {
+	Cases []struct {
+		Condition  weir.Config   `json:"condition"`
+		Transforms []weir.Config `json:"transforms"`
+	} `json:"cases"`
+	ID string `json:"id,omitempty"`
+}
+
+func buildMetaSwitch(ctx context.Context, s metaSwitchSettings) (*MetaSwitch, error) {
+	cfg := MetaSwitchConfig{ID: s.ID, Cases: make([]MetaSwitchCase, len(s.Cases))}
+	for i, c := range s.Cases {
+		if c.Condition.Type != "" {
+			in, err := condition.New(ctx, c.Condition)
+			if err != nil {
+				return nil, &weir.ConfigError{Field: fmt.Sprintf("cases.%d.condition", i), Err: err}
+			}
+			cfg.Cases[i].Condition = in
+		}
+		ts, err := buildAll(ctx, fmt.Sprintf("cases.%d.transforms", i), c.Transforms)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Cases[i].Transforms = ts
+	}
+	return NewMetaSwitch(cfg)
+}
+
+// Transform implements [Transformer].
+func (s *MetaSwitch) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		return s.flush(ctx, msg)
+	}
+	for i := range s.cases {
+		c := &s.cases[i]
+		if c.cond != nil {
+			ok, err := c.cond.Inspect(ctx, msg)
+			if err != nil {
+				return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
+			}
+			if !ok {
+				continue
+			}
+		}
+		out, err := Apply(ctx, c.tfs, msg)
+		if err != nil {
+			return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
+		}
+		return out, nil
+	}
+	return []*weir.Message{msg}, nil
+}
+
+// flush sends ctrl through every case and returns the data messages released,
+// then ctrl.
+func (s *MetaSwitch) flush(ctx context.Context, ctrl *weir.Message) ([]*weir.Message, error) {
+	var out []*weir.Message
+	for i := range s.cases {
+		msgs, err := Apply(ctx, s.cases[i].tfs, ctrl)
+		if err != nil {
+			return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
+		}
+		for _, m := range msgs {
+			if !m.IsControl() {
+				out = append(out, m)
+			}
+		}
+	}
+	return append(out, ctrl), nil
+}
+
+// Close closes every condition and transform of every case that implements
+// io.Closer.
+func (s *MetaSwitch) Close() error {
+	var errs []error
+	for _, c := range s.cases {
+		if cl, ok := c.cond.(io.Closer); ok {
+			errs = append(errs, cl.Close())
+		}
+		errs = append(errs, closeAll(c.tfs))
+	}
+	return errors.Join(errs...)
+}
+
+// ---------------------------------------------------------------------------
+// meta_for_each
+
+// MetaForEachConfig configures [MetaForEach], the meta_for_each transform.
+//
+// In JSON the transforms are configs, built with [New]:
+//
+//	{"type": "meta_for_each", "settings": {
+//	    "object": {"source_key": "emails", "target_key": "users"},
+//	    "transforms": [{"type": "string_capture", "settings": {"pattern": "^([^@]*)@"}}]}}
+type MetaForEachConfig struct {
+	// Object.SourceKey is the array to read and Object.TargetKey where the
+	// array of results is written. Both are required; BatchKey is ignored.
+	Object ObjectSettings
+	// Transforms run in sequence, like a [Chain], on each element. At least
+	// one is required.
+	Transforms []Transformer
+	// ID names this transform in errors.
+	ID string
+}
+
+// MetaForEach runs transforms on each element of an array and writes the
+// results, in order, as an array. It is the meta_for_each transform.
+//
+// Each element becomes the data of a message of its own (a string element
+// its unescaped text, any other element its JSON text) that carries the
+// input's metadata. Each message the transforms return adds one element to
+// the result: its data as JSON if it is a JSON object or array, else as a
+// string (base64 when not UTF-8). Objects in the result are re-encoded as
+// Substation does: keys sorted, numbers as float64. An element the
+// transforms drop adds nothing; if nothing is left the result is null.
+//
+// A message whose source is missing or not an array passes unchanged. A
+// control message is passed to the transforms and what they return is
+// returned.
+//
+// A MetaForEach is safe for concurrent use if its transforms are.
+type MetaForEach struct {
+	id       string
+	src, dst string
+	tfs      []Transformer
+}
+
+// NewMetaForEach returns a MetaForEach running cfg's transforms. It takes
+// ownership of them (see [MetaForEach.Close]).
+func NewMetaForEach(cfg MetaForEachConfig) (*MetaForEach, error) {
+	switch {
+	case cfg.Object.SourceKey == "":
+		return nil, &weir.ConfigError{Type: "meta_for_each", Field: "object.source_key", Err: errors.New("required")}
+	case cfg.Object.TargetKey == "":
+		return nil, &weir.ConfigError{Type: "meta_for_each", Field: "object.target_key", Err: errors.New("required")}
+	case len(cfg.Transforms) == 0:
+		return nil, &weir.ConfigError{Type: "meta_for_each", Field: "transforms", Err: errors.New("at least one transform is required")}
+	}
+	if err := checkTransformers("transforms", cfg.Transforms); err != nil {
+		return nil, configErr("meta_for_each", err)
+	}
+	return &MetaForEach{
+		id:  cfg.ID,
+		src: cfg.Object.SourceKey,
+		dst: cfg.Object.TargetKey,
+		tfs: append([]Transformer(nil), cfg.Transforms...),
+	}, nil
+}
+
+// metaForEachSettings is the JSON shape of meta_for_each's settings.
+type metaForEachSettings struct {
+	Object     ObjectSettings `json:"object"`
+	Transforms []weir.Config  `json:"transforms"`
+	ID         string         `json:"id,omitempty"`
+}
+
+func buildMetaForEach(ctx context.Context, s metaForEachSettings) (*MetaForEach, error) {
+	ts, err := buildAll(ctx, "transforms", s.Transforms)
+	if err != nil {
+		return nil, err
+	}
+	return NewMetaForEach(MetaForEachConfig{Object: s.Object, Transforms: ts, ID: s.ID})
+}
+
+// Transform implements [Transformer].
+func (f *MetaForEach) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		out, err := Apply(ctx, f.tfs, msg)
+		if err != nil {
+			return nil, &Error{Type: "meta_for_each", ID: f.id, Err: err}
+		}
+		return out, nil
+	}
+	v := msg.Get(f.src)
+	if !v.IsArray() {
+		return []*weir.Message{msg}, nil
+	}
+	var (
+		results []any
+		err     error
+		meta    = msg.Metadata()
+	)
+	v.ForEach(func(_, elem weir.Value) bool {
+		var out []*weir.Message
+		out, err = Apply(ctx, f.tfs, weir.NewMessage(elem.Bytes()).SetMetadata(meta))
+		if err != nil {
+			return false
+		}
+		for _, m := range out {
+			if !m.IsControl() {
+				results = append(results, resultValue(m.Data()))
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return nil, &Error{Type: "meta_for_each", ID: f.id, Err: err}
+	}
+	if err := msg.Set(f.dst, results); err != nil {
+		return nil, &Error{Type: "meta_for_each", ID: f.id, Err: err}
+	}
+	return []*weir.Message{msg}, nil
+}
+
+// resultValue returns the Go value meta_for_each collects for a result's
+// data, as Substation reads it back: a JSON object or array decoded, other
+// valid UTF-8 as a string, anything else as a base64 string.
+func resultValue(data []byte) any {
+	if len(data) > 1 && (data[0] == '{' || data[0] == '[') && json.Valid(data) {
+		return gjson.ParseBytes(data).Value()
+	}
+	if utf8.Valid(data) {
+		return string(data)
+	}
+	return base64.StdEncoding.EncodeToString(data)
+}
+
+// Close closes every transform that implements io.Closer.
+func (f *MetaForEach) Close() error { return closeAll(f.tfs) }
+
+// ---------------------------------------------------------------------------
+// meta_err
+
+// MetaErrConfig configures [MetaErr], the meta_err transform.
+//
+// In JSON the transforms are configs, built with [New]:
+//
+//	{"type": "meta_err", "settings": {
+//	    "transforms": [{"type": "object_to_integer", "settings": {…}}],
+//	    "error_messages": ["^transform object_to_integer"]}}
+type MetaErrConfig struct {
+	// Transforms run in sequence, like a [Chain]. None at all passes
+	// messages unchanged.
+	Transforms []Transformer
+	// ErrorMessages are regular expressions (RE2) matched against the
+	// error's text and the text of every error it wraps; an error any of
+	// them matches is caught. Empty catches nothing (Substation's config
+	// library defaults it to [".*"], which catches everything).
+	ErrorMessages []string
+	// ID names this transform in errors.
+	ID string
+}
+
+// MetaErr runs transforms and catches the errors it is told to: when one
+// matches, the message passes on as the transforms left it (changes made
+// before the error stay) and the error is dropped. Other errors are
+// returned. It is the meta_err transform.
+//
+// Control messages go through the transforms like any other.
+//
+// A MetaErr is safe for concurrent use if its transforms are.
+type MetaErr struct {
+	id  string
+	tfs []Transformer
+	res []*regexp.Regexp
+}
+
+// NewMetaErr returns a MetaErr running cfg's transforms. It takes ownership
+// of them (see [MetaErr.Close]).
+func NewMetaErr(cfg MetaErrConfig) (*MetaErr, error) {
+	if err := checkTransformers("transforms", cfg.Transforms); err != nil {
+		return nil, configErr("meta_err", err)
+	}
+	e := &MetaErr{
+		id:  cfg.ID,
+		tfs: append([]Transformer(nil), cfg.Transforms...),
+		res: make([]*regexp.Regexp, len(cfg.ErrorMessages)),
+	}
+	for i, s := range cfg.ErrorMessages {
+		re, err := regexp.Compile(s)
+		if err != nil {
+			return nil, &weir.ConfigError{Type: "meta_err", Field: fmt.Sprintf("error_messages.%d", i), Err: err}
+		}
+		e.res[i] = re
+	}
+	return e, nil
+}
+
+// metaErrSettings is the JSON shape of meta_err's settings.
+type metaErrSettings struct {
+	Transforms    []weir.Config `json:"transforms"`
+	ErrorMessages []string      `json:"error_messages"`
+	ID            string        `json:"id,omitempty"`
+}
+
+func buildMetaErr(ctx context.Context, s metaErrSettings) (*MetaErr, error) {
+	ts, err := buildAll(ctx, "transforms", s.Transforms)
+	if err != nil {
+		return nil, err
+	}
+	return NewMetaErr(MetaErrConfig{Transforms: ts, ErrorMessages: s.ErrorMessages, ID: s.ID})
+}
+
+// Transform implements [Transformer].
+func (e *MetaErr) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	out, err := Apply(ctx, e.tfs, msg)
+	if err == nil {
+		return out, nil
+	}
+	if e.catches(err) {
+		return []*weir.Message{msg}, nil
+	}
+	return nil, &Error{Type: "meta_err", ID: e.id, Err: err}
+}
+
+// catches reports whether a pattern matches the text of err or of an error
+// it wraps.
+func (e *MetaErr) catches(err error) bool {
+	if len(e.res) == 0 || err == nil {
+		return false
+	}
+	s := err.Error()
+	for _, re := range e.res {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return e.catches(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, err := range u.Unwrap() {
+			if e.catches(err) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Close closes every transform that implements io.Closer.
+func (e *MetaErr) Close() error { return closeAll(e.tfs) }

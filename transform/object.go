@@ -1,3 +1,556 @@
 package transform
 
-func objectBuiltins() map[string]Factory { return map[string]Factory{} }
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+	"github.com/weirhq/weir"
+)
+
+// This file holds the object_* family: transforms that copy, delete, insert
+// and convert the values of fields. object_jq lives in object_jq.go.
+
+func objectBuiltins() map[string]Factory {
+	return map[string]Factory{
+		"object_copy":                decodedNoCtx(NewObjectCopy),
+		"object_delete":              decodedNoCtx(NewObjectDelete),
+		"object_insert":              decodedNoCtx(NewObjectInsert),
+		"object_jq":                  decodedNoCtx(NewObjectJQ),
+		"object_to_boolean":          decodedNoCtx(NewObjectToBoolean),
+		"object_to_float":            decodedNoCtx(NewObjectToFloat),
+		"object_to_integer":          decodedNoCtx(NewObjectToInteger),
+		"object_to_string":           decodedNoCtx(NewObjectToString),
+		"object_to_unsigned_integer": decodedNoCtx(NewObjectToUnsignedInteger),
+	}
+}
+
+// errObjectRequired is the cause of a ConfigError for a missing setting.
+var errObjectRequired = errors.New("required")
+
+// objPass returns msg as the only result.
+func objPass(msg *weir.Message) []*weir.Message { return []*weir.Message{msg} }
+
+// ObjectCopyConfig configures [NewObjectCopy] (type "object_copy").
+type ObjectCopyConfig struct {
+	// ID names this transform in errors.
+	ID string `json:"id,omitempty"`
+	// Object.SourceKey is the field copied and Object.TargetKey where it is
+	// written. With only SourceKey the field's value replaces the data; with
+	// only TargetKey the data is moved into that field.
+	Object ObjectSettings `json:"object"`
+}
+
+// ObjectCopy copies a field to another field, a field to the whole data, or
+// the whole data into a field. Create it with [NewObjectCopy].
+type ObjectCopy struct {
+	id       string
+	src, dst string
+}
+
+// NewObjectCopy returns an object_copy transformer. It works in one of three
+// ways, chosen by which of Object.SourceKey and Object.TargetKey are set:
+//
+//   - both: the source value is written at the target, keeping its JSON type
+//     (a string that holds a JSON object or array is written as that JSON);
+//   - only SourceKey: the data becomes the source value's text (a string
+//     unescaped, anything else as its JSON);
+//   - only TargetKey: the data is moved into that field of a new, otherwise
+//     empty JSON object (binary data is written as a base64 string); a target
+//     in the metadata ("meta x") leaves the data empty. Empty data passes
+//     unchanged.
+//
+// A missing source value passes the message unchanged, as does a config with
+// neither key.
+func NewObjectCopy(cfg ObjectCopyConfig) (*ObjectCopy, error) {
+	return &ObjectCopy{id: cfg.ID, src: cfg.Object.SourceKey, dst: cfg.Object.TargetKey}, nil
+}
+
+// Transform implements [Transformer].
+func (t *ObjectCopy) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		return objPass(msg), nil
+	}
+	switch {
+	case t.src == "" && t.dst == "":
+		return objPass(msg), nil
+	case t.dst == "":
+		v := msg.Get(t.src)
+		if !v.Exists() {
+			return objPass(msg), nil
+		}
+		msg.SetData(v.Bytes())
+		return objPass(msg), nil
+	case t.src == "":
+		data := msg.Data()
+		if len(data) == 0 {
+			return objPass(msg), nil
+		}
+		msg.SetData(nil)
+		if err := msg.Set(t.dst, data); err != nil {
+			return nil, &Error{Type: "object_copy", ID: t.id, Err: err}
+		}
+		return objPass(msg), nil
+	}
+	v := msg.Get(t.src)
+	if !v.Exists() {
+		return objPass(msg), nil
+	}
+	if err := msg.Set(t.dst, v); err != nil {
+		return nil, &Error{Type: "object_copy", ID: t.id, Err: err}
+	}
+	return objPass(msg), nil
+}
+
+// ObjectDeleteConfig configures [NewObjectDelete] (type "object_delete").
+type ObjectDeleteConfig struct {
+	// ID names this transform in errors.
+	ID string `json:"id,omitempty"`
+	// Object.SourceKey is the field deleted. Required.
+	Object ObjectSettings `json:"object"`
+}
+
+// ObjectDelete removes a field. Create it with [NewObjectDelete].
+type ObjectDelete struct {
+	id  string
+	src string
+}
+
+// NewObjectDelete returns an object_delete transformer, which removes the
+// field at Object.SourceKey. Deleting a missing field is not an error.
+func NewObjectDelete(cfg ObjectDeleteConfig) (*ObjectDelete, error) {
+	if cfg.Object.SourceKey == "" {
+		return nil, &weir.ConfigError{Type: "object_delete", Field: "object.source_key", Err: errObjectRequired}
+	}
+	return &ObjectDelete{id: cfg.ID, src: cfg.Object.SourceKey}, nil
+}
+
+// Transform implements [Transformer].
+func (t *ObjectDelete) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		return objPass(msg), nil
+	}
+	if err := msg.Delete(t.src); err != nil {
+		return nil, &Error{Type: "object_delete", ID: t.id, Err: err}
+	}
+	return objPass(msg), nil
+}
+
+// ObjectInsertConfig configures [NewObjectInsert] (type "object_insert").
+type ObjectInsertConfig struct {
+	// ID names this transform in errors.
+	ID string `json:"id,omitempty"`
+	// Object.TargetKey is the field written. Required.
+	Object ObjectSettings `json:"object"`
+	// Value is the value written, encoded as [weir.Message.Set] encodes it:
+	// a string holding a JSON object or array is inserted as that JSON.
+	// Required; to insert null, use json.RawMessage("null").
+	Value any `json:"value"`
+}
+
+// ObjectInsert writes a fixed value into a field. Create it with
+// [NewObjectInsert].
+type ObjectInsert struct {
+	id  string
+	dst string
+	raw []byte // the value's JSON text; never modified
+}
+
+// NewObjectInsert returns an object_insert transformer, which writes
+// Value at Object.TargetKey, replacing what was there. The value is encoded
+// once, here.
+//
+// Numbers decoded from a JSON config are written as Substation writes them:
+// fractions and exponents as Go formats a float64 (1.0 becomes 1), integers
+// exactly.
+func NewObjectInsert(cfg ObjectInsertConfig) (*ObjectInsert, error) {
+	if cfg.Object.TargetKey == "" {
+		return nil, &weir.ConfigError{Type: "object_insert", Field: "object.target_key", Err: errObjectRequired}
+	}
+	if cfg.Value == nil {
+		return nil, &weir.ConfigError{Type: "object_insert", Field: "value", Err: errObjectRequired}
+	}
+	// Encode through a scratch message so the bytes are exactly what Set
+	// writes.
+	scratch := weir.NewMessage(nil)
+	if err := scratch.Set("v", objNormalizeNumbers(cfg.Value)); err != nil {
+		return nil, &weir.ConfigError{Type: "object_insert", Field: "value", Err: err}
+	}
+	raw := []byte(scratch.Get("v").Raw())
+	return &ObjectInsert{id: cfg.ID, dst: cfg.Object.TargetKey, raw: raw[:len(raw):len(raw)]}, nil
+}
+
+// Transform implements [Transformer].
+func (t *ObjectInsert) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		return objPass(msg), nil
+	}
+	// Messages never modify the bytes given to them, so every message can
+	// share t.raw.
+	if err := msg.SetRaw(t.dst, t.raw); err != nil {
+		return nil, &Error{Type: "object_insert", ID: t.id, Err: err}
+	}
+	return objPass(msg), nil
+}
+
+// objNormalizeNumbers replaces the json.Numbers in a decoded setting the way
+// Substation's decoding (into float64) would render them: integers keep
+// their digits, other numbers become float64.
+func objNormalizeNumbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if objIsInt(string(v)) {
+			return v
+		}
+		if f, err := v.Float64(); err == nil {
+			return f
+		}
+		return v
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = objNormalizeNumbers(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = objNormalizeNumbers(e)
+		}
+		return out
+	}
+	return v
+}
+
+// objIsInt reports whether s is an optionally signed run of digits.
+func objIsInt(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ObjectToBooleanConfig configures [NewObjectToBoolean] (type
+// "object_to_boolean").
+type ObjectToBooleanConfig struct {
+	// ID names this transform in errors.
+	ID string `json:"id,omitempty"`
+	// Object.SourceKey is the field converted and Object.TargetKey where
+	// the result is written: both or neither (then the transform does
+	// nothing, as in Substation).
+	Object ObjectSettings `json:"object"`
+}
+
+// ObjectToBoolean converts a field to a JSON boolean. Create it with
+// [NewObjectToBoolean].
+type ObjectToBoolean struct{ c objectConvert }
+
+// NewObjectToBoolean returns an object_to_boolean transformer. Booleans stay
+// as they are; numbers are true unless zero; strings accepted by
+// strconv.ParseBool in any case ("true", "FALSE", "t", "0", …) convert. Any
+// other value (another string, null, an object, an array) is an error
+// matching weir.ErrInvalidData.
+func NewObjectToBoolean(cfg ObjectToBooleanConfig) (*ObjectToBoolean, error) {
+	c, err := newObjectConvert("object_to_boolean", cfg.ID, cfg.Object, "boolean", objToBoolean)
+	if err != nil {
+		return nil, err
+	}
+	return &ObjectToBoolean{c: c}, nil
+}
+
+// Transform implements [Transformer].
+func (t *ObjectToBoolean) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	return t.c.transform(msg)
+}
+
+// ObjectToFloatConfig configures [NewObjectToFloat] (type
+// "object_to_float").
+type ObjectToFloatConfig struct {
+	// ID names this transform in errors.
+	ID string `json:"id,omitempty"`
+	// Object.SourceKey is the field converted and Object.TargetKey where
+	// the result is written: both or neither (then the transform does
+	// nothing, as in Substation).
+	Object ObjectSettings `json:"object"`
+	// Type is ignored. It is accepted because configs written for
+	// Substation (its own tests among them) carry it and Substation ignores
+	// it.
+	Type string `json:"type,omitempty"`
+}
+
+// ObjectToFloat converts a field to a JSON number with a fraction where it
+// has one. Create it with [NewObjectToFloat].
+type ObjectToFloat struct{ c objectConvert }
+
+// NewObjectToFloat returns an object_to_float transformer. Numbers are
+// written as Go formats a float64 without an exponent (1.10 becomes 1.1);
+// booleans become 1 or 0; strings that strconv.ParseFloat accepts convert.
+// Any other value (another string, NaN or infinity, null, an object, an
+// array) is an error matching weir.ErrInvalidData.
+func NewObjectToFloat(cfg ObjectToFloatConfig) (*ObjectToFloat, error) {
+	c, err := newObjectConvert("object_to_float", cfg.ID, cfg.Object, "float", objToFloat)
+	if err != nil {
+		return nil, err
+	}
+	return &ObjectToFloat{c: c}, nil
+}
+
+// Transform implements [Transformer].
+func (t *ObjectToFloat) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	return t.c.transform(msg)
+}
+
+// ObjectToIntegerConfig configures [NewObjectToInteger] (type
+// "object_to_integer").
+type ObjectToIntegerConfig struct {
+	// ID names this transform in errors.
+	ID string `json:"id,omitempty"`
+	// Object.SourceKey is the field converted and Object.TargetKey where
+	// the result is written: both or neither (then the transform does
+	// nothing, as in Substation).
+	Object ObjectSettings `json:"object"`
+}
+
+// ObjectToInteger converts a field to a JSON integer. Create it with
+// [NewObjectToInteger].
+type ObjectToInteger struct{ c objectConvert }
+
+// NewObjectToInteger returns an object_to_integer transformer. Integers
+// convert exactly; other numbers are truncated toward zero; values beyond
+// the int64 range are clamped to it; booleans become 1 or 0; strings holding
+// a number ("-1", "2.5") convert like numbers. Any other value (another
+// string, NaN or infinity, null, an object, an array) is an error matching
+// weir.ErrInvalidData.
+func NewObjectToInteger(cfg ObjectToIntegerConfig) (*ObjectToInteger, error) {
+	c, err := newObjectConvert("object_to_integer", cfg.ID, cfg.Object, "integer", objToInteger)
+	if err != nil {
+		return nil, err
+	}
+	return &ObjectToInteger{c: c}, nil
+}
+
+// Transform implements [Transformer].
+func (t *ObjectToInteger) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	return t.c.transform(msg)
+}
+
+// ObjectToStringConfig configures [NewObjectToString] (type
+// "object_to_string").
+type ObjectToStringConfig struct {
+	// ID names this transform in errors.
+	ID string `json:"id,omitempty"`
+	// Object.SourceKey is the field converted and Object.TargetKey where
+	// the result is written: both or neither (then the transform does
+	// nothing, as in Substation).
+	Object ObjectSettings `json:"object"`
+}
+
+// ObjectToString converts a field to a JSON string. Create it with
+// [NewObjectToString].
+type ObjectToString struct{ c objectConvert }
+
+// NewObjectToString returns an object_to_string transformer. Every value
+// converts: strings stay as they are, integers keep their digits, other
+// numbers are formatted as a float64 without an exponent, booleans become
+// "true" or "false", objects and arrays their JSON text, null the empty
+// string.
+func NewObjectToString(cfg ObjectToStringConfig) (*ObjectToString, error) {
+	c, err := newObjectConvert("object_to_string", cfg.ID, cfg.Object, "string", objToString)
+	if err != nil {
+		return nil, err
+	}
+	return &ObjectToString{c: c}, nil
+}
+
+// Transform implements [Transformer].
+func (t *ObjectToString) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	return t.c.transform(msg)
+}
+
+// ObjectToUnsignedIntegerConfig configures [NewObjectToUnsignedInteger]
+// (type "object_to_unsigned_integer").
+type ObjectToUnsignedIntegerConfig struct {
+	// ID names this transform in errors.
+	ID string `json:"id,omitempty"`
+	// Object.SourceKey is the field converted and Object.TargetKey where
+	// the result is written: both or neither (then the transform does
+	// nothing, as in Substation).
+	Object ObjectSettings `json:"object"`
+}
+
+// ObjectToUnsignedInteger converts a field to a non-negative JSON integer.
+// Create it with [NewObjectToUnsignedInteger].
+type ObjectToUnsignedInteger struct{ c objectConvert }
+
+// NewObjectToUnsignedInteger returns an object_to_unsigned_integer
+// transformer. It converts like [NewObjectToInteger] but clamps to the
+// uint64 range, so negative numbers (and strings such as "-1") become 0.
+func NewObjectToUnsignedInteger(cfg ObjectToUnsignedIntegerConfig) (*ObjectToUnsignedInteger, error) {
+	c, err := newObjectConvert("object_to_unsigned_integer", cfg.ID, cfg.Object, "unsigned integer", objToUnsigned)
+	if err != nil {
+		return nil, err
+	}
+	return &ObjectToUnsignedInteger{c: c}, nil
+}
+
+// Transform implements [Transformer].
+func (t *ObjectToUnsignedInteger) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	return t.c.transform(msg)
+}
+
+// objectConvert is the shared body of the object_to_* transformers: read a
+// field, convert it, write the result's JSON text.
+type objectConvert struct {
+	typ, id  string
+	src, dst string
+	kind     string // what conv converts to, for errors
+	// conv returns the JSON text of the converted value, or ok == false if
+	// v cannot be converted.
+	conv func(v weir.Value) (raw []byte, ok bool)
+}
+
+func newObjectConvert(typ, id string, obj ObjectSettings, kind string, conv func(weir.Value) ([]byte, bool)) (objectConvert, error) {
+	switch {
+	case obj.SourceKey == "" && obj.TargetKey != "":
+		return objectConvert{}, &weir.ConfigError{Type: typ, Field: "object.source_key", Err: errors.New("required with object.target_key")}
+	case obj.SourceKey != "" && obj.TargetKey == "":
+		return objectConvert{}, &weir.ConfigError{Type: typ, Field: "object.target_key", Err: errors.New("required with object.source_key")}
+	}
+	return objectConvert{typ: typ, id: id, src: obj.SourceKey, dst: obj.TargetKey, kind: kind, conv: conv}, nil
+}
+
+func (c *objectConvert) transform(msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() || c.src == "" {
+		return objPass(msg), nil
+	}
+	v := msg.Get(c.src)
+	if !v.Exists() {
+		return objPass(msg), nil
+	}
+	raw, ok := c.conv(v)
+	if !ok {
+		return nil, &Error{Type: c.typ, ID: c.id, Err: fmt.Errorf("%s: cannot convert %s to %s: %w", c.src, objDescribe(v), c.kind, weir.ErrInvalidData)}
+	}
+	if err := msg.SetRaw(c.dst, raw); err != nil {
+		return nil, &Error{Type: c.typ, ID: c.id, Err: err}
+	}
+	return objPass(msg), nil
+}
+
+// objDescribe names a value's JSON type for error messages, quoting short
+// strings.
+func objDescribe(v weir.Value) string {
+	switch {
+	case v.IsNull():
+		return "null"
+	case v.IsObject():
+		return "an object"
+	case v.IsArray():
+		return "an array"
+	case v.IsString():
+		if s := v.String(); len(s) <= 32 {
+			return "string " + strconv.Quote(s)
+		}
+		return "a string"
+	}
+	return v.Raw()
+}
+
+// The conversions below follow gjson's (which Substation uses) wherever the
+// value means something, and refuse where gjson would make up a zero.
+
+func objToBoolean(v weir.Value) ([]byte, bool) {
+	r := v.Result()
+	switch r.Type {
+	case gjson.True:
+		return []byte("true"), true
+	case gjson.False:
+		return []byte("false"), true
+	case gjson.Number:
+		return strconv.AppendBool(nil, r.Num != 0), true
+	case gjson.String:
+		b, err := strconv.ParseBool(strings.ToLower(r.Str))
+		if err != nil {
+			return nil, false
+		}
+		return strconv.AppendBool(nil, b), true
+	}
+	return nil, false
+}
+
+// objParseFloat reports whether the string s holds a finite number (as
+// strconv.ParseFloat reads it).
+func objParseFloat(s string) (float64, bool) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}
+
+func objToFloat(v weir.Value) ([]byte, bool) {
+	r := v.Result()
+	var f float64
+	switch r.Type {
+	case gjson.True:
+		f = 1
+	case gjson.False:
+		f = 0
+	case gjson.Number:
+		f = r.Num
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, false
+		}
+	case gjson.String:
+		var ok bool
+		if f, ok = objParseFloat(r.Str); !ok {
+			return nil, false
+		}
+	default:
+		return nil, false
+	}
+	return strconv.AppendFloat(make([]byte, 0, 24), f, 'f', -1, 64), true
+}
+
+func objToInteger(v weir.Value) ([]byte, bool) {
+	r := v.Result()
+	switch r.Type {
+	case gjson.True, gjson.False, gjson.Number:
+		return strconv.AppendInt(make([]byte, 0, 20), r.Int(), 10), true
+	case gjson.String:
+		if _, ok := objParseFloat(r.Str); !ok && !objIsInt(r.Str) {
+			return nil, false
+		}
+		return strconv.AppendInt(make([]byte, 0, 20), r.Int(), 10), true
+	}
+	return nil, false
+}
+
+func objToUnsigned(v weir.Value) ([]byte, bool) {
+	r := v.Result()
+	switch r.Type {
+	case gjson.True, gjson.False, gjson.Number:
+		return strconv.AppendUint(make([]byte, 0, 20), r.Uint(), 10), true
+	case gjson.String:
+		if _, ok := objParseFloat(r.Str); !ok && !objIsInt(r.Str) {
+			return nil, false
+		}
+		return strconv.AppendUint(make([]byte, 0, 20), r.Uint(), 10), true
+	}
+	return nil, false
+}
+
+func objToString(v weir.Value) ([]byte, bool) {
+	return weir.AppendJSONString(nil, v.String()), true
+}

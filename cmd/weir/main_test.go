@@ -1,0 +1,381 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/transform"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// result is what one run of the program did.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// weirRun runs the program in-process with the given standard input.
+func weirRun(ctx context.Context, stdin string, args ...string) result {
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, args, strings.NewReader(stdin), &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// writeFile writes content to name in a new temporary directory and
+// returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+
+// lines splits NDJSON output into its lines.
+func lines(s string) []string {
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+// testRegistry returns the built-ins plus two types for testing the CLI
+// alone:
+//   - test_fail fails on every event that contains "bad";
+//   - test_hold holds every event until a control message, then releases
+//     them all, oldest first, followed by the control message.
+func testRegistry(t *testing.T) *transform.Registry {
+	t.Helper()
+	reg := transform.Builtins()
+	require.NoError(t, reg.Register("test_fail", func(context.Context, weir.Config) (transform.Transformer, error) {
+		return transform.Func(func(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+			if bytes.Contains(msg.Data(), []byte("bad")) {
+				return nil, &transform.Error{Type: "test_fail", Err: fmt.Errorf("event is bad: %w", weir.ErrInvalidData)}
+			}
+			return []*weir.Message{msg}, nil
+		}), nil
+	}))
+	require.NoError(t, reg.Register("test_hold", func(context.Context, weir.Config) (transform.Transformer, error) {
+		var (
+			mu   sync.Mutex
+			held []*weir.Message
+		)
+		return transform.Func(func(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !msg.IsControl() {
+				held = append(held, msg)
+				return nil, nil
+			}
+			out := append(held, msg)
+			held = nil
+			return out, nil
+		}), nil
+	}))
+	return reg
+}
+
+func testContext(t *testing.T) context.Context {
+	return transform.WithRegistry(context.Background(), testRegistry(t))
+}
+
+const (
+	passThrough = `{"transforms": []}`
+	failOnBad   = `{"transforms": [{"type": "test_fail"}]}`
+)
+
+func TestRunSample(t *testing.T) {
+	t.Parallel()
+	input, err := os.ReadFile("../../testdata/sample/cloudtrail.ndjson")
+	require.NoError(t, err)
+	in := lines(string(input))
+
+	res := weirRun(context.Background(), "", "run", "-config", "../../testdata/sample/pipeline.json",
+		"../../testdata/sample/cloudtrail.ndjson")
+	require.Equal(t, exitOK, res.code, res.stderr)
+	assert.Empty(t, res.stderr)
+
+	type event struct {
+		Timestamp string `json:"@timestamp"`
+		Event     struct {
+			Action, Provider, Outcome, Kind string
+		}
+		Cloud struct{ Provider, Region string }
+		User  struct{ Name string }
+		Error struct{ Code string }
+	}
+	// The pipeline drops the two DescribeInstanceInformation records.
+	out := lines(res.stdout)
+	require.Len(t, out, len(in)-2)
+	var events []event
+	for _, line := range out {
+		var e event
+		require.NoError(t, json.Unmarshal([]byte(line), &e), line)
+		assert.NotContains(t, line, `"eventName"`, "raw CloudTrail fields must not be left")
+		assert.Equal(t, "aws", e.Cloud.Provider)
+		assert.Equal(t, "event", e.Event.Kind)
+		assert.NotEmpty(t, e.Timestamp)
+		assert.NotEqual(t, "DescribeInstanceInformation", e.Event.Action)
+		events = append(events, e)
+	}
+
+	byAction := func(action string) event {
+		t.Helper()
+		for _, e := range events {
+			if e.Event.Action == action {
+				return e
+			}
+		}
+		require.Failf(t, "no event", "action %s", action)
+		return event{}
+	}
+
+	login := byAction("ConsoleLogin")
+	assert.Equal(t, "2024-08-02T08:53:24Z", login.Timestamp)
+	assert.Equal(t, "signin.amazonaws.com", login.Event.Provider)
+	assert.Equal(t, "success", login.Event.Outcome, "lower-cased from responseElements.ConsoleLogin")
+	assert.Equal(t, "stratus-red-team-nmfalu-jfzdtsvchl", login.User.Name)
+	assert.Equal(t, "eu-west-2r", login.Cloud.Region)
+
+	denied := byAction("GetPasswordData") // an assumed role without the permission
+	assert.Equal(t, "failure", denied.Event.Outcome)
+	assert.Equal(t, "Client.UnauthorizedOperation", denied.Error.Code)
+	assert.Equal(t, "aws-go-sdk-1722375070115152000", denied.User.Name, "the session name from the role ARN")
+}
+
+func TestRunStdin(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", passThrough)
+	const input = "{\"a\":1}\n\n   \r\n{\"a\":2}\r\n{\"a\":3}" // blank lines, CRLF, no final newline
+	const want = "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n"
+	for name, args := range map[string][]string{
+		"no input files": {"run", "-config", config},
+		"dash":           {"run", "-config", config, "-"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			res := weirRun(context.Background(), input, args...)
+			require.Equal(t, exitOK, res.code, res.stderr)
+			assert.Equal(t, want, res.stdout)
+			assert.Empty(t, res.stderr)
+		})
+	}
+}
+
+func TestRunFilesInOrder(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", passThrough)
+	first := writeFile(t, "1.ndjson", "{\"n\":1}\n{\"n\":2}\n")
+	second := writeFile(t, "2.ndjson", "{\"n\":3}\n")
+	res := weirRun(context.Background(), "{\"n\":\"stdin\"}\n", "run", "-config", config, first, "-", second)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	assert.Equal(t, "{\"n\":1}\n{\"n\":2}\n{\"n\":\"stdin\"}\n{\"n\":3}\n", res.stdout)
+}
+
+func TestRunConfigErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		config string
+		want   string // in the error message
+	}{
+		{"unknown transform type", `{"transforms": [{"type": "no_such_type"}]}`, `unknown type "no_such_type"`},
+		{
+			"unknown setting",
+			`{"transforms": [{"type": "object_copy", "settings": {"object": {"sourcekey": "a", "target_key": "b"}}}]}`,
+			`sourcekey": unknown setting`,
+		},
+		{"misspelt settings key", `{"transforms": [{"type": "object_copy", "setings": {}}]}`, `transforms: unknown field "setings"`},
+		{"unknown top-level key", `{"transforms": [], "transfroms": []}`, `unknown top-level key "transfroms"`},
+		{"no transforms", `{"concurrency": 2}`, `no "transforms"`},
+		{"null transforms", `{"transforms": null}`, `no "transforms"`},
+		{"syntax error", "{\n  \"transforms\": [,]\n}", "line 2, column 18: invalid character ','"},
+		{"not an object", `[]`, "the config must be a JSON object"},
+		{"trailing data", `{"transforms": []} {}`, "invalid character '{' after top-level value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			config := writeFile(t, "pipeline.json", tt.config)
+			res := weirRun(testContext(t), "{}\n", "run", "-config", config)
+			assert.Equal(t, exitUsage, res.code)
+			assert.Empty(t, res.stdout)
+			assert.True(t, strings.HasPrefix(res.stderr, "weir: "+config+": "), res.stderr)
+			assert.Contains(t, res.stderr, tt.want)
+			assert.Equal(t, 1, strings.Count(res.stderr, "\n"), "one line: %q", res.stderr)
+		})
+	}
+}
+
+func TestRunAcceptsSubstationRuntimeKeys(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", `{
+		"concurrency": 4,
+		"tests": [{"name": "t", "transforms": [], "condition": {"type": "meta_any"}}],
+		"transforms": []
+	}`)
+	res := weirRun(context.Background(), "{\"a\":1}\n", "run", "-config", config)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	assert.Equal(t, "{\"a\":1}\n", res.stdout)
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no command", nil, "Usage:"},
+		{"unknown command", []string{"frobnicate"}, `weir: unknown command "frobnicate"`},
+		{"missing -config", []string{"run"}, "weir: run: -config is required"},
+		{"unknown flag", []string{"run", "-confg", "x"}, "flag provided but not defined: -confg"},
+		{"missing config file", []string{"run", "-config", "does-not-exist.json"}, "weir: open does-not-exist.json: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res := weirRun(context.Background(), "", tt.args...)
+			assert.Equal(t, exitUsage, res.code)
+			assert.Empty(t, res.stdout)
+			assert.Contains(t, res.stderr, tt.want)
+		})
+	}
+}
+
+func TestRunHelpAndVersion(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"help", "-h", "--help"} {
+		res := weirRun(context.Background(), "", arg)
+		assert.Equal(t, exitOK, res.code, arg)
+		assert.Contains(t, res.stdout, "weir run -config FILE", arg)
+		assert.Empty(t, res.stderr, arg)
+	}
+
+	res := weirRun(context.Background(), "", "run", "-h")
+	assert.Equal(t, exitOK, res.code)
+	assert.Contains(t, res.stderr, "weir run -config FILE")
+
+	res = weirRun(context.Background(), "", "version")
+	assert.Equal(t, exitOK, res.code)
+	assert.True(t, strings.HasPrefix(res.stdout, "weir "), res.stdout)
+	assert.Contains(t, res.stdout, "go1.")
+}
+
+func TestRunBadLine(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", failOnBad)
+	input := writeFile(t, "input.ndjson", "{\"n\":1}\n\n{\"bad\":true}\n{\"n\":4}\n")
+
+	res := weirRun(testContext(t), "", "run", "-config", config, input)
+	assert.Equal(t, exitFailure, res.code)
+	assert.Equal(t, "{\"n\":1}\n", res.stdout, "output before the failure is written; nothing after it")
+	assert.Equal(t, "weir: "+input+":3: transform test_fail: event is bad: weir: invalid data\n", res.stderr)
+}
+
+func TestRunBadLineOnStdin(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", failOnBad)
+	res := weirRun(testContext(t), "{\"bad\":1}\n", "run", "-config", config)
+	assert.Equal(t, exitFailure, res.code)
+	assert.Equal(t, "weir: <stdin>:1: transform test_fail: event is bad: weir: invalid data\n", res.stderr)
+}
+
+func TestRunKeepGoing(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", `{"transforms": [{"type": "test_fail"}, {"type": "test_hold"}]}`)
+	input := writeFile(t, "input.ndjson", "{\"n\":1}\n{\"bad\":2}\n{\"n\":3}\n{\"bad\":4}\n{\"n\":5}\n")
+	missing := filepath.Join(t.TempDir(), "missing.ndjson")
+
+	res := weirRun(testContext(t), "", "run", "-config", config, "-keep-going", input, missing)
+	assert.Equal(t, exitFailure, res.code)
+	assert.Equal(t, "{\"n\":1}\n{\"n\":3}\n{\"n\":5}\n", res.stdout, "good events go on, and the end-of-input flush still runs")
+	errLines := lines(res.stderr)
+	require.Len(t, errLines, 4, res.stderr)
+	assert.Equal(t, "weir: "+input+":2: transform test_fail: event is bad: weir: invalid data", errLines[0])
+	assert.Equal(t, "weir: "+input+":4: transform test_fail: event is bad: weir: invalid data", errLines[1])
+	assert.True(t, strings.HasPrefix(errLines[2], "weir: open "+missing+": "), errLines[2])
+	assert.Equal(t, "weir: 3 errors", errLines[3])
+}
+
+func TestRunKeepGoingWithoutErrors(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", failOnBad)
+	res := weirRun(testContext(t), "{\"n\":1}\n", "run", "-config", config, "-keep-going")
+	assert.Equal(t, exitOK, res.code)
+	assert.Equal(t, "{\"n\":1}\n", res.stdout)
+	assert.Empty(t, res.stderr)
+}
+
+func TestRunControlFlush(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", `{"transforms": [{"type": "test_hold"}]}`)
+	res := weirRun(testContext(t), "{\"n\":1}\n{\"n\":2}\n", "run", "-config", config)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	// Both events come out of the flush after the last line; the control
+	// message that carried them is not written (no empty line).
+	assert.Equal(t, "{\"n\":1}\n{\"n\":2}\n", res.stdout)
+}
+
+func TestRunFlushError(t *testing.T) {
+	t.Parallel()
+	reg := testRegistry(t)
+	require.NoError(t, reg.Register("test_fail_on_flush", func(context.Context, weir.Config) (transform.Transformer, error) {
+		return transform.Func(func(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+			if msg.IsControl() {
+				return nil, &transform.Error{Type: "test_fail_on_flush", Err: fmt.Errorf("cannot flush")}
+			}
+			return []*weir.Message{msg}, nil
+		}), nil
+	}))
+	config := writeFile(t, "pipeline.json", `{"transforms": [{"type": "test_fail_on_flush"}]}`)
+	ctx := transform.WithRegistry(context.Background(), reg)
+	res := weirRun(ctx, "{}\n", "run", "-config", config)
+	assert.Equal(t, exitFailure, res.code)
+	assert.Equal(t, "{}\n", res.stdout)
+	assert.Equal(t, "weir: end of input: transform test_fail_on_flush: cannot flush\n", res.stderr)
+}
+
+func TestRunCanceled(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", passThrough)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := weirRun(ctx, "{}\n", "run", "-config", config, "-keep-going")
+	assert.Equal(t, exitFailure, res.code)
+	assert.Empty(t, res.stdout)
+	assert.Contains(t, res.stderr, "weir: <stdin>:1: context canceled\n")
+}
+
+// errWriter fails every write.
+type errWriter struct{}
+
+func (errWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("disk full") }
+
+func TestRunWriteError(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", passThrough)
+	for name, input := range map[string]string{
+		"at the final flush": "{}\n",
+		"while running":      strings.Repeat(`{"padding":"`+strings.Repeat("x", 1000)+`"}`+"\n", 100),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var stderr bytes.Buffer
+			code := run(context.Background(), []string{"run", "-config", config}, strings.NewReader(input), errWriter{}, &stderr)
+			assert.Equal(t, exitFailure, code)
+			assert.Equal(t, "weir: write output: disk full\n", stderr.String(), "reported once")
+		})
+	}
+}

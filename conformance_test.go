@@ -1,0 +1,406 @@
+package weir_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/condition"
+	"github.com/weirhq/weir/transform"
+)
+
+// The conformance suite replays the test vectors taken from Substation v2
+// (testdata/conformance/substation-v2, see its README) through Weir's
+// factories. Every vector of an implemented type must pass; vectors of types
+// Weir does not implement yet are counted and listed, not failed.
+
+const conformanceDir = "testdata/conformance/substation-v2"
+
+type vectorMsg struct {
+	Data     *string         `json:"data"`
+	DataB64  *string         `json:"data_b64"`
+	Metadata json.RawMessage `json:"metadata"`
+}
+
+func (m vectorMsg) bytes(t *testing.T) []byte {
+	t.Helper()
+	switch {
+	case m.Data != nil:
+		return []byte(*m.Data)
+	case m.DataB64 != nil:
+		b, err := base64.StdEncoding.DecodeString(*m.DataB64)
+		require.NoError(t, err)
+		return b
+	}
+	return nil
+}
+
+type transformVector struct {
+	Name      string            `json:"name"`
+	Source    string            `json:"source"`
+	Config    json.RawMessage   `json:"config"`
+	Input     []vectorMsg       `json:"input"`
+	Expected  []vectorMsg       `json:"expected"`
+	Flush     bool              `json:"flush"`
+	Unordered bool              `json:"unordered"`
+	Env       map[string]string `json:"env"`
+	Error     bool              `json:"error"`
+}
+
+type conditionVector struct {
+	Name   string          `json:"name"`
+	Config json.RawMessage `json:"config"`
+	Input  []vectorMsg     `json:"input"`
+	Result bool            `json:"result"`
+	Error  bool            `json:"error"`
+}
+
+// tally counts vectors per family ("object", "string", …).
+type tally struct {
+	pass, fail, pending map[string]int
+	pendingTypes        map[string]bool
+}
+
+func newTally() *tally {
+	return &tally{pass: map[string]int{}, fail: map[string]int{}, pending: map[string]int{}, pendingTypes: map[string]bool{}}
+}
+
+func family(typ string) string {
+	if i := strings.IndexByte(typ, '_'); i > 0 {
+		return typ[:i]
+	}
+	return typ
+}
+
+func (ty *tally) log(t *testing.T, what string) {
+	fams := map[string]bool{}
+	for _, m := range []map[string]int{ty.pass, ty.fail, ty.pending} {
+		for f := range m {
+			fams[f] = true
+		}
+	}
+	names := make([]string, 0, len(fams))
+	for f := range fams {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	var total [3]int
+	var b strings.Builder
+	for _, f := range names {
+		fmt.Fprintf(&b, "  %-10s %3d passed, %3d failed, %3d not implemented\n", f, ty.pass[f], ty.fail[f], ty.pending[f])
+		total[0] += ty.pass[f]
+		total[1] += ty.fail[f]
+		total[2] += ty.pending[f]
+	}
+	pend := make([]string, 0, len(ty.pendingTypes))
+	for p := range ty.pendingTypes {
+		pend = append(pend, p)
+	}
+	sort.Strings(pend)
+	t.Logf("%s conformance: %d passed, %d failed, %d not implemented\n%s  not implemented: %s",
+		what, total[0], total[1], total[2], b.String(), strings.Join(pend, " "))
+}
+
+func readVectors[V any](t *testing.T, dir string) map[string][]V {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(conformanceDir, dir, "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	out := map[string][]V{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		var vs []V
+		require.NoError(t, json.Unmarshal(b, &vs), f)
+		out[strings.TrimSuffix(filepath.Base(f), ".json")] = vs
+	}
+	return out
+}
+
+func TestConformanceConditions(t *testing.T) {
+	ctx := context.Background()
+	reg := condition.Builtins()
+	ty := newTally()
+	files := readVectors[conditionVector](t, "condition")
+	for _, typ := range sortedKeys(files) {
+		for i, v := range files[typ] {
+			fam := family(typ)
+			var cfg weir.Config
+			require.NoError(t, json.Unmarshal(v.Config, &cfg))
+			if !typeKnown(reg.Types(), cfg.Type) {
+				ty.pending[fam]++
+				ty.pendingTypes[cfg.Type] = true
+				continue
+			}
+			ok := t.Run(fmt.Sprintf("%s/%d_%s", typ, i, v.Name), func(t *testing.T) {
+				insp, err := reg.New(ctx, cfg)
+				if v.Error && err != nil {
+					return
+				}
+				require.NoError(t, err)
+				var got bool
+				for _, in := range v.Input {
+					msg := weir.NewMessage(in.bytes(t))
+					if len(in.Metadata) > 0 {
+						msg.SetMetadata(in.Metadata)
+					}
+					got, err = insp.Inspect(ctx, msg)
+					if err != nil {
+						break
+					}
+				}
+				if v.Error {
+					require.Error(t, err, "want an error")
+					return
+				}
+				require.NoError(t, err)
+				require.Equal(t, v.Result, got, "config %s", v.Config)
+			})
+			if ok {
+				ty.pass[fam]++
+			} else {
+				ty.fail[fam]++
+			}
+		}
+	}
+	ty.log(t, "condition")
+}
+
+func TestConformanceTransforms(t *testing.T) {
+	ctx := context.Background()
+	reg := transform.Builtins()
+	ty := newTally()
+	files := readVectors[transformVector](t, "transform")
+	for _, typ := range sortedKeys(files) {
+		for i, v := range files[typ] {
+			fam := family(typ)
+			var cfg weir.Config
+			require.NoError(t, json.Unmarshal(v.Config, &cfg))
+			if !typeKnown(reg.Types(), cfg.Type) {
+				ty.pending[fam]++
+				ty.pendingTypes[cfg.Type] = true
+				continue
+			}
+			ok := t.Run(fmt.Sprintf("%s/%d_%s", typ, i, v.Name), func(t *testing.T) {
+				tr, err := reg.New(ctx, cfg)
+				if v.Error && err != nil {
+					return
+				}
+				require.NoError(t, err)
+				got, err := runVector(ctx, t, []transform.Transformer{tr}, v.Input, v.Flush)
+				if v.Error {
+					require.Error(t, err, "want an error")
+					return
+				}
+				require.NoError(t, err)
+				compareOutputs(t, typ, v.Expected, got, v.Unordered)
+			})
+			if ok {
+				ty.pass[fam]++
+			} else {
+				ty.fail[fam]++
+			}
+		}
+	}
+	ty.log(t, "transform")
+}
+
+// exampleVector is a whole pipeline compiled from one of Substation's
+// examples.
+type exampleVector struct {
+	Name      string            `json:"name"`
+	Config    json.RawMessage   `json:"config"`
+	Files     map[string]string `json:"files"`
+	Input     []vectorMsg       `json:"input"`
+	Expected  []vectorMsg       `json:"expected"`
+	Unordered bool              `json:"unordered"`
+	Error     bool              `json:"error"`
+}
+
+func TestConformanceExamples(t *testing.T) {
+	ctx := context.Background()
+	files := readVectors[exampleVector](t, "examples")
+	treg, creg := transform.Builtins(), condition.Builtins()
+	var pass, fail int
+	var pending []string
+	for _, name := range sortedKeys(files) {
+		for _, v := range files[name] {
+			var pipeline struct {
+				Transforms []json.RawMessage `json:"transforms"`
+			}
+			require.NoError(t, json.Unmarshal(v.Config, &pipeline))
+			if missing := missingTypes(v.Config, treg.Types(), creg.Types()); len(missing) > 0 {
+				pending = append(pending, fmt.Sprintf("%s (needs %s)", name, strings.Join(missing, ", ")))
+				continue
+			}
+			ok := t.Run(name, func(t *testing.T) {
+				if len(v.Files) > 0 {
+					dir := t.TempDir()
+					for p, content := range v.Files {
+						require.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755))
+						require.NoError(t, os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644))
+					}
+					t.Chdir(dir)
+				}
+				var ts []transform.Transformer
+				for _, raw := range pipeline.Transforms {
+					var cfg weir.Config
+					require.NoError(t, json.Unmarshal(raw, &cfg))
+					tr, err := treg.New(ctx, cfg)
+					require.NoError(t, err)
+					ts = append(ts, tr)
+				}
+				got, err := runVector(ctx, t, ts, v.Input, true)
+				if v.Error {
+					require.Error(t, err)
+					return
+				}
+				require.NoError(t, err)
+				compareOutputs(t, name, v.Expected, got, v.Unordered)
+			})
+			if ok {
+				pass++
+			} else {
+				fail++
+			}
+		}
+	}
+	t.Logf("example conformance: %d passed, %d failed, %d pending (need types not implemented yet):\n  %s",
+		pass, fail, len(pending), strings.Join(pending, "\n  "))
+}
+
+// runVector feeds inputs (and a control message if flush) through ts and
+// returns the non-control outputs.
+func runVector(ctx context.Context, t *testing.T, ts []transform.Transformer, inputs []vectorMsg, flush bool) ([]*weir.Message, error) {
+	t.Helper()
+	var out []*weir.Message
+	for _, in := range inputs {
+		msg := weir.NewMessage(in.bytes(t))
+		if len(in.Metadata) > 0 {
+			msg.SetMetadata(in.Metadata)
+		}
+		res, err := transform.Apply(ctx, ts, msg)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res...)
+	}
+	if flush {
+		res, err := transform.Apply(ctx, ts, weir.NewControl())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res...)
+	}
+	data := out[:0]
+	for _, m := range out {
+		if !m.IsControl() {
+			data = append(data, m)
+		}
+	}
+	return data, nil
+}
+
+func compareOutputs(t *testing.T, typ string, want []vectorMsg, got []*weir.Message, unordered bool) {
+	t.Helper()
+	norm := func(b []byte) string {
+		if typ == "format_to_gzip" {
+			if r, err := gzip.NewReader(bytes.NewReader(b)); err == nil {
+				if d, err := io.ReadAll(r); err == nil {
+					return string(d)
+				}
+			}
+		}
+		return string(b)
+	}
+	var w, g []string
+	for _, m := range want {
+		s := norm(m.bytes(t))
+		if len(m.Metadata) > 0 {
+			s += "\x00meta=" + compactJSON(m.Metadata)
+		}
+		w = append(w, s)
+	}
+	for _, m := range got {
+		s := norm(m.Data())
+		if md := m.Metadata(); len(md) > 0 {
+			s += "\x00meta=" + compactJSON(md)
+		}
+		g = append(g, s)
+	}
+	if unordered {
+		sort.Strings(w)
+		sort.Strings(g)
+	}
+	require.Equal(t, w, g)
+}
+
+func compactJSON(b []byte) string {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return string(b)
+	}
+	out, _ := json.Marshal(v)
+	return string(out)
+}
+
+func typeKnown(types []string, typ string) bool {
+	i := sort.SearchStrings(types, typ)
+	return i < len(types) && types[i] == typ
+}
+
+// missingTypes walks a pipeline config and returns the transform and
+// condition types it uses that are not registered.
+func missingTypes(raw json.RawMessage, transforms, conditions []string) []string {
+	var v any
+	_ = json.Unmarshal(raw, &v)
+	seen := map[string]bool{}
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if typ, ok := v["type"].(string); ok {
+				if _, hasSettings := v["settings"]; hasSettings || len(v) == 1 {
+					if !typeKnown(transforms, typ) && !typeKnown(conditions, typ) {
+						seen[typ] = true
+					}
+				}
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

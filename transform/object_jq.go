@@ -1,0 +1,114 @@
+package transform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/itchyny/gojq"
+	"github.com/weirhq/weir"
+)
+
+// ObjectJQConfig configures [NewObjectJQ] (type "object_jq").
+type ObjectJQConfig struct {
+	// ID names this transform in errors.
+	ID string `json:"id,omitempty"`
+	// Filter is the jq program applied to the data. Required.
+	Filter string `json:"filter"`
+}
+
+// ObjectJQ replaces the data with the result of a jq filter. Create it with
+// [NewObjectJQ].
+type ObjectJQ struct {
+	id   string
+	code *gojq.Code
+}
+
+// errObjectJQNoOutput is the cause of the error for a filter that produced
+// nothing.
+var errObjectJQNoOutput = errors.New("filter produced no output")
+
+// NewObjectJQ returns an object_jq transformer, which runs Filter (jq
+// syntax, as implemented by github.com/itchyny/gojq) over the message data
+// and replaces the data with the result. The filter is compiled here; a
+// filter that does not parse or compile is a *weir.ConfigError for "filter".
+//
+// As in Substation, the data is decoded with encoding/json (so numbers are
+// float64: integers beyond 2^53 lose precision) and the result is encoded
+// with encoding/json (so object keys come out sorted). One result becomes
+// the data; several become one JSON array of them; none is an error, as is
+// data that is not JSON or a filter that fails on it. These errors match
+// weir.ErrInvalidData.
+func NewObjectJQ(cfg ObjectJQConfig) (*ObjectJQ, error) {
+	if cfg.Filter == "" {
+		return nil, &weir.ConfigError{Type: "object_jq", Field: "filter", Err: errObjectRequired}
+	}
+	q, err := gojq.Parse(cfg.Filter)
+	if err != nil {
+		return nil, &weir.ConfigError{Type: "object_jq", Field: "filter", Err: err}
+	}
+	code, err := gojq.Compile(q)
+	if err != nil {
+		return nil, &weir.ConfigError{Type: "object_jq", Field: "filter", Err: err}
+	}
+	return &ObjectJQ{id: cfg.ID, code: code}, nil
+}
+
+// Transform implements [Transformer]. It stops early with ctx's error when
+// ctx is done.
+func (t *ObjectJQ) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		return objPass(msg), nil
+	}
+	var in any
+	if err := json.Unmarshal(msg.Data(), &in); err != nil {
+		return nil, t.fail(fmt.Errorf("data is not JSON: %w: %w", weir.ErrInvalidData, err))
+	}
+
+	var first any
+	var rest []any // results after the first, if any
+	n := 0
+	iter := t.code.RunWithContext(ctx, in)
+	for {
+		v, ok := iter.Next()
+		if !ok {
+			break
+		}
+		if err, ok := v.(error); ok {
+			if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+				return nil, t.fail(ctxErr)
+			}
+			return nil, t.fail(fmt.Errorf("%w: %w", weir.ErrInvalidData, err))
+		}
+		if n == 0 {
+			first = v
+		} else {
+			if rest == nil {
+				rest = []any{first}
+			}
+			rest = append(rest, v)
+		}
+		n++
+	}
+
+	var out any
+	switch n {
+	case 0:
+		return nil, t.fail(fmt.Errorf("%w: %w", errObjectJQNoOutput, weir.ErrInvalidData))
+	case 1:
+		out = first
+	default:
+		out = rest
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, t.fail(fmt.Errorf("cannot encode result: %w: %w", weir.ErrInvalidData, err))
+	}
+	msg.SetData(b)
+	return objPass(msg), nil
+}
+
+func (t *ObjectJQ) fail(err error) error {
+	return &Error{Type: "object_jq", ID: t.id, Err: err}
+}
