@@ -27,7 +27,37 @@ func (c Config) Decode(v any) error {
 	if err != nil {
 		return &ConfigError{Type: c.Type, Err: err}
 	}
-	return DecodeJSON(c.Type, b, v)
+	err = DecodeJSON(c.Type, b, v)
+	var ce *ConfigError
+	if errors.As(err, &ce) && ce.Field != "" && !strings.Contains(ce.Field, ".") {
+		// encoding/json names only the innermost field; find its full path.
+		if p := findKey(c.Settings, ce.Field, ""); p != "" {
+			ce.Field = p
+		}
+	}
+	return err
+}
+
+// findKey returns the dotted path of the first member named key in v.
+func findKey(v any, key, prefix string) string {
+	switch v := v.(type) {
+	case map[string]any:
+		if _, ok := v[key]; ok {
+			return prefix + key
+		}
+		for k, x := range v {
+			if p := findKey(x, key, prefix+k+"."); p != "" {
+				return p
+			}
+		}
+	case []any:
+		for i, x := range v {
+			if p := findKey(x, key, fmt.Sprintf("%s%d.", prefix, i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // DecodeJSON decodes the JSON object b into v like [Config.Decode] does,

@@ -225,7 +225,11 @@ func scanValue(b []byte, i int) int {
 	case c == '{' || c == '[':
 		depth := 0
 		for ; i < len(b); i++ {
-			switch b[i] {
+			c := b[i]
+			if c > ']' && c != '{' && c != '}' {
+				continue // lower-case letters and most text
+			}
+			switch c {
 			case '"':
 				e, _ := scanString(b, i)
 				if e < 0 {
@@ -341,6 +345,7 @@ func simplePath(path string) (ok, digits bool) {
 		}
 		c := path[i]
 		switch {
+		case c >= '0' && c <= '9':
 		case c == '@' && i == partStart:
 			// "@timestamp" is a member name; "@this", "@reverse" … are
 			// gjson modifiers.
@@ -348,8 +353,7 @@ func simplePath(path string) (ok, digits bool) {
 				return false, false
 			}
 			allDigits = false
-		case c >= '0' && c <= '9':
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == '-', c == ':', c == '/', c == '$', c == '+', c == ' ', c >= 0x80:
+		case c >= 0x80 || (c < 0x40 && plainLow>>c&1 == 1) || (c >= 0x40 && plainHigh>>(c-0x40)&1 == 1):
 			allDigits = false
 		default:
 			return false, false
@@ -357,6 +361,14 @@ func simplePath(path string) (ok, digits bool) {
 	}
 	return true, digits
 }
+
+// plainLow and plainHigh are bit sets of the ASCII characters (below and
+// from 0x40) that have no meaning in a gjson path: letters, '_', '-', ':',
+// '/', '$', '+' and ' '.
+const (
+	plainLow  = 1<<' ' | 1<<'$' | 1<<'+' | 1<<'-' | 1<<'/' | 1<<':'
+	plainHigh = (1<<26-1)<<('A'-0x40) | 1<<('_'-0x40) | (1<<26-1)<<('a'-0x40)
+)
 
 // nextPart splits the first member name off a simple path.
 func nextPart(path string) (part, rest string, last bool) {

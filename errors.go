@@ -3,6 +3,7 @@ package weir
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors shared by every Weir package. Match them with errors.Is.
@@ -34,16 +35,27 @@ type ConfigError struct {
 }
 
 // Error implements error.
-func (e *ConfigError) Error() string {
+func (e *ConfigError) Error() string { return "weir: " + e.text() }
+
+// text is Error without the package prefix, so nested config errors read
+// as one sentence.
+func (e *ConfigError) text() string {
+	cause := e.Err.Error()
+	var inner *ConfigError
+	if errors.As(e.Err, &inner) && inner == e.Err {
+		cause = inner.text()
+	} else {
+		cause = strings.TrimPrefix(cause, "weir: ")
+	}
 	switch {
 	case e.Type != "" && e.Field != "":
-		return fmt.Sprintf("weir: %s: setting %q: %v", e.Type, e.Field, e.Err)
+		return fmt.Sprintf("%s: setting %q: %s", e.Type, e.Field, cause)
 	case e.Type != "":
-		return fmt.Sprintf("weir: %s: %v", e.Type, e.Err)
+		return fmt.Sprintf("%s: %s", e.Type, cause)
 	case e.Field != "":
-		return fmt.Sprintf("weir: setting %q: %v", e.Field, e.Err)
+		return fmt.Sprintf("setting %q: %s", e.Field, cause)
 	}
-	return fmt.Sprintf("weir: %v", e.Err)
+	return cause
 }
 
 // Unwrap returns the underlying error.

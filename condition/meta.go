@@ -1,3 +1,199 @@
 package condition
 
-func metaBuiltins() map[string]Factory { return map[string]Factory{} }
+import (
+	"context"
+	"fmt"
+
+	"github.com/weirhq/weir"
+)
+
+func metaBuiltins() map[string]Factory {
+	all := decoded(NewMetaAll)
+	anyOf := decoded(NewMetaAny)
+	none := decoded(NewMetaNone)
+	return map[string]Factory{
+		"meta_all":  all,
+		"meta_any":  anyOf,
+		"meta_none": none,
+		"all":       all,
+		"any":       anyOf,
+		"none":      none,
+	}
+}
+
+// MetaConfig is the configuration shared by meta_all, meta_any and meta_none
+// (also registered as all, any and none).
+//
+// Without Object.SourceKey the nested inspectors examine the message itself.
+// With it, they examine the field's value instead: a field holding an array
+// is split into one message per element, each inspected on its own and the
+// results combined over the elements (see each type); any other value
+// becomes the data of a single message. Such messages carry the original
+// metadata. A missing field is false for all three types.
+type MetaConfig struct {
+	// Conditions are the nested inspectors, built with [New] from the
+	// registry in the context, so custom types may be nested.
+	Conditions []weir.Config `json:"conditions"`
+	// Object.SourceKey is the field to inspect (optional).
+	Object ObjectSettings `json:"object"`
+	// Inspectors are already built inspectors, for Go callers; they are
+	// evaluated after Conditions.
+	Inspectors []Inspector `json:"-"`
+}
+
+// metaMode says how a meta inspector combines results.
+type metaMode uint8
+
+const (
+	modeAll metaMode = iota
+	modeAny
+	modeNone
+)
+
+// meta is what the meta inspectors share.
+type meta struct {
+	mode metaMode
+	key  string
+	is   []Inspector
+}
+
+func newMeta(ctx context.Context, typ string, mode metaMode, cfg MetaConfig) (meta, error) {
+	if err := rejectTargetKey(typ, cfg.Object); err != nil {
+		return meta{}, err
+	}
+	is := make([]Inspector, 0, len(cfg.Conditions)+len(cfg.Inspectors))
+	for n, c := range cfg.Conditions {
+		in, err := New(ctx, c)
+		if err != nil {
+			return meta{}, &weir.ConfigError{Type: typ, Field: fmt.Sprintf("conditions[%d]", n), Err: err}
+		}
+		is = append(is, in)
+	}
+	for n, in := range cfg.Inspectors {
+		if in == nil {
+			return meta{}, &weir.ConfigError{Type: typ, Err: fmt.Errorf("Inspectors[%d] is nil", n)}
+		}
+		is = append(is, in)
+	}
+	return meta{mode: mode, key: cfg.Object.SourceKey, is: is}, nil
+}
+
+// eval combines the nested inspectors' answers for one message.
+func (m *meta) eval(ctx context.Context, msg *weir.Message) (bool, error) {
+	for _, in := range m.is {
+		ok, err := in.Inspect(ctx, msg)
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case ok && m.mode == modeAny:
+			return true, nil
+		case ok && m.mode == modeNone:
+			return false, nil
+		case !ok && m.mode == modeAll:
+			return false, nil
+		}
+	}
+	return m.mode != modeAny, nil
+}
+
+func (m *meta) inspect(ctx context.Context, msg *weir.Message) (bool, error) {
+	if m.key == "" {
+		return m.eval(ctx, msg)
+	}
+	v := msg.Get(m.key)
+	if !v.Exists() {
+		return false, nil
+	}
+	if !v.IsArray() {
+		return m.eval(ctx, weir.NewMessage(v.Bytes()).SetMetadata(msg.Metadata()))
+	}
+	// Over the elements, any is an or and both all and none are an and.
+	result := m.mode != modeAny
+	var err error
+	v.ForEach(func(_, e weir.Value) bool {
+		var ok bool
+		ok, err = m.eval(ctx, weir.NewMessage(e.Bytes()).SetMetadata(msg.Metadata()))
+		if err != nil || ok != result {
+			result = ok
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return false, err
+	}
+	return result, nil
+}
+
+// MetaAllConfig is the configuration of meta_all.
+type MetaAllConfig = MetaConfig
+
+// MetaAll is the meta_all inspector (alias all): it is true when every nested
+// inspector is true, for every element when the source field is an array (so
+// an empty array, or no inspectors, is true). See [MetaConfig]. A control
+// message is handed to the nested inspectors.
+type MetaAll struct{ meta }
+
+// NewMetaAll returns a meta_all inspector; ctx carries the registry the
+// nested conditions are built from (see [WithRegistry]).
+func NewMetaAll(ctx context.Context, cfg MetaAllConfig) (*MetaAll, error) {
+	m, err := newMeta(ctx, "meta_all", modeAll, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &MetaAll{m}, nil
+}
+
+// Inspect implements Inspector.
+func (i *MetaAll) Inspect(ctx context.Context, msg *weir.Message) (bool, error) {
+	return i.inspect(ctx, msg)
+}
+
+// MetaAnyConfig is the configuration of meta_any.
+type MetaAnyConfig = MetaConfig
+
+// MetaAny is the meta_any inspector (alias any): it is true when at least one
+// nested inspector is true, for at least one element when the source field
+// is an array (so an empty array, or no inspectors, is false). See
+// [MetaConfig]. A control message is handed to the nested inspectors.
+type MetaAny struct{ meta }
+
+// NewMetaAny returns a meta_any inspector; ctx carries the registry the
+// nested conditions are built from (see [WithRegistry]).
+func NewMetaAny(ctx context.Context, cfg MetaAnyConfig) (*MetaAny, error) {
+	m, err := newMeta(ctx, "meta_any", modeAny, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &MetaAny{m}, nil
+}
+
+// Inspect implements Inspector.
+func (i *MetaAny) Inspect(ctx context.Context, msg *weir.Message) (bool, error) {
+	return i.inspect(ctx, msg)
+}
+
+// MetaNoneConfig is the configuration of meta_none.
+type MetaNoneConfig = MetaConfig
+
+// MetaNone is the meta_none inspector (alias none): it is true when no nested
+// inspector is true, for any element when the source field is an array (so
+// an empty array, or no inspectors, is true). See [MetaConfig]. A control
+// message is handed to the nested inspectors.
+type MetaNone struct{ meta }
+
+// NewMetaNone returns a meta_none inspector; ctx carries the registry the
+// nested conditions are built from (see [WithRegistry]).
+func NewMetaNone(ctx context.Context, cfg MetaNoneConfig) (*MetaNone, error) {
+	m, err := newMeta(ctx, "meta_none", modeNone, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &MetaNone{m}, nil
+}
+
+// Inspect implements Inspector.
+func (i *MetaNone) Inspect(ctx context.Context, msg *weir.Message) (bool, error) {
+	return i.inspect(ctx, msg)
+}

@@ -306,7 +306,7 @@ func TestMetaSwitchConfigErrors(t *testing.T) {
 		{"unknown transform", `{"type": "meta_switch", "settings": {"cases": [{"transforms": [{"type": "utility_drop"}]}, {"transforms": [{"type": "utility_drop"}, {"type": "nope"}]}]}}`, "cases.1.transforms.1", weir.ErrUnknownType},
 		{"unknown condition", `{"type": "meta_switch", "settings": {"cases": [{"condition": {"type": "nope"}, "transforms": [{"type": "utility_drop"}]}]}}`, "cases.0.condition", weir.ErrUnknownType},
 		{"bad nested setting", `{"type": "meta_switch", "settings": {"cases": [{"transforms": [{"type": "utility_control", "settings": {"batch": {"duration": "soon"}}}]}]}}`, "cases.0.transforms.0", weir.ErrInvalidConfig},
-		{"unknown setting", `{"type": "meta_switch", "settings": {"cases": [{"transforms": [{"type": "utility_drop"}], "transform": {}}]}}`, "transform", weir.ErrInvalidConfig},
+		{"unknown setting", `{"type": "meta_switch", "settings": {"cases": [{"transforms": [{"type": "utility_drop"}], "transform": {}}]}}`, "cases.0.transform", weir.ErrInvalidConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
