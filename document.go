@@ -3,9 +3,9 @@ package weir
 import (
 	"bytes"
 	"encoding/binary"
-	"math/bits"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strings"
 	"unsafe"
 

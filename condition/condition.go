@@ -133,7 +133,11 @@ func (r *Registry) New(ctx context.Context, cfg weir.Config) (Inspector, error) 
 	if !ok {
 		return nil, &weir.ConfigError{Type: cfg.Type, Err: fmt.Errorf("%w %q", weir.ErrUnknownType, cfg.Type)}
 	}
-	return f(WithRegistry(ctx, r), cfg)
+	in, err := f(WithRegistry(ctx, r), cfg)
+	if err != nil {
+		return nil, wrapConfigErr(cfg.Type, err)
+	}
+	return in, nil
 }
 
 type registryKey struct{}
@@ -153,7 +157,11 @@ func New(ctx context.Context, cfg weir.Config) (Inspector, error) {
 		if !ok {
 			return nil, &weir.ConfigError{Type: cfg.Type, Err: fmt.Errorf("%w %q", weir.ErrUnknownType, cfg.Type)}
 		}
-		return f(ctx, cfg)
+		in, err := f(ctx, cfg)
+		if err != nil {
+			return nil, wrapConfigErr(cfg.Type, err)
+		}
+		return in, nil
 	}
 	return Builtins().New(ctx, cfg)
 }

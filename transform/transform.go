@@ -162,7 +162,11 @@ func New(ctx context.Context, cfg weir.Config) (Transformer, error) {
 	if !ok {
 		return nil, &weir.ConfigError{Type: cfg.Type, Err: fmt.Errorf("%w %q", weir.ErrUnknownType, cfg.Type)}
 	}
-	return f(ctx, cfg)
+	t, err := f(ctx, cfg)
+	if err != nil {
+		return nil, configErr(cfg.Type, err)
+	}
+	return t, nil
 }
 
 // NewAll builds each config with [New].
