@@ -465,34 +465,15 @@ type StringToLowerConfig struct {
 
 // StringToLower maps a string to lower case, Unicode-aware (type
 // "string_to_lower").
-type StringToLower struct {
-	id string
-	io strIO
-}
+type StringToLower struct{ strMap }
 
 // NewStringToLower returns a StringToLower for cfg.
 func NewStringToLower(cfg StringToLowerConfig) (*StringToLower, error) {
-	io, err := newStrIO("string_to_lower", cfg.Object)
+	m, err := newStrMap("string_to_lower", cfg.ID, cfg.Object, bytes.ToLower, strings.ToLower)
 	if err != nil {
 		return nil, err
 	}
-	return &StringToLower{id: cfg.ID, io: io}, nil
-}
-
-// Transform implements [Transformer].
-func (t *StringToLower) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	if msg.IsControl() {
-		return strOne(msg)
-	}
-	if t.io.whole() {
-		msg.SetData(bytes.ToLower(msg.Data()))
-		return strOne(msg)
-	}
-	v := msg.Get(t.io.src)
-	if !v.Exists() {
-		return strOne(msg)
-	}
-	return strSet(msg, t.io.dst, strings.ToLower(v.String()), "string_to_lower", t.id)
+	return &StringToLower{m}, nil
 }
 
 // StringToUpperConfig configures [StringToUpper].
@@ -503,34 +484,15 @@ type StringToUpperConfig struct {
 
 // StringToUpper maps a string to upper case, Unicode-aware (type
 // "string_to_upper").
-type StringToUpper struct {
-	id string
-	io strIO
-}
+type StringToUpper struct{ strMap }
 
 // NewStringToUpper returns a StringToUpper for cfg.
 func NewStringToUpper(cfg StringToUpperConfig) (*StringToUpper, error) {
-	io, err := newStrIO("string_to_upper", cfg.Object)
+	m, err := newStrMap("string_to_upper", cfg.ID, cfg.Object, bytes.ToUpper, strings.ToUpper)
 	if err != nil {
 		return nil, err
 	}
-	return &StringToUpper{id: cfg.ID, io: io}, nil
-}
-
-// Transform implements [Transformer].
-func (t *StringToUpper) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	if msg.IsControl() {
-		return strOne(msg)
-	}
-	if t.io.whole() {
-		msg.SetData(bytes.ToUpper(msg.Data()))
-		return strOne(msg)
-	}
-	v := msg.Get(t.io.src)
-	if !v.Exists() {
-		return strOne(msg)
-	}
-	return strSet(msg, t.io.dst, strings.ToUpper(v.String()), "string_to_upper", t.id)
+	return &StringToUpper{m}, nil
 }
 
 // StringToSnakeConfig configures [StringToSnake].
@@ -546,36 +508,54 @@ type StringToSnakeConfig struct {
 // another kind, and before the last capital of a run of capitals followed by
 // a lower-case letter ("JSONData" is "json_data", "v2Beta" is "v_2_beta");
 // spaces, hyphens and dots become underscores. Other bytes are kept.
-type StringToSnake struct {
-	id string
-	io strIO
-}
+type StringToSnake struct{ strMap }
 
 // NewStringToSnake returns a StringToSnake for cfg.
 func NewStringToSnake(cfg StringToSnakeConfig) (*StringToSnake, error) {
-	io, err := newStrIO("string_to_snake", cfg.Object)
+	m, err := newStrMap("string_to_snake", cfg.ID, cfg.Object,
+		func(d []byte) []byte {
+			d = bytes.TrimSpace(d)
+			return strAppendSnake(make([]byte, 0, len(d)+4), d)
+		},
+		func(s string) string {
+			s = strings.TrimSpace(s)
+			return string(strAppendSnake(make([]byte, 0, len(s)+4), s))
+		})
 	if err != nil {
 		return nil, err
 	}
-	return &StringToSnake{id: cfg.ID, io: io}, nil
+	return &StringToSnake{m}, nil
+}
+
+// strMap is the shared body of the transforms that map one string to
+// another: on the whole data when no keys are set, else from source to
+// target.
+type strMap struct {
+	typ, id string
+	io      strIO
+	onBytes func([]byte) []byte
+	onStr   func(string) string
+}
+
+func newStrMap(typ, id string, o ObjectSettings, onBytes func([]byte) []byte, onStr func(string) string) (strMap, error) {
+	io, err := newStrIO(typ, o)
+	return strMap{typ: typ, id: id, io: io, onBytes: onBytes, onStr: onStr}, err
 }
 
 // Transform implements [Transformer].
-func (t *StringToSnake) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+func (t *strMap) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
 		return strOne(msg)
 	}
 	if t.io.whole() {
-		d := bytes.TrimSpace(msg.Data())
-		msg.SetData(strAppendSnake(make([]byte, 0, len(d)+4), d))
+		msg.SetData(t.onBytes(msg.Data()))
 		return strOne(msg)
 	}
 	v := msg.Get(t.io.src)
 	if !v.Exists() {
 		return strOne(msg)
 	}
-	s := strings.TrimSpace(v.String())
-	return strSet(msg, t.io.dst, string(strAppendSnake(make([]byte, 0, len(s)+4), s)), "string_to_snake", t.id)
+	return strSet(msg, t.io.dst, t.onStr(v.String()), t.typ, t.id)
 }
 
 // Byte classes for snake_case.
