@@ -8,5 +8,14 @@ func builtinFamilies() []func() map[string]Factory {
 		stringBuiltins,
 		metaBuiltins,
 		utilityBuiltins,
+		hashBuiltins,
+		networkBuiltins,
+		numberBuiltins,
+		arrayBuiltins,
+		timeBuiltins,
+		formatBuiltins,
+		aggregateBuiltins,
+		sendBuiltins,
+		observeBuiltins,
 	}
 }

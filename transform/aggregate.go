@@ -1,0 +1,3 @@
+package transform
+
+func aggregateBuiltins() map[string]Factory { return map[string]Factory{} }

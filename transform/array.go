@@ -1,0 +1,3 @@
+package transform
+
+func arrayBuiltins() map[string]Factory { return map[string]Factory{} }

@@ -1,0 +1,3 @@
+package transform
+
+func formatBuiltins() map[string]Factory { return map[string]Factory{} }

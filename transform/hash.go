@@ -1,0 +1,3 @@
+package transform
+
+func hashBuiltins() map[string]Factory { return map[string]Factory{} }

@@ -1,0 +1,3 @@
+package transform
+
+func networkBuiltins() map[string]Factory { return map[string]Factory{} }

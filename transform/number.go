@@ -1,0 +1,3 @@
+package transform
+
+func numberBuiltins() map[string]Factory { return map[string]Factory{} }

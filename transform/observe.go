@@ -1,0 +1,3 @@
+package transform
+
+func observeBuiltins() map[string]Factory { return map[string]Factory{} }

@@ -1,0 +1,3 @@
+package transform
+
+func sendBuiltins() map[string]Factory { return map[string]Factory{} }

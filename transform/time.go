@@ -1,0 +1,3 @@
+package transform
+
+func timeBuiltins() map[string]Factory { return map[string]Factory{} }
