@@ -1,14 +1,6 @@
 package weir
 
 import (
-	"bytes"
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"math/bits"
-	"strings"
-	"unsafe"
-
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
@@ -16,54 +8,72 @@ import (
 // document holds one JSON (or arbitrary) byte payload of a Message together
 // with a lazily built index of it.
 //
-// The index is a tree of nodes over the bytes: expanding an object costs one
-// gjson pass over its text and records every member's key and value slice, so
-// any number of later reads of that object cost a short search each instead of
-// a rescan of the whole payload. Writes to simple paths change the tree only
-// and mark the changed objects; the bytes are rebuilt in one pass the next time
-// they are asked for. Bytes are never modified in place once they have been
-// stored or handed out, so Values and Data results stay valid.
+// The index is a table of nodes over the bytes. Expanding an object costs
+// one pass over its text and records where every member's name and value
+// are, so any number of later reads of that object cost a short search each
+// instead of a rescan of the payload. Writes to plain paths change the table
+// only (new bytes go to an append-only arena) and mark the objects on the
+// way as modified; the payload is rebuilt in one pass the next time it is
+// asked for, and the index is then dropped.
+//
+// Nodes hold offsets, not pointers, so the table is one pointer-free
+// allocation the garbage collector does not scan. Bytes are never modified
+// once stored or handed out: Values and Data results stay valid.
 type document struct {
-	raw   []byte // the payload; stale while dirty
-	arena []byte // encoded values written by Set; appended to, never rewritten
-	root  *node  // index of raw, nil until first needed
-	dirty bool   // root holds changes not yet in raw
-	// pre and post are the white space around the root object in raw, kept so
-	// that a rebuilt payload keeps its framing (e.g. a trailing newline).
-	pre, post []byte
+	raw     []byte // the payload; stale while dirty
+	arena   []byte // names and values written since the last rebuild; append-only
+	nodes   []node // the index; nodes[0] is the root object
+	indexed bool   // nodes[0] is valid
+	dirty   bool   // the index holds changes not yet in raw
 }
 
-// node is one JSON value in the index. Members of an expanded object are
-// held in kids; raw is the value's text when the node is not modified.
+// node is one JSON value in the index: an object member (or the root).
 type node struct {
-	key      string // member name as written between its quotes in JSON
-	esc      bool   // key holds escapes: unescape before comparing
-	plainStr bool   // raw is a string known to hold no escapes
-	raw      []byte // value text; valid when !modified
-	kids     []node // members, when expanded
-	expanded bool   // kids holds every member of this object
-	loose    bool   // raw has white space between tokens: writes go to sjson
-	modified bool   // raw is stale: rebuild from kids
+	ks, kl      uint32 // member name as written between its quotes
+	vs, vl      uint32 // value text; stale when modified
+	first, last int32  // members of an expanded object, -1 if none
+	next        int32  // next member of the parent, -1 if last
+	flags       uint8
+	k0          byte // first byte of the name, to skip most mismatches cheaply
 }
 
-// b2s returns a string sharing b's memory. Only used on bytes that are never
-// modified afterwards.
-func b2s(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
-
-// isWS reports JSON white space.
-func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+const (
+	keyInArena uint8 = 1 << iota // ks indexes the arena, else raw
+	valInArena                   // vs indexes the arena, else raw
+	keyEscaped                   // the name holds escapes
+	plainStr                     // the value is a string without escapes
+	expanded                     // first..last hold every member
+	modified                     // rebuild the text from the members
+	loose                        // white space between tokens: leave writes to sjson
+)
 
 // set replaces the payload and drops the index.
 func (d *document) set(b []byte) {
 	d.raw = b
-	d.root = nil
+	d.reset()
+}
+
+// reset drops the index. The arena is not reused: Values may still point
+// into it.
+func (d *document) reset() {
+	d.nodes = d.nodes[:0]
+	d.indexed = false
 	d.dirty = false
-	d.pre, d.post = nil, nil
+	d.arena = nil
+}
+
+func (d *document) key(n *node) []byte {
+	if n.flags&keyInArena != 0 {
+		return d.arena[n.ks : n.ks+n.kl]
+	}
+	return d.raw[n.ks : n.ks+n.kl]
+}
+
+func (d *document) val(n *node) []byte {
+	if n.flags&valInArena != 0 {
+		return d.arena[n.vs : n.vs+n.vl : n.vs+n.vl]
+	}
+	return d.raw[n.vs : n.vs+n.vl : n.vs+n.vl]
 }
 
 // bytes returns the payload, rebuilding it from the index if it was changed.
@@ -71,21 +81,26 @@ func (d *document) bytes() []byte {
 	if !d.dirty {
 		return d.raw
 	}
-	n := len(d.pre) + len(d.post) + d.root.size()
-	buf := make([]byte, 0, n)
-	buf = append(buf, d.pre...)
-	buf = d.root.appendTo(buf)
-	buf = append(buf, d.post...)
+	root := &d.nodes[0]
+	var pre, post []byte
+	if root.flags&valInArena == 0 && int(root.vs+root.vl) <= len(d.raw) {
+		pre, post = d.raw[:root.vs], d.raw[root.vs+root.vl:]
+	}
+	buf := make([]byte, 0, len(pre)+len(post)+d.size(0))
+	buf = append(buf, pre...)
+	buf = d.appendTo(buf, 0)
+	buf = append(buf, post...)
 	d.raw = buf
-	d.dirty = false
+	d.reset()
 	return buf
 }
 
-// index returns the root node if the payload is a JSON object (or empty, which
-// is indexed as an empty object when create is set), nil otherwise.
-func (d *document) index(create bool) *node {
-	if d.root != nil {
-		return d.root
+// index makes sure nodes[0] is the root object. An empty payload is indexed
+// as an empty object when create is set. It returns false if the payload is
+// not an object.
+func (d *document) index(create bool) bool {
+	if d.indexed {
+		return true
 	}
 	b := d.raw
 	i, j := 0, len(b)
@@ -98,322 +113,194 @@ func (d *document) index(create bool) *node {
 	switch {
 	case i == j:
 		if !create {
-			return nil
+			return false
 		}
-		d.root = &node{raw: []byte("{}"), expanded: true}
-		d.pre, d.post = nil, nil
 		d.raw = nil
-		return d.root
+		if d.nodes == nil {
+			d.nodes = make([]node, 0, 32)
+		}
+		d.nodes = append(d.nodes[:0], node{first: -1, last: -1, next: -1, flags: expanded | valInArena})
 	case b[i] != '{' || b[j-1] != '}':
-		return nil
-	}
-	d.pre, d.post = b[:i], b[j:]
-	d.root = &node{raw: b[i:j], loose: i > 0 || j < len(b)}
-	return d.root
-}
-
-// expand builds the member list of an object node in one pass over its
-// text. It returns false if the node is not a well-formed object; such a
-// node is left to gjson and sjson.
-func (n *node) expand() bool {
-	if n.expanded {
-		return true
-	}
-	b := n.raw
-	if len(b) < 2 || b[0] != '{' {
 		return false
+	default:
+		n := node{vs: uint32(i), vl: uint32(j - i), first: -1, last: -1, next: -1}
+		if i > 0 || j < len(b) {
+			n.flags |= loose
+		}
+		if d.nodes == nil {
+			d.nodes = make([]node, 0, len(b)/40+8)
+		}
+		d.nodes = append(d.nodes[:0], n)
 	}
-	// One allocation sized from the text; CloudTrail-like events average
-	// 40-50 bytes a member.
-	kids := make([]node, 0, len(b)/48+4)
-	compact := true
-	i := skipWS(b, 1)
-	if i < len(b) && b[i] == '}' {
-		if i != 1 || i+1 != len(b) {
-			return false
-		}
-		n.expanded = true
-		return true
-	}
-	for {
-		if i >= len(b) || b[i] != '"' {
-			return false
-		}
-		ks := i
-		ke, esc := scanString(b, i)
-		if ke < 0 {
-			return false
-		}
-		i = skipWS(b, ke)
-		if i >= len(b) || b[i] != ':' {
-			return false
-		}
-		j := skipWS(b, i+1)
-		compact = compact && i == ke && j == i+1
-		var ve int
-		plain := false
-		if b[j] == '"' {
-			var vesc bool
-			ve, vesc = scanString(b, j)
-			plain = !vesc
-		} else {
-			ve = scanValue(b, j)
-		}
-		if ve < 0 {
-			return false
-		}
-		kids = append(kids, node{key: b2s(b[ks+1 : ke-1]), esc: esc, plainStr: plain, raw: b[j:ve:ve]})
-		i = skipWS(b, ve)
-		compact = compact && i == ve
-		if i >= len(b) {
-			return false
-		}
-		if b[i] == '}' {
-			if i+1 != len(b) {
-				return false
-			}
-			break
-		}
-		if b[i] != ',' {
-			return false
-		}
-		k := skipWS(b, i+1)
-		compact = compact && k == i+1
-		i = k
-	}
-	// Rebuilding a loose object would drop its white space, which sjson
-	// keeps; writes into one are left to sjson so outputs stay identical.
-	n.loose = n.loose || !compact || b[1] != '"'
-	n.kids = kids
-	n.expanded = true
+	d.indexed = true
 	return true
 }
 
-func skipWS(b []byte, i int) int {
-	for i < len(b) && isWS(b[i]) {
-		i++
+// expand records the members of object node x in one pass over its text.
+// It returns false if the node is not a well-formed object; such a node is
+// left to gjson and sjson.
+func (d *document) expand(x int32) bool {
+	n := d.nodes[x]
+	if n.flags&expanded != 0 {
+		return true
 	}
-	return i
-}
-
-// scanString returns the index just past the JSON string starting at b[i]
-// (a '"'), and whether it holds escapes; -1 if it is not terminated.
-func scanString(b []byte, i int) (end int, esc bool) {
-	j := i + 1
-	for {
-		// Eight bytes at a time: find the first '"' or '\\'.
-		for j+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[j:])
-			if m := hasByte(x, '"') | hasByte(x, '\\'); m != 0 {
-				j += bits.TrailingZeros64(m) / 8
-				break
+	b := d.val(&n)
+	if len(b) < 2 || b[0] != '{' {
+		return false
+	}
+	base := n.vs
+	inArena := n.flags & valInArena
+	start := len(d.nodes)
+	compact := b[1] == '"' || b[1] == '}'
+	i := skipWS(b, 1)
+	if i < len(b) && b[i] == '}' {
+		if i+1 != len(b) {
+			return false
+		}
+	} else {
+		for {
+			if i >= len(b) || b[i] != '"' {
+				d.nodes = d.nodes[:start]
+				return false
 			}
-			j += 8
-		}
-		for j < len(b) && b[j] != '"' && b[j] != '\\' {
-			j++
-		}
-		if j >= len(b) {
-			return -1, esc
-		}
-		if b[j] == '"' {
-			return j + 1, esc
-		}
-		esc = true
-		j += 2 // the backslash and the character it escapes
-	}
-}
-
-// hasByte returns a word whose lowest set bit marks the first byte of x
-// equal to c (higher bits may be false positives), or 0 if none is.
-func hasByte(x uint64, c byte) uint64 {
-	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	y := x ^ (lsb * uint64(c))
-	return (y - lsb) &^ y & msb
-}
-
-// scanValue returns the index just past the JSON value starting at b[i], or
-// -1 if there is none. Objects and arrays are matched by depth, without
-// checking their contents.
-func scanValue(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch c := b[i]; {
-	case c == '"':
-		e, _ := scanString(b, i)
-		return e
-	case c == '{' || c == '[':
-		const fold = 0x2020202020202020 // '[' and ']' become '{' and '}'
-		depth := 0
-		for i < len(b) {
-			for i+8 <= len(b) {
-				x := binary.LittleEndian.Uint64(b[i:])
-				if m := hasByte(x, '"') | hasByte(x|fold, '{') | hasByte(x|fold, '}'); m != 0 {
-					i += bits.TrailingZeros64(m) / 8
-					break
+			ks := i + 1
+			ke, esc := scanString(b, i)
+			if ke < 0 {
+				d.nodes = d.nodes[:start]
+				return false
+			}
+			i = skipWS(b, ke)
+			if i >= len(b) || b[i] != ':' {
+				d.nodes = d.nodes[:start]
+				return false
+			}
+			j := skipWS(b, i+1)
+			compact = compact && i == ke && j == i+1
+			var ve int
+			flags := inArena | inArena>>1 // names and values live where the object does
+			if j < len(b) && b[j] == '"' {
+				var vesc bool
+				ve, vesc = scanString(b, j)
+				if !vesc {
+					flags |= plainStr
 				}
-				i += 8
+			} else {
+				ve = scanValue(b, j)
 			}
+			if ve < 0 {
+				d.nodes = d.nodes[:start]
+				return false
+			}
+			if esc {
+				flags |= keyEscaped
+			}
+			var k0 byte
+			if ke-1 > ks {
+				k0 = b[ks]
+			}
+			d.nodes = append(d.nodes, node{
+				ks: base + uint32(ks), kl: uint32(ke - 1 - ks), k0: k0,
+				vs: base + uint32(j), vl: uint32(ve - j),
+				first: -1, last: -1, next: int32(len(d.nodes) + 1),
+				flags: flags,
+			})
+			i = skipWS(b, ve)
+			compact = compact && i == ve
 			if i >= len(b) {
+				d.nodes = d.nodes[:start]
+				return false
+			}
+			if b[i] == '}' {
+				if i+1 != len(b) {
+					d.nodes = d.nodes[:start]
+					return false
+				}
 				break
 			}
-			switch b[i] {
-			case '"':
-				e, _ := scanString(b, i)
-				if e < 0 {
-					return -1
-				}
-				i = e
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
+			if b[i] != ',' {
+				d.nodes = d.nodes[:start]
+				return false
 			}
-			i++
+			k := skipWS(b, i+1)
+			compact = compact && k == i+1
+			i = k
 		}
-		return -1
-	default:
-		s := i
-		for i < len(b) {
-			switch b[i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				if i == s {
-					return -1
-				}
-				return i
-			}
-			i++
-		}
-		return -1
 	}
+	p := &d.nodes[x]
+	if len(d.nodes) > start {
+		d.nodes[len(d.nodes)-1].next = -1
+		p.first, p.last = int32(start), int32(len(d.nodes)-1)
+	}
+	p.flags |= expanded
+	if !compact {
+		// Rebuilding a loose object would drop its white space, which sjson
+		// keeps; writes into one are left to sjson so outputs stay identical.
+		p.flags |= loose
+	}
+	return true
 }
 
-// child returns the index of the first member named key, or -1.
-func (n *node) child(key string) int {
-	for i := range n.kids {
-		k := &n.kids[i]
-		if len(k.key) == len(key) && (len(key) == 0 || k.key[0] == key[0]) && k.key == key && !k.esc {
-			return i
+// child returns the first member of object x named name, or -1.
+func (d *document) child(x int32, name string) int32 {
+	for k := d.nodes[x].first; k >= 0; {
+		n := &d.nodes[k]
+		if int(n.kl) == len(name) && n.flags&keyEscaped == 0 {
+			if (len(name) == 0 || n.k0 == name[0]) && string(d.key(n)) == name {
+				return k
+			}
+		} else if n.flags&keyEscaped != 0 && gjson.Parse(`"`+string(d.key(n))+`"`).Str == name {
+			return k
 		}
-		if k.esc && gjson.Parse(`"`+k.key+`"`).Str == key {
-			return i
-		}
+		k = n.next
 	}
 	return -1
 }
 
-// size returns an upper bound of the node's text length.
-func (n *node) size() int {
-	if !n.modified {
-		return len(n.raw)
+// size returns an upper bound of node x's text length.
+func (d *document) size(x int32) int {
+	n := &d.nodes[x]
+	if n.flags&modified == 0 {
+		return int(n.vl)
 	}
 	s := 2
-	for i := range n.kids {
-		k := &n.kids[i]
-		s += len(k.key) + 4 + k.size()
+	for k := n.first; k >= 0; k = d.nodes[k].next {
+		s += int(d.nodes[k].kl) + 4 + d.size(k)
 	}
 	return s
 }
 
-// appendTo appends the node's JSON text to buf. A modified node is rebuilt
-// from its members and remembers the text, so the next rebuild copies it.
-func (n *node) appendTo(buf []byte) []byte {
-	if !n.modified {
-		return append(buf, n.raw...)
+// appendTo appends node x's JSON text to buf.
+func (d *document) appendTo(buf []byte, x int32) []byte {
+	n := &d.nodes[x]
+	if n.flags&modified == 0 {
+		return append(buf, d.val(n)...)
 	}
-	start := len(buf)
 	buf = append(buf, '{')
-	for i := range n.kids {
-		if i > 0 {
+	for k := n.first; k >= 0; k = d.nodes[k].next {
+		if k != n.first {
 			buf = append(buf, ',')
 		}
-		k := &n.kids[i]
 		buf = append(buf, '"')
-		buf = append(buf, k.key...)
+		buf = append(buf, d.key(&d.nodes[k])...)
 		buf = append(buf, '"', ':')
-		buf = k.appendTo(buf)
+		buf = d.appendTo(buf, k)
 	}
-	buf = append(buf, '}')
-	n.raw = buf[start:len(buf):len(buf)]
-	n.modified = false
-	return buf
+	return append(buf, '}')
 }
 
-// text returns the node's current JSON text.
-func (n *node) text() []byte {
-	if !n.modified {
-		return n.raw
+// text returns node x's current JSON text.
+func (d *document) text(x int32) []byte {
+	n := &d.nodes[x]
+	if n.flags&modified == 0 {
+		return d.val(n)
 	}
-	return n.appendTo(make([]byte, 0, n.size()))
-}
-
-// simplePath reports whether path is a dotted list of plain member names that
-// the index can serve: no wildcards, modifiers, escapes, queries or empty
-// parts. digits reports whether any part is all digits (an array index in
-// gjson/sjson when the value there is an array).
-func simplePath(path string) (ok, digits bool) {
-	if path == "" {
-		return false, false
-	}
-	partStart := 0
-	allDigits := true
-	for i := 0; i <= len(path); i++ {
-		if i == len(path) || path[i] == '.' {
-			if i == partStart {
-				return false, false
-			}
-			if allDigits || (i-partStart == 2 && path[partStart] == '-' && path[partStart+1] == '1') {
-				digits = true
-			}
-			partStart = i + 1
-			allDigits = true
-			continue
-		}
-		c := path[i]
-		switch {
-		case c >= '0' && c <= '9':
-		case c == '@' && i == partStart:
-			// "@timestamp" is a member name; "@this", "@reverse" … are
-			// gjson modifiers.
-			if isModifier(path[i:]) {
-				return false, false
-			}
-			allDigits = false
-		case c >= 0x80 || (c < 0x40 && plainLow>>c&1 == 1) || (c >= 0x40 && plainHigh>>(c-0x40)&1 == 1):
-			allDigits = false
-		default:
-			return false, false
-		}
-	}
-	return true, digits
-}
-
-// plainLow and plainHigh are bit sets of the ASCII characters (below and
-// from 0x40) that have no meaning in a gjson path: letters, '_', '-', ':',
-// '/', '$', '+' and ' '.
-const (
-	plainLow  = 1<<' ' | 1<<'$' | 1<<'+' | 1<<'-' | 1<<'/' | 1<<':'
-	plainHigh = (1<<26-1)<<('A'-0x40) | 1<<('_'-0x40) | (1<<26-1)<<('a'-0x40)
-)
-
-// nextPart splits the first member name off a simple path.
-func nextPart(path string) (part, rest string, last bool) {
-	i := bytes.IndexByte(unsafe.Slice(unsafe.StringData(path), len(path)), '.')
-	if i < 0 {
-		return path, "", true
-	}
-	return path[:i], path[i+1:], false
+	return d.appendTo(make([]byte, 0, d.size(x)), x)
 }
 
 // get reads path from the document.
 func (d *document) get(path string) gjson.Result {
-	if n := d.index(false); n != nil && path != "" {
-		if r, ok := getNode(n, path); ok {
+	if path != "" && d.index(false) {
+		if r, ok := d.getNode(path); ok {
 			return r
 		}
 	} else if !d.dirty {
@@ -425,17 +312,18 @@ func (d *document) get(path string) gjson.Result {
 	return gjson.Get(b2s(d.bytes()), path)
 }
 
-// getNode reads path below n. ok is false if the path is not a plain
+// getNode reads path below the root. ok is false if the path is not a plain
 // dotted path, which only gjson can resolve on the whole payload.
-func getNode(n *node, path string) (r gjson.Result, ok bool) {
+func (d *document) getNode(path string) (r gjson.Result, ok bool) {
+	var x int32
 	for {
-		if !n.expand() {
+		if !d.expand(x) {
 			// Not an object: let gjson resolve the rest (array indexes,
 			// or nothing on a scalar).
 			if ok, _ := simplePath(path); !ok {
 				return gjson.Result{}, false
 			}
-			return gjson.Get(b2s(n.text()), path), true
+			return gjson.Get(b2s(d.text(x)), path), true
 		}
 		// Split off the first part, checking it is a plain member name.
 		end := len(path)
@@ -456,8 +344,8 @@ func getNode(n *node, path string) (r gjson.Result, ok bool) {
 		if end == 0 || end == len(path)-1 {
 			return gjson.Result{}, false // empty part
 		}
-		i := n.child(path[:end])
-		if i < 0 {
+		k := d.child(x, path[:end])
+		if k < 0 {
 			if end < len(path) {
 				if ok, _ := simplePath(path[end+1:]); !ok {
 					return gjson.Result{}, false
@@ -465,23 +353,23 @@ func getNode(n *node, path string) (r gjson.Result, ok bool) {
 			}
 			return gjson.Result{}, true
 		}
-		n = &n.kids[i]
 		if end == len(path) {
-			return n.result(), true
+			return d.result(k), true
 		}
-		path = path[end+1:]
+		x, path = k, path[end+1:]
 	}
 }
 
-// result returns the node's value as a gjson result without rescanning
-// plain strings.
-func (n *node) result() gjson.Result {
-	raw := n.text()
+// result returns node x's value as a gjson result without rescanning plain
+// strings.
+func (d *document) result(x int32) gjson.Result {
+	n := &d.nodes[x]
+	raw := d.text(x)
 	s := b2s(raw)
 	if len(raw) > 0 {
 		switch raw[0] {
 		case '"':
-			if n.plainStr {
+			if n.flags&plainStr != 0 {
 				return gjson.Result{Type: gjson.String, Raw: s, Str: s[1 : len(s)-1]}
 			}
 		case '{', '[':
@@ -497,13 +385,14 @@ func (n *node) result() gjson.Result {
 	return gjson.Parse(s)
 }
 
-// setRaw writes the JSON text value at path.
+// setRaw writes the JSON text value at path. If value is the tail of the
+// arena (as Message.Set leaves it) it is used in place, else copied there.
 func (d *document) setRaw(path string, value []byte) error {
-	if ok, digits := simplePath(path); ok && !digits {
-		if n := d.index(true); n != nil && setNode(n, path, value) {
-			d.dirty = true
-			return nil
-		}
+	if ok, digits := simplePath(path); ok && !digits && d.index(true) && d.settable(path) {
+		vs, vl := d.toArena(value)
+		d.setNode(path, vs, vl)
+		d.dirty = true
+		return nil
 	}
 	if err := writable(path); err != nil {
 		return &PathError{Op: "set", Path: path, Err: err}
@@ -516,102 +405,98 @@ func (d *document) setRaw(path string, value []byte) error {
 	return nil
 }
 
-// setNode writes value at path below n, creating objects on the way. It
-// returns false, having changed nothing, if a part of the path runs into a
-// value that is not an object.
-func setNode(n *node, path string, value []byte) bool {
-	// First check that the write can be done here, so a fallback leaves the
-	// index untouched.
-	probe, p := n, path
+// toArena returns the arena position of value, copying it there unless it
+// already is the arena's tail.
+func (d *document) toArena(value []byte) (uint32, uint32) {
+	if n := len(d.arena); n >= len(value) && len(value) > 0 && &d.arena[n-len(value)] == &value[0] {
+		return uint32(n - len(value)), uint32(len(value))
+	}
+	if d.arena == nil {
+		d.arena = make([]byte, 0, 256+len(value))
+	}
+	start := len(d.arena)
+	d.arena = append(d.arena, value...)
+	return uint32(start), uint32(len(value))
+}
+
+// settable reports whether setNode can write path: every object on the way
+// is a compact object, up to where the path leaves the existing members.
+func (d *document) settable(path string) bool {
+	var x int32
 	for {
-		if !probe.expand() || probe.loose {
+		if !d.expand(x) || d.nodes[x].flags&loose != 0 {
 			return false
 		}
-		part, rest, last := nextPart(p)
-		i := probe.child(part)
-		if i < 0 || last {
-			break
-		}
-		probe, p = &probe.kids[i], rest
-	}
-	for {
-		n.modified = true
 		part, rest, last := nextPart(path)
-		i := n.child(part)
-		if i < 0 {
-			key, esc := memberName(part)
-			n.kids = append(n.kids, node{key: key, esc: esc})
-			i = len(n.kids) - 1
-			if !last {
-				k := &n.kids[i]
-				k.expanded, k.modified = true, true
-			}
-		}
-		k := &n.kids[i]
-		if last {
-			*k = node{key: k.key, esc: k.esc, raw: value}
+		k := d.child(x, part)
+		if k < 0 || last {
 			return true
 		}
-		n, path = k, rest
+		x, path = k, rest
 	}
 }
 
-// writable returns an error for paths sjson cannot write: it leaves the
-// payload unchanged for wildcards, queries, pipes and modifiers, and Weir
-// reports that rather than losing the write silently.
-func writable(path string) error {
-	if path == "" {
-		return errors.New("empty path")
-	}
-	partStart := true
-	for i := 0; i < len(path); i++ {
-		switch c := path[i]; {
-		case c == '\\':
-			i++ // escaped character
-			partStart = false
-			continue
-		case c == '*' || c == '?' || c == '|' || c == '#' || (c == '@' && partStart && isModifier(path[i:])):
-			return fmt.Errorf("%q cannot be written (wildcard, query or modifier)", path)
+// setNode writes the arena bytes vs:vs+vl at path, creating objects on the
+// way. The caller has checked settable.
+func (d *document) setNode(path string, vs, vl uint32) {
+	var x int32
+	for {
+		d.nodes[x].flags |= modified
+		part, rest, last := nextPart(path)
+		k := d.child(x, part)
+		if k < 0 {
+			k = d.addMember(x, part)
+			if !last {
+				d.nodes[k].flags |= expanded | modified
+			}
 		}
-		partStart = path[i] == '.'
-	}
-	return nil
-}
-
-// isModifier reports whether the path part at the start of p (which starts
-// with '@') names a gjson modifier.
-func isModifier(p string) bool {
-	name := p[1:]
-	if i := strings.IndexAny(name, ".:|"); i >= 0 {
-		name = name[:i]
-	}
-	return gjson.ModifierExists(name, nil)
-}
-
-// memberName returns name as it is written between quotes in JSON, as
-// sjson writes member names, and whether that differs from name.
-func memberName(name string) (string, bool) {
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; c < ' ' || c > 0x7f || c == '"' || c == '\\' {
-			q := appendString(nil, name)
-			esc := string(q[1 : len(q)-1])
-			return esc, esc != name
+		if last {
+			n := &d.nodes[k]
+			n.vs, n.vl = vs, vl
+			n.first, n.last = -1, -1
+			n.flags = n.flags&(keyInArena|keyEscaped) | valInArena
+			return
 		}
+		x, path = k, rest
 	}
-	return name, false
+}
+
+// addMember appends a member named name to object x and returns it.
+func (d *document) addMember(x int32, name string) int32 {
+	key, esc := memberName(name)
+	if d.arena == nil {
+		d.arena = make([]byte, 0, 256)
+	}
+	ks := uint32(len(d.arena))
+	d.arena = append(d.arena, key...)
+	flags := keyInArena | valInArena
+	if esc {
+		flags |= keyEscaped
+	}
+	k := int32(len(d.nodes))
+	var k0 byte
+	if len(key) > 0 {
+		k0 = key[0]
+	}
+	d.nodes = append(d.nodes, node{ks: ks, kl: uint32(len(key)), k0: k0, first: -1, last: -1, next: -1, flags: flags})
+	p := &d.nodes[x]
+	if p.first < 0 {
+		p.first = k
+	} else {
+		d.nodes[p.last].next = k
+	}
+	p.last = k
+	return k
 }
 
 // del removes path from the document.
 func (d *document) del(path string) error {
-	if ok, digits := simplePath(path); ok && !digits {
-		if n := d.index(false); n != nil {
-			changed, ok := delNode(n, path)
+	if ok, digits := simplePath(path); ok && !digits && d.index(false) {
+		if changed, handled := d.delNode(path); handled {
 			if changed {
 				d.dirty = true
 			}
-			if ok {
-				return nil
-			}
+			return nil
 		}
 	}
 	if err := writable(path); err != nil {
@@ -625,30 +510,50 @@ func (d *document) del(path string) error {
 	return nil
 }
 
-// delNode removes path below n and reports whether anything changed. ok is
-// false, and nothing changed, if the deletion must be left to sjson.
-func delNode(n *node, path string) (changed, ok bool) {
-	var trail []*node
+// delNode removes path below the root and reports whether anything
+// changed. handled is false, and nothing changed, if the deletion must be
+// left to sjson.
+func (d *document) delNode(path string) (changed, handled bool) {
+	var trail [8]int32
+	objs := trail[:0]
+	var x int32
 	for {
-		if !n.expand() {
+		if !d.expand(x) {
 			return false, true
 		}
-		if n.loose {
+		if d.nodes[x].flags&loose != 0 {
 			return false, false
 		}
 		part, rest, last := nextPart(path)
-		i := n.child(part)
-		if i < 0 {
+		k := d.child(x, part)
+		if k < 0 {
 			return false, true
 		}
-		trail = append(trail, n)
-		if last {
-			n.kids = append(n.kids[:i:i], n.kids[i+1:]...)
-			for _, t := range trail {
-				t.modified = true
-			}
-			return true, true
+		objs = append(objs, x)
+		if !last {
+			x, path = k, rest
+			continue
 		}
-		n, path = &n.kids[i], rest
+		// Unlink k from x's members.
+		p := &d.nodes[x]
+		if p.first == k {
+			p.first = d.nodes[k].next
+			if p.last == k {
+				p.last = -1
+			}
+		} else {
+			prev := p.first
+			for d.nodes[prev].next != k {
+				prev = d.nodes[prev].next
+			}
+			d.nodes[prev].next = d.nodes[k].next
+			if p.last == k {
+				p.last = prev
+			}
+		}
+		for _, o := range objs {
+			d.nodes[o].flags |= modified
+		}
+		return true, true
 	}
 }
