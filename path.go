@@ -110,4 +110,3 @@ func memberName(name string) (string, bool) {
 	}
 	return name, false
 }
-

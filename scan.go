@@ -124,4 +124,3 @@ func scanValue(b []byte, i int) int {
 		return -1
 	}
 }
-

@@ -61,4 +61,3 @@ func (b BatchSettings) limits() (count, size int, dur time.Duration, err error) 
 	}
 	return count, size, dur, nil
 }
-
