@@ -45,6 +45,7 @@ const (
 	expanded                     // first..last hold every member
 	modified                     // rebuild the text from the members
 	loose                        // white space between tokens: leave writes to sjson
+	escKeys                      // some member names hold escapes
 )
 
 // set replaces the payload and drops the index.
@@ -136,9 +137,9 @@ func (d *document) index(create bool) bool {
 	return true
 }
 
-// expand records the members of object node x in one pass over its text.
-// It returns false if the node is not a well-formed object; such a node is
-// left to gjson and sjson.
+// expand records the members of object node x, and of the objects nested
+// in it, in one pass over its text. It returns false if the node is not a
+// well-formed object; such a node is left to gjson and sjson.
 func (d *document) expand(x int32) bool {
 	n := d.nodes[x]
 	if n.flags&expanded != 0 {
@@ -148,110 +149,171 @@ func (d *document) expand(x int32) bool {
 	if len(b) < 2 || b[0] != '{' {
 		return false
 	}
-	base := n.vs
-	inArena := n.flags & valInArena
 	start := len(d.nodes)
-	compact := b[1] == '"' || b[1] == '}'
-	i := skipWS(b, 1)
-	if i < len(b) && b[i] == '}' {
-		if i+1 != len(b) {
-			return false
-		}
-	} else {
-		for {
-			if i >= len(b) || b[i] != '"' {
-				d.nodes = d.nodes[:start]
-				return false
-			}
-			ks := i + 1
-			ke, esc := scanString(b, i)
-			if ke < 0 {
-				d.nodes = d.nodes[:start]
-				return false
-			}
-			i = skipWS(b, ke)
-			if i >= len(b) || b[i] != ':' {
-				d.nodes = d.nodes[:start]
-				return false
-			}
-			j := skipWS(b, i+1)
-			compact = compact && i == ke && j == i+1
-			var ve int
-			flags := inArena | inArena>>1 // names and values live where the object does
-			if j < len(b) && b[j] == '"' {
-				var vesc bool
-				ve, vesc = scanString(b, j)
-				if !vesc {
-					flags |= plainStr
-				}
-			} else {
-				ve = scanValue(b, j)
-			}
-			if ve < 0 {
-				d.nodes = d.nodes[:start]
-				return false
-			}
-			if esc {
-				flags |= keyEscaped
-			}
-			var k0 byte
-			if ke-1 > ks {
-				k0 = b[ks]
-			}
-			d.nodes = append(d.nodes, node{
-				ks: base + uint32(ks), kl: uint32(ke - 1 - ks), k0: k0,
-				vs: base + uint32(j), vl: uint32(ve - j),
-				first: -1, last: -1, next: int32(len(d.nodes) + 1),
-				flags: flags,
-			})
-			i = skipWS(b, ve)
-			compact = compact && i == ve
-			if i >= len(b) {
-				d.nodes = d.nodes[:start]
-				return false
-			}
-			if b[i] == '}' {
-				if i+1 != len(b) {
-					d.nodes = d.nodes[:start]
-					return false
-				}
-				break
-			}
-			if b[i] != ',' {
-				d.nodes = d.nodes[:start]
-				return false
-			}
-			k := skipWS(b, i+1)
-			compact = compact && k == i+1
-			i = k
-		}
+	end, first, last, compact := d.parseObject(b, 0, n.vs, n.flags&valInArena, 0)
+	if end != len(b) {
+		d.nodes = d.nodes[:start]
+		return false
 	}
 	p := &d.nodes[x]
-	if len(d.nodes) > start {
-		d.nodes[len(d.nodes)-1].next = -1
-		p.first, p.last = int32(start), int32(len(d.nodes)-1)
-	}
-	p.flags |= expanded
+	p.first, p.last = first, last
+	p.flags |= expanded | d.escFlag(first)
 	if !compact {
-		// Rebuilding a loose object would drop its white space, which sjson
-		// keeps; writes into one are left to sjson so outputs stay identical.
 		p.flags |= loose
 	}
 	return true
 }
 
+// escFlag returns escKeys if a member from first on has an escaped name.
+func (d *document) escFlag(first int32) uint8 {
+	for k := first; k >= 0; k = d.nodes[k].next {
+		if d.nodes[k].flags&keyEscaped != 0 {
+			return escKeys
+		}
+	}
+	return 0
+}
+
+// maxEagerDepth bounds how deep parseObject indexes nested objects in one
+// go; deeper ones are skipped and indexed when first read.
+const maxEagerDepth = 8
+
+// parseObject indexes the object starting at b[i] (a '{'), appending a node
+// for each member; members whose values are objects are indexed too (up to
+// maxEagerDepth), so that their text is scanned once. base is b's offset in
+// its buffer and inArena says which buffer. It returns the index just past
+// the object (-1 if it is malformed), the first and last member, and
+// whether the object is compact (no white space between tokens).
+func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, depth int) (end int, first, last int32, compact bool) {
+	first, last = -1, -1
+	compact = i+1 < len(b) && (b[i+1] == '"' || b[i+1] == '}')
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, -1, -1, compact
+	}
+	flags := inArena | inArena>>1 // names and values live where the object does
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return -1, -1, -1, false
+		}
+		ks := i + 1
+		ke, esc := scanString(b, i)
+		if ke < 0 {
+			return -1, -1, -1, false
+		}
+		// Compact JSON has no white space; look for it only when needed.
+		i = ke
+		if i < len(b) && b[i] != ':' {
+			i = skipWS(b, i)
+			compact = false
+		}
+		if i >= len(b) || b[i] != ':' {
+			return -1, -1, -1, false
+		}
+		j := i + 1
+		if j < len(b) && isWS(b[j]) {
+			j = skipWS(b, j)
+			compact = false
+		}
+		var k0 byte
+		if ke-1 > ks {
+			k0 = b[ks]
+		}
+		k := int32(len(d.nodes))
+		nf := flags
+		if esc {
+			nf |= keyEscaped
+		}
+		d.nodes = append(d.nodes, node{ks: base + uint32(ks), kl: uint32(ke - 1 - ks), k0: k0, vs: base + uint32(j), first: -1, last: -1, next: -1})
+		var ve int
+		switch {
+		case j >= len(b):
+			return -1, -1, -1, false
+		case b[j] == '"':
+			var vesc bool
+			ve, vesc = scanString(b, j)
+			if !vesc {
+				nf |= plainStr
+			}
+		case b[j] == '{' && depth < maxEagerDepth:
+			var f, l int32
+			var c bool
+			ve, f, l, c = d.parseObject(b, j, base, inArena, depth+1)
+			nd := &d.nodes[k]
+			nd.first, nd.last = f, l
+			nf |= expanded | d.escFlag(f)
+			if !c {
+				nf |= loose
+			}
+		default:
+			ve = scanValue(b, j)
+		}
+		if ve < 0 {
+			return -1, -1, -1, false
+		}
+		nd := &d.nodes[k]
+		nd.vl = uint32(ve - j)
+		nd.flags = nf
+		if last >= 0 {
+			d.nodes[last].next = k
+		} else {
+			first = k
+		}
+		last = k
+		i = ve
+		if i < len(b) && isWS(b[i]) {
+			i = skipWS(b, i)
+			compact = false
+		}
+		if i >= len(b) {
+			return -1, -1, -1, false
+		}
+		if b[i] == '}' {
+			return i + 1, first, last, compact
+		}
+		if b[i] != ',' {
+			return -1, -1, -1, false
+		}
+		i++
+		if i < len(b) && isWS(b[i]) {
+			i = skipWS(b, i)
+			compact = false
+		}
+	}
+}
+
 // child returns the first member of object x named name, or -1.
 func (d *document) child(x int32, name string) int32 {
-	for k := d.nodes[x].first; k >= 0; {
-		n := &d.nodes[k]
-		if int(n.kl) == len(name) && n.flags&keyEscaped == 0 {
-			if (len(name) == 0 || n.k0 == name[0]) && string(d.key(n)) == name {
-				return k
-			}
-		} else if n.flags&keyEscaped != 0 && gjson.Parse(`"`+string(d.key(n))+`"`).Str == name {
+	nodes := d.nodes
+	if nodes[x].flags&escKeys != 0 {
+		return d.childEscaped(x, name)
+	}
+	kl := uint32(len(name))
+	var c0 byte
+	if kl > 0 {
+		c0 = name[0]
+	}
+	for k := nodes[x].first; k >= 0; k = nodes[k].next {
+		n := &nodes[k]
+		if n.kl == kl && n.k0 == c0 && string(d.key(n)) == name {
 			return k
 		}
-		k = n.next
+	}
+	return -1
+}
+
+// childEscaped is child for objects with escaped member names.
+func (d *document) childEscaped(x int32, name string) int32 {
+	for k := d.nodes[x].first; k >= 0; k = d.nodes[k].next {
+		n := &d.nodes[k]
+		key := d.key(n)
+		if n.flags&keyEscaped != 0 {
+			if gjson.Parse(`"`+string(key)+`"`).Str == name {
+				return k
+			}
+		} else if string(key) == name {
+			return k
+		}
 	}
 	return -1
 }
@@ -325,38 +387,23 @@ func (d *document) getNode(path string) (r gjson.Result, ok bool) {
 			}
 			return gjson.Get(b2s(d.text(x)), path), true
 		}
-		// Split off the first part, checking it is a plain member name.
-		end := len(path)
-		for i := 0; i < len(path); i++ {
-			c := path[i]
-			if c == '.' {
-				end = i
-				break
-			}
-			if c >= 0x80 || (c < 0x40 && plainLow>>c&1 == 1) || (c >= 0x40 && plainHigh>>(c-0x40)&1 == 1) || (c >= '0' && c <= '9') {
-				continue
-			}
-			if c == '@' && i == 0 && !isModifier(path) {
-				continue
-			}
+		part, rest, last, pok, _, _ := splitPlain(path)
+		if !pok {
 			return gjson.Result{}, false
 		}
-		if end == 0 || end == len(path)-1 {
-			return gjson.Result{}, false // empty part
-		}
-		k := d.child(x, path[:end])
+		k := d.child(x, part)
 		if k < 0 {
-			if end < len(path) {
-				if ok, _ := simplePath(path[end+1:]); !ok {
+			if !last {
+				if ok, _ := simplePath(rest); !ok {
 					return gjson.Result{}, false
 				}
 			}
 			return gjson.Result{}, true
 		}
-		if end == len(path) {
+		if last {
 			return d.result(k), true
 		}
-		x, path = k, path[end+1:]
+		x, path = k, rest
 	}
 }
 
@@ -388,11 +435,12 @@ func (d *document) result(x int32) gjson.Result {
 // setRaw writes the JSON text value at path. If value is the tail of the
 // arena (as Message.Set leaves it) it is used in place, else copied there.
 func (d *document) setRaw(path string, value []byte) error {
-	if ok, digits := simplePath(path); ok && !digits && d.index(true) && d.settable(path) {
+	if d.index(true) {
 		vs, vl := d.toArena(value)
-		d.setNode(path, vs, vl)
-		d.dirty = true
-		return nil
+		if d.setNode(path, vs, vl) {
+			d.dirty = true
+			return nil
+		}
 	}
 	if err := writable(path); err != nil {
 		return &PathError{Op: "set", Path: path, Err: err}
@@ -419,51 +467,60 @@ func (d *document) toArena(value []byte) (uint32, uint32) {
 	return uint32(start), uint32(len(value))
 }
 
-// settable reports whether setNode can write path: every object on the way
-// is a compact object, up to where the path leaves the existing members.
-func (d *document) settable(path string) bool {
+// setNode writes the arena bytes vs:vs+vl at a plain path, creating
+// objects on the way, and reports whether it could. It cannot (and leaves
+// the text unchanged) when the path is not plain, names an array index, or
+// runs into a value that is not a compact object: sjson does those. Objects
+// passed on the way are marked modified even then, which is harmless: a
+// compact object is rebuilt byte for byte.
+func (d *document) setNode(path string, vs, vl uint32) bool {
 	var x int32
 	for {
 		if !d.expand(x) || d.nodes[x].flags&loose != 0 {
 			return false
 		}
-		part, rest, last := nextPart(path)
-		k := d.child(x, part)
-		if k < 0 || last {
-			return true
+		part, rest, last, ok, digits, high := splitPlain(path)
+		if !ok || digits {
+			return false
 		}
-		x, path = k, rest
-	}
-}
-
-// setNode writes the arena bytes vs:vs+vl at path, creating objects on the
-// way. The caller has checked settable.
-func (d *document) setNode(path string, vs, vl uint32) {
-	var x int32
-	for {
-		d.nodes[x].flags |= modified
-		part, rest, last := nextPart(path)
 		k := d.child(x, part)
 		if k < 0 {
-			k = d.addMember(x, part)
+			// Check the rest before creating anything.
 			if !last {
-				d.nodes[k].flags |= expanded | modified
+				if ok, digits := simplePath(rest); !ok || digits {
+					return false
+				}
 			}
+			d.nodes[x].flags |= modified
+			for {
+				k = d.addMember(x, part, high)
+				if last {
+					break
+				}
+				d.nodes[k].flags |= expanded | modified
+				x = k
+				part, rest, last, _, _, high = splitPlain(rest)
+			}
+		} else if !last {
+			d.nodes[x].flags |= modified
+			x, path = k, rest
+			continue
 		}
-		if last {
-			n := &d.nodes[k]
-			n.vs, n.vl = vs, vl
-			n.first, n.last = -1, -1
-			n.flags = n.flags&(keyInArena|keyEscaped) | valInArena
-			return
-		}
-		x, path = k, rest
+		d.nodes[x].flags |= modified
+		n := &d.nodes[k]
+		n.vs, n.vl = vs, vl
+		n.first, n.last = -1, -1
+		n.flags = n.flags&(keyInArena|keyEscaped) | valInArena
+		return true
 	}
 }
 
 // addMember appends a member named name to object x and returns it.
-func (d *document) addMember(x int32, name string) int32 {
-	key, esc := memberName(name)
+func (d *document) addMember(x int32, name string, high bool) int32 {
+	key, esc := name, false
+	if high {
+		key, esc = memberName(name)
+	}
 	if d.arena == nil {
 		d.arena = make([]byte, 0, 256)
 	}
@@ -480,6 +537,9 @@ func (d *document) addMember(x int32, name string) int32 {
 	}
 	d.nodes = append(d.nodes, node{ks: ks, kl: uint32(len(key)), k0: k0, first: -1, last: -1, next: -1, flags: flags})
 	p := &d.nodes[x]
+	if esc {
+		p.flags |= escKeys
+	}
 	if p.first < 0 {
 		p.first = k
 	} else {
@@ -491,7 +551,7 @@ func (d *document) addMember(x int32, name string) int32 {
 
 // del removes path from the document.
 func (d *document) del(path string) error {
-	if ok, digits := simplePath(path); ok && !digits && d.index(false) {
+	if d.index(false) {
 		if changed, handled := d.delNode(path); handled {
 			if changed {
 				d.dirty = true
@@ -519,14 +579,27 @@ func (d *document) delNode(path string) (changed, handled bool) {
 	var x int32
 	for {
 		if !d.expand(x) {
+			// Not an object: nothing to delete, unless the rest is an
+			// array index or a query, which sjson resolves.
+			if ok, digits := simplePath(path); !ok || digits {
+				return false, false
+			}
 			return false, true
 		}
 		if d.nodes[x].flags&loose != 0 {
 			return false, false
 		}
-		part, rest, last := nextPart(path)
+		part, rest, last, ok, digits, _ := splitPlain(path)
+		if !ok || digits {
+			return false, false
+		}
 		k := d.child(x, part)
 		if k < 0 {
+			if !last {
+				if ok, digits := simplePath(rest); !ok || digits {
+					return false, false
+				}
+			}
 			return false, true
 		}
 		objs = append(objs, x)

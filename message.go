@@ -2,6 +2,7 @@ package weir
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -107,9 +108,18 @@ func (m *Message) Clone() *Message {
 // target splits a path into the document it addresses and the path within it.
 func (m *Message) target(path string) (*document, string) {
 	if strings.HasPrefix(path, metaPrefix) {
-		return &m.meta, strings.TrimSpace(path[len(metaPrefix):])
+		return &m.meta, trimSpace(path[len(metaPrefix):])
 	}
-	return &m.data, strings.TrimSpace(path)
+	return &m.data, trimSpace(path)
+}
+
+// trimSpace is strings.TrimSpace with a fast exit for the usual path that
+// has no surrounding space.
+func trimSpace(s string) string {
+	if len(s) > 0 && s[0] > ' ' && s[len(s)-1] > ' ' {
+		return s
+	}
+	return strings.TrimSpace(s)
 }
 
 // Get returns the value at path; the Value is missing if the path does not
@@ -120,6 +130,12 @@ func (m *Message) Get(path string) Value {
 		return Value{}
 	}
 	d, p := m.target(path)
+	if p != "" && d.index(false) {
+		// The usual case, inline: a plain path served by the index.
+		if r, ok := d.getNode(p); ok {
+			return Value{r: r}
+		}
+	}
 	return Value{r: d.get(p)}
 }
 
@@ -243,15 +259,34 @@ func isJSONContainer(b []byte) bool {
 // appendString appends s as a JSON string the way sjson does: plain ASCII
 // as is, anything else through encoding/json.
 func appendString(buf []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > 0x7f || c == '"' || c == '\\' {
-			b, _ := json.Marshal(s)
-			return append(buf, b...)
-		}
+	if needsEscape(s) {
+		b, _ := json.Marshal(s)
+		return append(buf, b...)
 	}
 	buf = append(buf, '"')
 	buf = append(buf, s...)
 	return append(buf, '"')
+}
+
+// needsEscape reports whether s holds a byte that sjson escapes: a control
+// character, '"', '\\' or any byte above ASCII. It checks eight bytes at a
+// time.
+func needsEscape(s string) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if (x-lsb*' ')&^x&msb|x&msb|hasByte(x, '"')|hasByte(x, '\\') != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < ' ' || c > 0x7f || c == '"' || c == '\\' {
+			return true
+		}
+	}
+	return false
 }
 
 // AppendJSONString appends s to buf as a JSON string, escaped exactly as

@@ -15,14 +15,14 @@ import (
 	"github.com/tidwall/sjson"
 )
 
-const sampleDoc = `{"a":{"b":1,"c":[1,{"d":"x"}],"e":{"f":null}},"g":"h\"i","n":-1.5e3,"t":true,"arr":[{"k":1},{"k":2}],"":"empty","dup":1,"dup":2}`
+const sampleDoc = `{"a":{"b":1,"c":[1,{"d":"x"}],"e":{"f":null}},"g":"h\"i","n":-1.5e3,"t":true,"arr":[{"k":1},{"k":2}],"":"empty","dup":1,"dup":2,"e\u0073c":{"x\"y":1,"z":2}}`
 
 func TestGetMatchesGJSON(t *testing.T) {
 	t.Parallel()
 	paths := []string{
 		"a", "a.b", "a.c", "a.c.0", "a.c.1.d", "a.c.5", "a.e", "a.e.f", "a.e.f.g", "g", "n", "t",
 		"arr", "arr.#", "arr.#.k", "arr.1.k", "missing", "a.missing.x", "dup", "@this", "a|b", "a.b.c",
-		"t.x", "g.x",
+		"t.x", "g.x", "esc", "esc.z", "esc.x",
 	}
 	for _, p := range paths {
 		t.Run(p, func(t *testing.T) {

@@ -8,62 +8,80 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// simplePath reports whether path is a dotted list of plain member names that
-// the index can serve: no wildcards, modifiers, escapes, queries or empty
-// parts. digits reports whether any part is all digits (an array index in
-// gjson/sjson when the value there is an array).
-func simplePath(path string) (ok, digits bool) {
-	if path == "" {
-		return false, false
-	}
-	partStart := 0
-	allDigits := true
-	for i := 0; i <= len(path); i++ {
-		if i == len(path) || path[i] == '.' {
-			if i == partStart {
-				return false, false
-			}
-			if allDigits || (i-partStart == 2 && path[partStart] == '-' && path[partStart+1] == '1') {
-				digits = true
-			}
-			partStart = i + 1
-			allDigits = true
-			continue
-		}
-		c := path[i]
-		switch {
-		case c >= '0' && c <= '9':
-		case c == '@' && i == partStart:
-			// "@timestamp" is a member name; "@this", "@reverse" … are
-			// gjson modifiers.
-			if isModifier(path[i:]) {
-				return false, false
-			}
-			allDigits = false
-		case c >= 0x80 || (c < 0x40 && plainLow>>c&1 == 1) || (c >= 0x40 && plainHigh>>(c-0x40)&1 == 1):
-			allDigits = false
-		default:
-			return false, false
-		}
-	}
-	return true, digits
-}
-
-// plainLow and plainHigh are bit sets of the ASCII characters (below and
-// from 0x40) that have no meaning in a gjson path: letters, '_', '-', ':',
-// '/', '$', '+' and ' '.
+// Classes of path bytes, see pathClass.
 const (
-	plainLow  = 1<<' ' | 1<<'$' | 1<<'+' | 1<<'-' | 1<<'/' | 1<<':'
-	plainHigh = (1<<26-1)<<('A'-0x40) | 1<<('_'-0x40) | (1<<26-1)<<('a'-0x40)
+	pcPlain = 1 << iota // letters, '_', '-', ':', '/', '$', '+', ' ', non-ASCII
+	pcDigit             // '0'-'9'
+	pcDot               // the separator
+	pcAt                // '@', a modifier at the start of a part
+	pcBad               // has a meaning in gjson paths: wildcards, queries, escapes …
+	pcHigh              // above ASCII (with pcPlain)
 )
 
-// nextPart splits the first member name off a simple path.
-func nextPart(path string) (part, rest string, last bool) {
-	i := strings.IndexByte(path, '.')
-	if i < 0 {
-		return path, "", true
+// pathClass holds the class of each byte value.
+const pathClass = "" +
+	"\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10" +
+	"\x01\x10\x10\x10\x01\x10\x10\x10\x10\x10\x10\x01\x10\x01\x04\x01\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x01\x10\x10\x10\x10\x10" +
+	"\x08\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x10\x10\x10\x10\x01" +
+	"\x10\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x10\x10\x10\x10\x10" +
+	"\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21" +
+	"\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21" +
+	"\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21" +
+	"\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21\x21"
+
+// splitPlain splits the first part off a path and checks that it is a
+// plain member name. digits reports an all-digit part (or "-1"), an array
+// index to gjson/sjson when the value there is an array; high reports bytes
+// above ASCII.
+func splitPlain(path string) (part, rest string, last, ok, digits, high bool) {
+	var seen byte
+	i := 0
+	for ; i < len(path); i++ {
+		c := pathClass[path[i]]
+		if c&(pcDot|pcAt|pcBad) != 0 {
+			if c&pcBad != 0 {
+				return "", "", false, false, false, false
+			}
+			if c&pcAt != 0 {
+				// "@timestamp" is a member name; "@this", "@reverse" …
+				// are gjson modifiers.
+				if i > 0 || isModifier(path) {
+					return "", "", false, false, false, false
+				}
+				seen |= pcPlain
+				continue
+			}
+			break // the separator
+		}
+		seen |= c
 	}
-	return path[:i], path[i+1:], false
+	if i == 0 || i == len(path)-1 {
+		return "", "", false, false, false, false // an empty part
+	}
+	part = path[:i]
+	digits = seen == pcDigit || part == "-1"
+	high = seen&pcHigh != 0
+	if i == len(path) {
+		return part, "", true, true, digits, high
+	}
+	return part, path[i+1:], false, true, digits, high
+}
+
+// simplePath reports whether path is a dotted list of plain member names
+// that the index can serve: no wildcards, modifiers, escapes, queries or
+// empty parts. digits reports whether any part is an array index.
+func simplePath(path string) (ok, digits bool) {
+	for {
+		_, rest, last, pok, pdigits, _ := splitPlain(path)
+		if !pok {
+			return false, false
+		}
+		digits = digits || pdigits
+		if last {
+			return true, digits
+		}
+		path = rest
+	}
 }
 
 // writable returns an error for paths sjson cannot write: it leaves the
