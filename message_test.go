@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -240,6 +241,7 @@ func FuzzMessage(f *testing.F) {
 	f.Add([]byte(`{`), "a", "")
 	f.Add([]byte(`{"a":1,}`), "a.b.c", "v")
 	f.Fuzz(func(t *testing.T, data []byte, path, value string) {
+		path = strings.TrimSpace(path) // Message trims paths, as Substation does
 		m := NewMessage(bytes.Clone(data))
 		want := gjson.GetBytes(data, path)
 		if got := m.Get(path); want.Raw != got.Raw() && json.Valid(data) {
@@ -247,7 +249,8 @@ func FuzzMessage(f *testing.F) {
 		}
 		wantSet, werr := sjson.SetBytes(bytes.Clone(data), path, value)
 		err := m.Set(path, value)
-		if werr == nil && err == nil && json.Valid(data) && !bytes.Equal(wantSet, m.Data()) {
+		// sjson ignores paths with "@name" parts; Weir writes the member.
+		if werr == nil && err == nil && json.Valid(data) && !strings.Contains(path, "@") && !bytes.Equal(wantSet, m.Data()) {
 			t.Fatalf("set %q=%q on %q: %q, want %q", path, value, data, m.Data(), wantSet)
 		}
 		_ = m.Delete(path)
