@@ -190,7 +190,7 @@ func TestConformanceTransforms(t *testing.T) {
 			require.NoError(t, json.Unmarshal(v.Config, &cfg))
 			// A vector counts as pending while its type, or a type nested in
 			// its settings, is not implemented yet.
-			if missing := missingTypes(v.Config, reg.Types(), creg.Types()); len(missing) > 0 {
+			if missing := missingTypes(v.Config, "transform", reg.Types(), creg.Types()); len(missing) > 0 {
 				ty.pending[fam]++
 				for _, m := range missing {
 					ty.pendingTypes[m] = true
@@ -245,19 +245,19 @@ func TestConformanceExamples(t *testing.T) {
 				Transforms []json.RawMessage `json:"transforms"`
 			}
 			require.NoError(t, json.Unmarshal(v.Config, &pipeline))
-			if missing := missingTypes(v.Config, treg.Types(), creg.Types()); len(missing) > 0 {
+			if missing := missingTypes(v.Config, "", treg.Types(), creg.Types()); len(missing) > 0 {
 				pending = append(pending, fmt.Sprintf("%s (needs %s)", name, strings.Join(missing, ", ")))
 				continue
 			}
 			ok := t.Run(name, func(t *testing.T) {
-				if len(v.Files) > 0 {
-					dir := t.TempDir()
-					for p, content := range v.Files {
-						require.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755))
-						require.NoError(t, os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644))
-					}
-					t.Chdir(dir)
+				// Pipelines may read files (given) and write them (send_file):
+				// run each in a folder of its own.
+				dir := t.TempDir()
+				for p, content := range v.Files {
+					require.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755))
+					require.NoError(t, os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644))
 				}
+				t.Chdir(dir)
 				var ts []transform.Transformer
 				for _, raw := range pipeline.Transforms {
 					var cfg weir.Config
@@ -365,33 +365,49 @@ func typeKnown(types []string, typ string) bool {
 	return i < len(types) && types[i] == typ
 }
 
-// missingTypes walks a pipeline config and returns the transform and
-// condition types it uses that are not registered.
-func missingTypes(raw json.RawMessage, transforms, conditions []string) []string {
+// missingTypes walks a config and returns the transform and condition
+// types it uses that are not registered. kind is what the top-level map is
+// ("transform", "condition", or "" for a pipeline {"transforms": [...]});
+// nested configs are found under the settings that hold transforms and
+// conditions.
+func missingTypes(raw json.RawMessage, kind string, transforms, conditions []string) []string {
 	var v any
 	_ = json.Unmarshal(raw, &v)
 	seen := map[string]bool{}
-	var walk func(any)
-	walk = func(v any) {
+	var walk func(v any, kind string)
+	walk = func(v any, kind string) {
 		switch v := v.(type) {
 		case map[string]any:
 			if typ, ok := v["type"].(string); ok {
-				if _, hasSettings := v["settings"]; hasSettings || len(v) == 1 {
-					if !typeKnown(transforms, typ) && !typeKnown(conditions, typ) {
-						seen[typ] = true
-					}
+				switch {
+				case kind == "transform" && !typeKnown(transforms, typ),
+					kind == "condition" && !typeKnown(conditions, typ):
+					seen[typ] = true
 				}
 			}
-			for _, x := range v {
-				walk(x)
+			for k, x := range v {
+				next := ""
+				switch k {
+				case "transform", "transforms", "auxiliary_transforms":
+					next = "transform"
+				case "condition", "conditions":
+					next = "condition"
+				case "settings", "cases":
+					next = "settings"
+				}
+				if next == "settings" {
+					walk(x, "")
+					continue
+				}
+				walk(x, next)
 			}
 		case []any:
 			for _, x := range v {
-				walk(x)
+				walk(x, kind)
 			}
 		}
 	}
-	walk(v)
+	walk(v, kind)
 	out := make([]string, 0, len(seen))
 	for k := range seen {
 		out = append(out, k)

@@ -22,6 +22,7 @@ var samples = []struct {
 	// type; the meta types ask their nested inspectors.
 	onControl bool
 }{
+	{cfg: `{"type":"network_ip_in_cidr","settings":{"cidrs":["10.0.0.0/8"]}}`, data: `10.0.0.1`},
 	{cfg: `{"type":"all","settings":{"conditions":[{"type":"string_contains","settings":{"value":"a"}}]}}`, data: `abc`},
 	{cfg: `{"type":"any","settings":{"conditions":[{"type":"string_contains","settings":{"value":"a"}}]}}`, data: `abc`},
 	{cfg: `{"type":"none","settings":{"conditions":[{"type":"string_contains","settings":{"value":"a"}}]}}`, data: `xyz`, onControl: true},

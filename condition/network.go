@@ -10,6 +10,7 @@ import (
 func networkBuiltins() map[string]Factory {
 	return map[string]Factory{
 		"network_ip_global_unicast":       decodedNoCtx(NewNetworkIPGlobalUnicast),
+		"network_ip_in_cidr":              decodedNoCtx(NewNetworkIPInCIDR),
 		"network_ip_link_local_multicast": decodedNoCtx(NewNetworkIPLinkLocalMulticast),
 		"network_ip_link_local_unicast":   decodedNoCtx(NewNetworkIPLinkLocalUnicast),
 		"network_ip_loopback":             decodedNoCtx(NewNetworkIPLoopback),

@@ -72,6 +72,8 @@ var sweepIgnoredSettings = map[string][]string{
 // for the concurrent check.
 var sweepInline = []struct{ cfg, input string }{
 	{`{"type":"exists","settings":{"object":{"source_key":"a"}}}`, `{"a":1}`},
+	{`{"type":"network_ip_in_cidr","settings":{"cidrs":["10.0.0.0/8","fc00::/7"]}}`, `10.1.2.3`},
+	{`{"type":"network_ip_in_cidr","settings":{"cidrs":["10.0.0.0/8"],"object":{"source_key":"ip"}}}`, `{"ip":"10.1.2.3"}`},
 	{`{"type":"utility_random"}`, `{"a":1}`},
 	{`{"type":"all","settings":{"conditions":[{"type":"string_contains","settings":{"value":"a"}}]}}`, `abc`},
 	{`{"type":"any","settings":{"conditions":[{"type":"string_contains","settings":{"value":"a"}}]}}`, `abc`},

@@ -72,6 +72,8 @@ var sweepNoCompare = map[string]string{
 // unknown setting is still an error.
 var sweepIgnoredSettings = map[string][]string{
 	"object_to_float": {"type"},
+	"hash_md5":        {"algorithm"},
+	"hash_sha256":     {"algorithm"},
 }
 
 // sweepInline are configs for the types no vector covers, each with an input
@@ -85,6 +87,24 @@ var sweepInline = []struct{ cfg, input string }{
 	{`{"type":"utility_delay","settings":{"duration":"1ms"}}`, `{"a":1}`},
 	{`{"type":"time_now","settings":{"object":{"target_key":"now"}}}`, `{"a":1}`},
 	{`{"type":"test_message","settings":{"value":{"a":1}}}`, `{"b":2}`},
+	{`{"type":"hash_sha1","settings":{"object":{"source_key":"a","target_key":"h"}}}`, `{"a":"x"}`},
+	{`{"type":"hash_sha512"}`, `abc`},
+	{`{"type":"hash_xxhash64","settings":{"object":{"source_key":"a","target_key":"h"}}}`, `{"a":"x"}`},
+	{`{"type":"hash_fnv"}`, `abc`},
+	{`{"type":"array_flatten","settings":{"object":{"source_key":"a","target_key":"a"}}}`, `{"a":[1,[2,[3]]]}`},
+	{`{"type":"array_flatten","settings":{"deep":true}}`, `[1,[2,[3]]]`},
+	{`{"type":"array_dedupe","settings":{"object":{"source_key":"a","target_key":"a"}}}`, `{"a":[1,"1",1.0,{"b":1}]}`},
+	{`{"type":"array_dedupe"}`, `["x","y","x"]`},
+	{`{"type":"network_ip_in_cidr","settings":{"cidrs":["10.0.0.0/8","fc00::/7"],"object":{"source_key":"ip","target_key":"internal"}}}`, `{"ip":"10.1.2.3"}`},
+	{`{"type":"network_ip_in_cidr","settings":{"cidrs":["127.0.0.0/8"]}}`, `127.0.0.1`},
+	{`{"type":"meta_retry","settings":{"retry":{"count":2,"delay":"1ms"},"error_messages":["invalid data"],"condition":{"type":"string_contains","settings":{"object":{"source_key":"a"},"value":"1"}},"transforms":[{"type":"object_copy","settings":{"object":{"source_key":"a","target_key":"b"}}}]}}`, `{"a":1}`},
+	{`{"type":"meta_metric_duration","settings":{"metric":{"name":"D"},"transforms":[{"type":"object_copy","settings":{"object":{"source_key":"a","target_key":"b"}}}]}}`, `{"a":1}`},
+	{`{"type":"utility_metric_count","settings":{"metric":{"name":"C","attributes":{"AppName":"sweep"}}}}`, `{"a":1}`},
+	{`{"type":"utility_metric_bytes","settings":{"metric":{"name":"B"}}}`, `{"a":1}`},
+	{`{"type":"utility_metric_freshness","settings":{"threshold":"5s","object":{"source_key":"ts"},"metric":{"name":"F"}}}`, `{"ts":1724299266000000000}`},
+	{`{"type":"utility_secret","settings":{"secret":{"type":"environment_variable","settings":{"id":"path","name":"PATH"}}}}`, `{"a":1}`},
+	{`{"type":"send_stdout","settings":{"object":{"batch_key":"a"},"auxiliary_transforms":[{"type":"aggregate_to_array"},{"type":"utility_drop"}]}}`, `{"a":1}`},
+	{`{"type":"send_file","settings":{"file_path":{"prefix":"<TEMP>/weir-sweep","uuid":true,"suffix":".json"},"batch":{"count":50}}}`, `{"a":1}`},
 }
 
 // sweepMalformed are the malformed inputs every type must survive.
@@ -151,8 +171,9 @@ func sweepLoad(t *testing.T) []sweepCase {
 			cases = append(cases, c)
 		}
 	}
+	tmp := t.TempDir() // for configs that write files
 	for _, in := range sweepInline {
-		cfg, err := sweepDecodeConfig([]byte(in.cfg))
+		cfg, err := sweepDecodeConfig([]byte(strings.ReplaceAll(in.cfg, "<TEMP>", tmp)))
 		require.NoError(t, err, in.cfg)
 		cases = append(cases, sweepCase{name: "inline:" + in.cfg, cfg: cfg, inputs: [][]byte{[]byte(in.input)}})
 	}

@@ -1,3 +1,229 @@
 package transform
 
-func networkBuiltins() map[string]Factory { return map[string]Factory{} }
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/condition"
+)
+
+// The network_* types read domain names and IP addresses. Each reads the
+// value at object.source_key and writes the result to object.target_key;
+// when both keys are empty it reads the whole message data as the name or
+// address and replaces the data with the result. A message whose source
+// value is missing passes unchanged.
+//
+// The network_domain_* types split a domain name with the Public Suffix
+// List (golang.org/x/net/publicsuffix), as Substation does. Names are
+// matched as given: the list is lower case, so an upper-case name finds
+// only single-label suffixes ("EXAMPLE.CO.UK" is under "UK").
+
+func networkBuiltins() map[string]Factory {
+	return map[string]Factory{
+		"network_domain_registered_domain": decodedNoCtx(NewNetworkDomainRegisteredDomain),
+		"network_domain_subdomain":         decodedNoCtx(NewNetworkDomainSubdomain),
+		"network_domain_top_level_domain":  decodedNoCtx(NewNetworkDomainTopLevelDomain),
+		"network_ip_in_cidr":               decodedNoCtx(NewNetworkIPInCIDR),
+	}
+}
+
+// netDomain is the body of the network_domain_* types: parse maps a name
+// to the result, or fails with an error matching weir.ErrInvalidData.
+type netDomain struct {
+	typ, id string
+	io      strIO
+	parse   func(name string) (string, error)
+}
+
+func newNetDomain(typ, id string, o ObjectSettings, parse func(string) (string, error)) (netDomain, error) {
+	io, err := newStrIO(typ, o)
+	return netDomain{typ: typ, id: id, io: io, parse: parse}, err
+}
+
+// Transform implements [Transformer].
+func (t *netDomain) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		return strOne(msg)
+	}
+	if t.io.whole() {
+		r, err := t.parse(string(msg.Data()))
+		if err != nil {
+			return nil, &Error{Type: t.typ, ID: t.id, Err: err}
+		}
+		msg.SetData([]byte(r))
+		return strOne(msg)
+	}
+	v := msg.Get(t.io.src)
+	if !v.Exists() {
+		return strOne(msg)
+	}
+	r, err := t.parse(v.String())
+	if err != nil {
+		return nil, &Error{Type: t.typ, ID: t.id, Err: err}
+	}
+	return strSet(msg, t.io.dst, r, t.typ, t.id)
+}
+
+// netRegistered returns the registered domain of name: its public suffix
+// and one more label.
+func netRegistered(name string) (string, error) {
+	d, err := publicsuffix.EffectiveTLDPlusOne(name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", weir.ErrInvalidData, err)
+	}
+	return d, nil
+}
+
+// netSubdomain returns the labels of name in front of its registered
+// domain.
+func netSubdomain(name string) (string, error) {
+	d, err := netRegistered(name)
+	if err != nil {
+		return "", err
+	}
+	// d is a suffix of name, after a dot unless it is all of name.
+	if len(d) == len(name) {
+		return "", fmt.Errorf("domain %q has no subdomain: %w", name, weir.ErrInvalidData)
+	}
+	return name[:len(name)-len(d)-1], nil
+}
+
+// netTopLevel returns the public suffix of name. It never fails.
+func netTopLevel(name string) (string, error) {
+	s, _ := publicsuffix.PublicSuffix(name)
+	return s, nil
+}
+
+// NetworkDomainRegisteredDomainConfig configures
+// [NetworkDomainRegisteredDomain].
+type NetworkDomainRegisteredDomainConfig struct {
+	ID     string         `json:"id,omitempty"`
+	Object ObjectSettings `json:"object"`
+}
+
+// NetworkDomainRegisteredDomain replaces a domain name with its registered
+// domain, the public suffix and the label before it (type
+// "network_domain_registered_domain"): "c.b.com" becomes "b.com",
+// "a.b.co.uk" becomes "b.co.uk". A name that is a public suffix itself, or
+// has an empty label ("", "a..com", ".com"), is an error matching
+// weir.ErrInvalidData.
+type NetworkDomainRegisteredDomain struct{ netDomain }
+
+// NewNetworkDomainRegisteredDomain returns a NetworkDomainRegisteredDomain
+// for cfg. Object.SourceKey and Object.TargetKey are both set or both
+// empty.
+func NewNetworkDomainRegisteredDomain(cfg NetworkDomainRegisteredDomainConfig) (*NetworkDomainRegisteredDomain, error) {
+	d, err := newNetDomain("network_domain_registered_domain", cfg.ID, cfg.Object, netRegistered)
+	if err != nil {
+		return nil, err
+	}
+	return &NetworkDomainRegisteredDomain{d}, nil
+}
+
+// NetworkDomainSubdomainConfig configures [NetworkDomainSubdomain].
+type NetworkDomainSubdomainConfig struct {
+	ID     string         `json:"id,omitempty"`
+	Object ObjectSettings `json:"object"`
+}
+
+// NetworkDomainSubdomain replaces a domain name with the labels in front of
+// its registered domain (type "network_domain_subdomain"): "c.b.com"
+// becomes "c", "x.y.b.co.uk" becomes "x.y". A name without a subdomain
+// ("b.com"), and any name NetworkDomainRegisteredDomain rejects, is an
+// error matching weir.ErrInvalidData.
+type NetworkDomainSubdomain struct{ netDomain }
+
+// NewNetworkDomainSubdomain returns a NetworkDomainSubdomain for cfg.
+// Object.SourceKey and Object.TargetKey are both set or both empty.
+func NewNetworkDomainSubdomain(cfg NetworkDomainSubdomainConfig) (*NetworkDomainSubdomain, error) {
+	d, err := newNetDomain("network_domain_subdomain", cfg.ID, cfg.Object, netSubdomain)
+	if err != nil {
+		return nil, err
+	}
+	return &NetworkDomainSubdomain{d}, nil
+}
+
+// NetworkDomainTopLevelDomainConfig configures
+// [NetworkDomainTopLevelDomain].
+type NetworkDomainTopLevelDomainConfig struct {
+	ID     string         `json:"id,omitempty"`
+	Object ObjectSettings `json:"object"`
+}
+
+// NetworkDomainTopLevelDomain replaces a domain name with its public
+// suffix (type "network_domain_top_level_domain"): "b.com" becomes "com",
+// "b.co.uk" becomes "co.uk". A name under no listed suffix gets its last
+// label; an IP address is kept whole. It never fails.
+type NetworkDomainTopLevelDomain struct{ netDomain }
+
+// NewNetworkDomainTopLevelDomain returns a NetworkDomainTopLevelDomain for
+// cfg. Object.SourceKey and Object.TargetKey are both set or both empty.
+func NewNetworkDomainTopLevelDomain(cfg NetworkDomainTopLevelDomainConfig) (*NetworkDomainTopLevelDomain, error) {
+	d, err := newNetDomain("network_domain_top_level_domain", cfg.ID, cfg.Object, netTopLevel)
+	if err != nil {
+		return nil, err
+	}
+	return &NetworkDomainTopLevelDomain{d}, nil
+}
+
+// NetworkIPInCIDRConfig configures [NetworkIPInCIDR].
+type NetworkIPInCIDRConfig struct {
+	// CIDRs are the ranges, in CIDR notation ("10.0.0.0/8",
+	// "2001:db8::/32"). At least one is required.
+	CIDRs []string `json:"cidrs"`
+
+	ID     string         `json:"id,omitempty"`
+	Object ObjectSettings `json:"object"`
+}
+
+// NetworkIPInCIDR writes whether an IP address is inside any of a list of
+// ranges (type "network_ip_in_cidr"): true or false at the target, or as
+// the whole data. Addresses are read as the network_ip_in_cidr condition
+// reads them ([condition.NetworkIPInCIDR]): IPv4, IPv6, or IPv4-mapped IPv6
+// (which matches IPv4 ranges); anything else, such as a number or an
+// address with a zone, is false.
+type NetworkIPInCIDR struct {
+	id     string
+	io     strIO
+	ranges *condition.NetworkIPInCIDR
+}
+
+// NewNetworkIPInCIDR returns a NetworkIPInCIDR for cfg. The ranges are
+// parsed here; one that does not parse is a *weir.ConfigError naming it
+// ("cidrs.1").
+func NewNetworkIPInCIDR(cfg NetworkIPInCIDRConfig) (*NetworkIPInCIDR, error) {
+	const typ = "network_ip_in_cidr"
+	io, err := newStrIO(typ, cfg.Object)
+	if err != nil {
+		return nil, err
+	}
+	ranges, err := condition.NewNetworkIPInCIDR(condition.NetworkIPInCIDRConfig{CIDRs: cfg.CIDRs})
+	if err != nil {
+		return nil, err
+	}
+	return &NetworkIPInCIDR{id: cfg.ID, io: io, ranges: ranges}, nil
+}
+
+// Transform implements [Transformer].
+func (t *NetworkIPInCIDR) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		return strOne(msg)
+	}
+	if t.io.whole() {
+		in := t.ranges.Contains(string(msg.Data()))
+		if in {
+			msg.SetData([]byte("true"))
+		} else {
+			msg.SetData([]byte("false"))
+		}
+		return strOne(msg)
+	}
+	v := msg.Get(t.io.src)
+	if !v.Exists() {
+		return strOne(msg)
+	}
+	return strSet(msg, t.io.dst, t.ranges.Contains(v.String()), "network_ip_in_cidr", t.id)
+}

@@ -527,26 +527,78 @@ func objToInteger(v weir.Value) ([]byte, bool) {
 	r := v.Result()
 	switch r.Type {
 	case gjson.True, gjson.False, gjson.Number:
-		return strconv.AppendInt(make([]byte, 0, 20), r.Int(), 10), true
+		return strconv.AppendInt(make([]byte, 0, 20), objInt(r), 10), true
 	case gjson.String:
 		if _, ok := objParseFloat(r.Str); !ok && !objIsInt(r.Str) {
 			return nil, false
 		}
-		return strconv.AppendInt(make([]byte, 0, 20), r.Int(), 10), true
+		return strconv.AppendInt(make([]byte, 0, 20), objInt(r), 10), true
 	}
 	return nil, false
+}
+
+// objInt converts a boolean, number or numeric string to an int64:
+// integers exactly, fractions truncated toward zero, values out of range
+// clamped to it.
+func objInt(r gjson.Result) int64 {
+	switch r.Type {
+	case gjson.True:
+		return 1
+	case gjson.False:
+		return 0
+	}
+	s := r.Raw
+	if r.Type == gjson.String {
+		s = r.Str
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return n // ParseInt clamps on ErrRange
+	}
+	f, _ := strconv.ParseFloat(s, 64)
+	switch {
+	case f >= math.MaxInt64:
+		return math.MaxInt64
+	case f <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(f)
+}
+
+// objUint is objInt for uint64: negative values become 0.
+func objUint(r gjson.Result) uint64 {
+	switch r.Type {
+	case gjson.True:
+		return 1
+	case gjson.False:
+		return 0
+	}
+	s := r.Raw
+	if r.Type == gjson.String {
+		s = r.Str
+	}
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return n
+	}
+	f, _ := strconv.ParseFloat(s, 64)
+	switch {
+	case f <= 0 || f != f:
+		return 0
+	case f >= math.MaxUint64:
+		return math.MaxUint64
+	}
+	return uint64(f)
 }
 
 func objToUnsigned(v weir.Value) ([]byte, bool) {
 	r := v.Result()
 	switch r.Type {
 	case gjson.True, gjson.False, gjson.Number:
-		return strconv.AppendUint(make([]byte, 0, 20), r.Uint(), 10), true
+		return strconv.AppendUint(make([]byte, 0, 20), objUint(r), 10), true
 	case gjson.String:
 		if _, ok := objParseFloat(r.Str); !ok && !objIsInt(r.Str) {
 			return nil, false
 		}
-		return strconv.AppendUint(make([]byte, 0, 20), r.Uint(), 10), true
+		return strconv.AppendUint(make([]byte, 0, 20), objUint(r), 10), true
 	}
 	return nil, false
 }

@@ -1,0 +1,306 @@
+package transform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/weirhq/weir"
+)
+
+// defaultSecretTTL is how long Substation uses a resolved secret before it
+// resolves it again.
+const defaultSecretTTL = 15 * time.Minute
+
+// ErrSecretNotFound is matched by the error of a [SecretStore] that has no
+// secret of the name asked for, and of [Secrets.Interpolate] for a
+// reference to an id no utility_secret resolved. Fix the environment or the
+// configuration.
+var ErrSecretNotFound = errors.New("transform: secret not found")
+
+// SecretStore looks secrets up by name: environment variables, a cloud
+// secrets manager, a vault. Get returns an error matching
+// [ErrSecretNotFound] when there is no secret of that name. It may be called
+// concurrently. Errors must not contain secret values.
+type SecretStore interface {
+	Get(ctx context.Context, name string) (string, error)
+}
+
+// SecretStoreFunc adapts an ordinary function to the SecretStore interface.
+type SecretStoreFunc func(ctx context.Context, name string) (string, error)
+
+// Get calls f(ctx, name).
+func (f SecretStoreFunc) Get(ctx context.Context, name string) (string, error) { return f(ctx, name) }
+
+// EnvironmentSecrets is the SecretStore of environment variables: Get
+// returns the value of the variable named name (an empty value counts as
+// set).
+type EnvironmentSecrets struct{}
+
+// Get implements [SecretStore].
+func (EnvironmentSecrets) Get(_ context.Context, name string) (string, error) {
+	if v, ok := os.LookupEnv(name); ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("environment variable %q is not set: %w", name, ErrSecretNotFound)
+}
+
+// secretRefPrefix starts a reference to a secret in a setting.
+const secretRefPrefix = "${SECRET:"
+
+// Secrets holds the secrets that utility_secret transforms resolved, by id,
+// for the references ${SECRET:<id>} in the settings of other transforms.
+// The zero value is an empty set ready to use; it is safe for concurrent
+// use.
+//
+// One Secrets serves a pipeline: build its transforms with a context from
+// [WithSecrets] (as [NewAll] or a [Registry] do with the context they are
+// given). Each utility_secret resolves its secret when it is built and
+// stores it here under its id; a transform whose settings may hold
+// references (enrich_http_get's url and headers, for example) takes the
+// Secrets with [SecretsFrom] when it is built and calls
+// [Secrets.Interpolate] on such a setting each time it uses it, so it sees
+// refreshed values. The utility_secret must come before the transforms
+// that refer to its id.
+type Secrets struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+// Set stores the value of the secret id, replacing any previous value.
+func (s *Secrets) Set(id, value string) {
+	s.mu.Lock()
+	if s.m == nil {
+		s.m = make(map[string]string)
+	}
+	s.m[id] = value
+	s.mu.Unlock()
+}
+
+// Get returns the value of the secret id and whether it is set.
+func (s *Secrets) Get(id string) (string, bool) {
+	s.mu.RLock()
+	v, ok := s.m[id]
+	s.mu.RUnlock()
+	return v, ok
+}
+
+// Interpolate returns str with every reference ${SECRET:<id>} replaced by
+// the value of the secret id. An id runs to the next "}". A reference to an
+// id that is not set is an error matching [ErrSecretNotFound]; a string
+// without references is returned as is, without allocating.
+func (s *Secrets) Interpolate(str string) (string, error) {
+	i := strings.Index(str, secretRefPrefix)
+	if i < 0 {
+		return str, nil
+	}
+	var b strings.Builder
+	for i >= 0 {
+		rest := str[i+len(secretRefPrefix):]
+		end := strings.IndexByte(rest, '}')
+		if end < 0 {
+			break // not a reference: keep the rest as it is
+		}
+		id := rest[:end]
+		v, ok := s.Get(id)
+		if !ok {
+			return "", fmt.Errorf("secret %q: %w", id, ErrSecretNotFound)
+		}
+		b.WriteString(str[:i])
+		b.WriteString(v)
+		str = rest[end+1:]
+		i = strings.Index(str, secretRefPrefix)
+	}
+	b.WriteString(str)
+	return b.String(), nil
+}
+
+type secretsKey struct{}
+
+// WithSecrets returns a context that makes the transforms built with it
+// share s: utility_secret stores the secrets it resolves there, and
+// transforms that take ${SECRET:<id>} references read them there.
+func WithSecrets(ctx context.Context, s *Secrets) context.Context {
+	return context.WithValue(ctx, secretsKey{}, s)
+}
+
+// SecretsFrom returns the Secrets carried by ctx (see [WithSecrets]), or
+// nil.
+func SecretsFrom(ctx context.Context) *Secrets {
+	s, _ := ctx.Value(secretsKey{}).(*Secrets)
+	return s
+}
+
+// ---------------------------------------------------------------------------
+// utility_secret
+
+// UtilitySecretConfig configures [UtilitySecret], the utility_secret
+// transform.
+//
+// In JSON it has Substation's shape; only secrets of type
+// "environment_variable" are built in (ttl_offset is optional):
+//
+//	{"type": "utility_secret", "settings": {"secret": {
+//	    "type": "environment_variable",
+//	    "settings": {"id": "API_KEY", "name": "MY_SERVICE_API_KEY", "ttl_offset": "15m"}}}}
+type UtilitySecretConfig struct {
+	// SecretID is the id other transforms refer to the secret by, as
+	// ${SECRET:<SecretID>}. Required.
+	SecretID string
+	// Name is the secret's name in Store: for environment variables, the
+	// variable's name. Required.
+	Name string
+	// TTL is how long a resolved value is used before the next data message
+	// resolves it again; 0 means 15 minutes, as in Substation.
+	TTL time.Duration
+	// Store resolves Name; nil means EnvironmentSecrets.
+	Store SecretStore
+	// Secrets receives the value under SecretID. Nil means a set of the
+	// transform's own, which no other transform can refer to; the JSON
+	// factory uses the one carried by the context ([WithSecrets]).
+	Secrets *Secrets
+	// ID names this transform in errors.
+	ID string
+	// Now returns the current time; nil means time.Now. Tests set it.
+	Now func() time.Time
+}
+
+// UtilitySecret resolves a secret and keeps it in a [Secrets] under an id,
+// so that the settings of other transforms can refer to it as
+// ${SECRET:<id>} instead of holding its value. It is the utility_secret
+// transform.
+//
+// The secret is resolved once, when the transform is built (a secret that
+// cannot be resolved fails construction), and again by the first data
+// message after each TTL, so rotated secrets are picked up; a failure then
+// is that message's error, and the old value stays in use. Messages pass
+// unchanged. A UtilitySecret is safe for concurrent use: one caller
+// refreshes while the others go on.
+type UtilitySecret struct {
+	id       string
+	secretID string
+	name     string
+	ttl      time.Duration
+	store    SecretStore
+	secrets  *Secrets
+	now      func() time.Time
+
+	refreshing sync.Mutex
+	expires    atomic.Int64 // Unix nanoseconds
+}
+
+// NewUtilitySecret returns a UtilitySecret that has resolved its secret
+// with ctx.
+func NewUtilitySecret(ctx context.Context, cfg UtilitySecretConfig) (*UtilitySecret, error) {
+	const typ = "utility_secret"
+	switch {
+	case cfg.SecretID == "":
+		return nil, &weir.ConfigError{Type: typ, Field: "secret.settings.id", Err: errObjectRequired}
+	case cfg.Name == "":
+		return nil, &weir.ConfigError{Type: typ, Field: "secret.settings.name", Err: errObjectRequired}
+	case cfg.TTL < 0:
+		return nil, &weir.ConfigError{Type: typ, Field: "secret.settings.ttl_offset", Err: fmt.Errorf("%s is negative", cfg.TTL)}
+	}
+	u := &UtilitySecret{
+		id:       cfg.ID,
+		secretID: cfg.SecretID,
+		name:     cfg.Name,
+		ttl:      cfg.TTL,
+		store:    cfg.Store,
+		secrets:  cfg.Secrets,
+		now:      cfg.Now,
+	}
+	if u.ttl == 0 {
+		u.ttl = defaultSecretTTL
+	}
+	if u.store == nil {
+		u.store = EnvironmentSecrets{}
+	}
+	if u.secrets == nil {
+		u.secrets = &Secrets{}
+	}
+	if u.now == nil {
+		u.now = time.Now
+	}
+	if err := u.resolve(ctx); err != nil {
+		return nil, &weir.ConfigError{Type: typ, Field: "secret", Err: err}
+	}
+	return u, nil
+}
+
+// utilitySecretSettings is the JSON shape of utility_secret's settings.
+type utilitySecretSettings struct {
+	Secret weir.Config `json:"secret"`
+	ID     string      `json:"id,omitempty"`
+}
+
+// environmentSecretSettings is the JSON shape of the settings of an
+// "environment_variable" secret.
+type environmentSecretSettings struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	TTLOffset string `json:"ttl_offset,omitempty"`
+}
+
+func buildUtilitySecret(ctx context.Context, s utilitySecretSettings) (*UtilitySecret, error) {
+	switch s.Secret.Type {
+	case "environment_variable":
+	case "":
+		return nil, &weir.ConfigError{Field: "secret.type", Err: errObjectRequired}
+	default:
+		return nil, &weir.ConfigError{Field: "secret.type",
+			Err: fmt.Errorf("%w %q (only environment_variable is built in; in Go, give NewUtilitySecret a SecretStore)", weir.ErrUnknownType, s.Secret.Type)}
+	}
+	var es environmentSecretSettings
+	if err := s.Secret.Decode(&es); err != nil {
+		return nil, &weir.ConfigError{Field: "secret.settings", Err: err}
+	}
+	var ttl time.Duration
+	if es.TTLOffset != "" {
+		var err error
+		if ttl, err = time.ParseDuration(es.TTLOffset); err != nil {
+			return nil, &weir.ConfigError{Field: "secret.settings.ttl_offset", Err: err}
+		}
+	}
+	return NewUtilitySecret(ctx, UtilitySecretConfig{
+		SecretID: es.ID,
+		Name:     es.Name,
+		TTL:      ttl,
+		Secrets:  SecretsFrom(ctx),
+		ID:       s.ID,
+	})
+}
+
+// resolve gets the secret from the store and publishes it.
+func (u *UtilitySecret) resolve(ctx context.Context) error {
+	v, err := u.store.Get(ctx, u.name)
+	if err != nil {
+		return fmt.Errorf("resolve secret %q: %w", u.secretID, err)
+	}
+	u.secrets.Set(u.secretID, v)
+	u.expires.Store(u.now().Add(u.ttl).UnixNano())
+	return nil
+}
+
+// Transform implements [Transformer].
+func (u *UtilitySecret) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() || u.now().UnixNano() < u.expires.Load() {
+		return []*weir.Message{msg}, nil
+	}
+	if !u.refreshing.TryLock() {
+		return []*weir.Message{msg}, nil // another caller is refreshing
+	}
+	defer u.refreshing.Unlock()
+	if u.now().UnixNano() < u.expires.Load() {
+		return []*weir.Message{msg}, nil // refreshed meanwhile
+	}
+	if err := u.resolve(ctx); err != nil {
+		return nil, &Error{Type: "utility_secret", ID: u.id, Err: err}
+	}
+	return []*weir.Message{msg}, nil
+}
