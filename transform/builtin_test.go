@@ -59,12 +59,13 @@ var sweepKnownIssues = map[string]string{}
 // check runs them under -race but does not compare outputs. A config that
 // nests one of them (condition types included) is not compared either.
 var sweepNoCompare = map[string]string{
-	"string_uuid":         "writes a new random UUID each time",
-	"utility_control":     "emits a control message when its shared batch fills",
-	"utility_random":      "a nested condition that answers at random",
-	"time_now":            "writes the current time",
-	"aggregate_to_array":  "stateful: releases a batch when it fills",
-	"aggregate_to_string": "stateful: releases a batch when it fills",
+	"string_uuid":              "writes a new random UUID each time",
+	"utility_control":          "emits a control message when its shared batch fills",
+	"utility_random":           "a nested condition that answers at random",
+	"time_now":                 "writes the current time",
+	"aggregate_to_array":       "stateful: releases a batch when it fills",
+	"aggregate_to_string":      "stateful: releases a batch when it fills",
+	"format_from_pretty_print": "stateful: holds a partial value between messages",
 }
 
 // sweepIgnoredSettings lists, per type, the settings it documents to accept
@@ -105,6 +106,14 @@ var sweepInline = []struct{ cfg, input string }{
 	{`{"type":"utility_secret","settings":{"secret":{"type":"environment_variable","settings":{"id":"path","name":"PATH"}}}}`, `{"a":1}`},
 	{`{"type":"send_stdout","settings":{"object":{"batch_key":"a"},"auxiliary_transforms":[{"type":"aggregate_to_array"},{"type":"utility_drop"}]}}`, `{"a":1}`},
 	{`{"type":"send_file","settings":{"file_path":{"prefix":"<TEMP>/weir-sweep","uuid":true,"suffix":".json"},"batch":{"count":50}}}`, `{"a":1}`},
+	{`{"type":"format_to_zstd"}`, `{"a":1}`},
+	{`{"type":"format_from_zstd","settings":{"max_size":1024}}`, "(\xb5/\xfd\x04\x009\x00\x00{\"a\":1}H\x8b\xfc2"},
+	{`{"type":"format_to_snappy"}`, `{"a":1}`},
+	{`{"type":"format_from_snappy"}`, "\a\x18{\"a\":1}"},
+	{`{"type":"format_from_csv","settings":{"headers":["a","b"]}}`, `1,2`},
+	{`{"type":"format_from_csv","settings":{"header_line":true,"object":{"source_key":"a","target_key":"b"}}}`, `{"a":"x,y\n1,2"}`},
+	{`{"type":"format_from_kv"}`, `a=1 b="x y"`},
+	{`{"type":"format_from_kv","settings":{"object":{"source_key":"a","target_key":"b"}}}`, `{"a":"k=v"}`},
 }
 
 // sweepMalformed are the malformed inputs every type must survive.

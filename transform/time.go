@@ -1,3 +1,442 @@
 package transform
 
-func timeBuiltins() map[string]Factory { return map[string]Factory{} }
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/weirhq/weir"
+)
+
+// The time_* types convert timestamps. Between conversions a timestamp is
+// held as an integer of Unix nanoseconds, as in Substation: time_from_*
+// produce one and time_to_* consume one, so
+//
+//	time_from_string → (Unix ns) → time_to_string
+//
+// reformats a date. Each reads the value at object.source_key and writes
+// the result to object.target_key; when both keys are empty it works on the
+// whole message data instead. A message whose source value is missing
+// passes unchanged. A value that cannot be read as a time or an integer is
+// an error matching weir.ErrInvalidData.
+
+func timeBuiltins() map[string]Factory {
+	return map[string]Factory{
+		"time_from_string":     decodedNoCtx(NewTimeFromString),
+		"time_to_string":       decodedNoCtx(NewTimeToString),
+		"time_from_unix":       decodedNoCtx(NewTimeFromUnix),
+		"time_to_unix":         decodedNoCtx(NewTimeToUnix),
+		"time_from_unix_milli": decodedNoCtx(NewTimeFromUnixMilli),
+		"time_to_unix_milli":   decodedNoCtx(NewTimeToUnixMilli),
+		"time_now":             decodedNoCtx(NewTimeNow),
+	}
+}
+
+// timeLayout checks the "format" setting and loads the "location" setting.
+// An empty location is nil.
+func timeLayout(typ, layout, location string) (*time.Location, error) {
+	if layout == "" {
+		return nil, strRequired(typ, "format")
+	}
+	if location == "" {
+		return nil, nil
+	}
+	loc, err := time.LoadLocation(location)
+	if err != nil {
+		return nil, &weir.ConfigError{Type: typ, Field: "location", Err: err}
+	}
+	return loc, nil
+}
+
+// timeInvalid returns the error for a value that is not a time.
+func timeInvalid(typ, id string, err error) error {
+	return &Error{Type: typ, ID: id, Err: fmt.Errorf("%w: %w", weir.ErrInvalidData, err)}
+}
+
+// errTimeNotInteger is the cause of an error for a value that is not an
+// integer timestamp.
+var errTimeNotInteger = errors.New("not an integer timestamp")
+
+// timeParseInt reads s as an integer: decimal digits, or a number in any
+// JSON notation ("1.6e18") whose value fits an int64 (the fraction is
+// dropped).
+func timeParseInt(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	// 2^63 is the first float64 past math.MaxInt64.
+	if err != nil || math.IsNaN(f) || f < math.MinInt64 || f >= 1<<63 {
+		return 0, fmt.Errorf("%q: %w", timeShort(s), errTimeNotInteger)
+	}
+	return int64(f), nil
+}
+
+// timeShort abbreviates s for an error message.
+func timeShort(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+// timeValueInt reads a JSON number, or a string holding one, as an integer.
+func timeValueInt(v weir.Value) (int64, error) {
+	switch {
+	case v.IsNumber():
+		return timeParseInt(v.Raw())
+	case v.IsString():
+		return timeParseInt(v.String())
+	}
+	return 0, fmt.Errorf("%s: %w", timeShort(v.Raw()), errTimeNotInteger)
+}
+
+// TimeFromStringConfig configures [TimeFromString].
+type TimeFromStringConfig struct {
+	// Format is the layout of the time, in Go's reference-time notation
+	// ("2006-01-02T15:04:05.000Z"; see the time package). Required.
+	Format string `json:"format"`
+	// Location is the IANA time zone ("America/New_York") of times whose
+	// layout has no zone. Empty means UTC.
+	Location string `json:"location,omitempty"`
+
+	ID     string         `json:"id,omitempty"`
+	Object ObjectSettings `json:"object"`
+}
+
+// TimeFromString parses a formatted time into Unix nanoseconds (type
+// "time_from_string"). On the whole data the result replaces the data as
+// decimal digits; at a key it is written as a JSON integer. A time that
+// does not match the format is an error matching weir.ErrInvalidData.
+type TimeFromString struct {
+	id     string
+	io     strIO
+	layout string
+	loc    *time.Location // nil: time.Parse
+}
+
+// NewTimeFromString returns a TimeFromString for cfg. An unknown location
+// is a *weir.ConfigError for "location".
+func NewTimeFromString(cfg TimeFromStringConfig) (*TimeFromString, error) {
+	const typ = "time_from_string"
+	io, err := newStrIO(typ, cfg.Object)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := timeLayout(typ, cfg.Format, cfg.Location)
+	if err != nil {
+		return nil, err
+	}
+	return &TimeFromString{id: cfg.ID, io: io, layout: cfg.Format, loc: loc}, nil
+}
+
+// parse parses s.
+func (t *TimeFromString) parse(s string) (int64, error) {
+	var (
+		tm  time.Time
+		err error
+	)
+	if t.loc != nil {
+		tm, err = time.ParseInLocation(t.layout, s, t.loc)
+	} else {
+		tm, err = time.Parse(t.layout, s)
+	}
+	if err != nil {
+		return 0, timeInvalid("time_from_string", t.id, err)
+	}
+	return tm.UnixNano(), nil
+}
+
+// Transform implements [Transformer].
+func (t *TimeFromString) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		return strOne(msg)
+	}
+	if t.io.whole() {
+		ns, err := t.parse(string(msg.Data()))
+		if err != nil {
+			return nil, err
+		}
+		msg.SetData(strconv.AppendInt(nil, ns, 10))
+		return strOne(msg)
+	}
+	v := msg.Get(t.io.src)
+	if !v.Exists() {
+		return strOne(msg)
+	}
+	ns, err := t.parse(v.String())
+	if err != nil {
+		return nil, err
+	}
+	return strSet(msg, t.io.dst, ns, "time_from_string", t.id)
+}
+
+// TimeToStringConfig configures [TimeToString].
+type TimeToStringConfig struct {
+	// Format is the layout to write, in Go's reference-time notation
+	// ("2006-01-02T15:04:05.000Z"; see the time package). Required.
+	Format string `json:"format"`
+	// Location is the IANA time zone ("America/New_York") the time is
+	// written in. Empty means the local time zone (time.Local), as in
+	// Substation.
+	Location string `json:"location,omitempty"`
+
+	ID     string         `json:"id,omitempty"`
+	Object ObjectSettings `json:"object"`
+}
+
+// TimeToString formats Unix nanoseconds as a time string (type
+// "time_to_string"). The input is a JSON integer or a string of digits; on
+// the whole data the result replaces the data. Anything else is an error
+// matching weir.ErrInvalidData.
+type TimeToString struct {
+	id     string
+	io     strIO
+	layout string
+	loc    *time.Location // nil: time.Local when called
+}
+
+// NewTimeToString returns a TimeToString for cfg. An unknown location is a
+// *weir.ConfigError for "location".
+func NewTimeToString(cfg TimeToStringConfig) (*TimeToString, error) {
+	const typ = "time_to_string"
+	io, err := newStrIO(typ, cfg.Object)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := timeLayout(typ, cfg.Format, cfg.Location)
+	if err != nil {
+		return nil, err
+	}
+	return &TimeToString{id: cfg.ID, io: io, layout: cfg.Format, loc: loc}, nil
+}
+
+// format formats the Unix nanoseconds ns.
+func (t *TimeToString) format(ns int64) string {
+	tm := time.Unix(0, ns)
+	if t.loc != nil {
+		tm = tm.In(t.loc)
+	}
+	return tm.Format(t.layout)
+}
+
+// Transform implements [Transformer].
+func (t *TimeToString) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		return strOne(msg)
+	}
+	if t.io.whole() {
+		ns, err := timeParseInt(string(msg.Data()))
+		if err != nil {
+			return nil, timeInvalid("time_to_string", t.id, err)
+		}
+		msg.SetData([]byte(t.format(ns)))
+		return strOne(msg)
+	}
+	v := msg.Get(t.io.src)
+	if !v.Exists() {
+		return strOne(msg)
+	}
+	ns, err := timeValueInt(v)
+	if err != nil {
+		return nil, timeInvalid("time_to_string", t.id, err)
+	}
+	return strSet(msg, t.io.dst, t.format(ns), "time_to_string", t.id)
+}
+
+// timeUnix is the shared body of the types that convert one integer
+// timestamp into another.
+type timeUnix struct {
+	typ, id string
+	io      strIO
+	conv    func(int64) (int64, bool) // false: out of range
+}
+
+func newTimeUnix(typ, id string, o ObjectSettings, conv func(int64) (int64, bool)) (timeUnix, error) {
+	io, err := newStrIO(typ, o)
+	return timeUnix{typ: typ, id: id, io: io, conv: conv}, err
+}
+
+// errTimeRange is the cause of an error for a timestamp that overflows.
+var errTimeRange = errors.New("timestamp out of range")
+
+// Transform implements [Transformer].
+func (t *timeUnix) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		return strOne(msg)
+	}
+	var (
+		n   int64
+		err error
+	)
+	if t.io.whole() {
+		n, err = timeParseInt(string(msg.Data()))
+	} else {
+		v := msg.Get(t.io.src)
+		if !v.Exists() {
+			return strOne(msg)
+		}
+		n, err = timeValueInt(v)
+	}
+	if err != nil {
+		return nil, timeInvalid(t.typ, t.id, err)
+	}
+	out, ok := t.conv(n)
+	if !ok {
+		return nil, timeInvalid(t.typ, t.id, fmt.Errorf("%d: %w", n, errTimeRange))
+	}
+	if t.io.whole() {
+		msg.SetData(strconv.AppendInt(nil, out, 10))
+		return strOne(msg)
+	}
+	return strSet(msg, t.io.dst, out, t.typ, t.id)
+}
+
+// timeScale returns a conversion that multiplies by k, failing on overflow.
+func timeScale(k int64) func(int64) (int64, bool) {
+	return func(n int64) (int64, bool) {
+		if n > math.MaxInt64/k || n < math.MinInt64/k {
+			return 0, false
+		}
+		return n * k, true
+	}
+}
+
+// timeFloorDiv returns a conversion that divides by k, rounding down as
+// time.Time's Unix and UnixMilli do for times before 1970.
+func timeFloorDiv(k int64) func(int64) (int64, bool) {
+	return func(n int64) (int64, bool) {
+		q := n / k
+		if n%k < 0 {
+			q--
+		}
+		return q, true
+	}
+}
+
+// TimeFromUnixConfig configures [TimeFromUnix].
+type TimeFromUnixConfig struct {
+	ID     string         `json:"id,omitempty"`
+	Object ObjectSettings `json:"object"`
+}
+
+// TimeFromUnix converts Unix seconds to Unix nanoseconds (type
+// "time_from_unix"). The input is a JSON integer or a string of digits;
+// the result is written as a JSON integer, or replaces the data as
+// decimal digits. A time past the year 2262 does not fit and is an error
+// matching weir.ErrInvalidData.
+type TimeFromUnix struct{ timeUnix }
+
+// NewTimeFromUnix returns a TimeFromUnix for cfg.
+func NewTimeFromUnix(cfg TimeFromUnixConfig) (*TimeFromUnix, error) {
+	u, err := newTimeUnix("time_from_unix", cfg.ID, cfg.Object, timeScale(int64(time.Second)))
+	if err != nil {
+		return nil, err
+	}
+	return &TimeFromUnix{u}, nil
+}
+
+// TimeToUnixConfig configures [TimeToUnix].
+type TimeToUnixConfig struct {
+	ID     string         `json:"id,omitempty"`
+	Object ObjectSettings `json:"object"`
+}
+
+// TimeToUnix converts Unix nanoseconds to Unix seconds, rounding down
+// (type "time_to_unix"). Input and output are as for [TimeFromUnix].
+type TimeToUnix struct{ timeUnix }
+
+// NewTimeToUnix returns a TimeToUnix for cfg.
+func NewTimeToUnix(cfg TimeToUnixConfig) (*TimeToUnix, error) {
+	u, err := newTimeUnix("time_to_unix", cfg.ID, cfg.Object, timeFloorDiv(int64(time.Second)))
+	if err != nil {
+		return nil, err
+	}
+	return &TimeToUnix{u}, nil
+}
+
+// TimeFromUnixMilliConfig configures [TimeFromUnixMilli].
+type TimeFromUnixMilliConfig struct {
+	ID     string         `json:"id,omitempty"`
+	Object ObjectSettings `json:"object"`
+}
+
+// TimeFromUnixMilli converts Unix milliseconds to Unix nanoseconds (type
+// "time_from_unix_milli"). Input and output are as for [TimeFromUnix].
+type TimeFromUnixMilli struct{ timeUnix }
+
+// NewTimeFromUnixMilli returns a TimeFromUnixMilli for cfg.
+func NewTimeFromUnixMilli(cfg TimeFromUnixMilliConfig) (*TimeFromUnixMilli, error) {
+	u, err := newTimeUnix("time_from_unix_milli", cfg.ID, cfg.Object, timeScale(int64(time.Millisecond)))
+	if err != nil {
+		return nil, err
+	}
+	return &TimeFromUnixMilli{u}, nil
+}
+
+// TimeToUnixMilliConfig configures [TimeToUnixMilli].
+type TimeToUnixMilliConfig struct {
+	ID     string         `json:"id,omitempty"`
+	Object ObjectSettings `json:"object"`
+}
+
+// TimeToUnixMilli converts Unix nanoseconds to Unix milliseconds, rounding
+// down (type "time_to_unix_milli"). Input and output are as for
+// [TimeFromUnix].
+type TimeToUnixMilli struct{ timeUnix }
+
+// NewTimeToUnixMilli returns a TimeToUnixMilli for cfg.
+func NewTimeToUnixMilli(cfg TimeToUnixMilliConfig) (*TimeToUnixMilli, error) {
+	u, err := newTimeUnix("time_to_unix_milli", cfg.ID, cfg.Object, timeFloorDiv(int64(time.Millisecond)))
+	if err != nil {
+		return nil, err
+	}
+	return &TimeToUnixMilli{u}, nil
+}
+
+// TimeNowConfig configures [TimeNow].
+type TimeNowConfig struct {
+	ID string `json:"id,omitempty"`
+	// Object.TargetKey is where the time is written; when it is empty the
+	// time replaces the data. Object.SourceKey is not used.
+	Object ObjectSettings `json:"object"`
+
+	// Now returns the current time. Nil means time.Now; tests set it to get
+	// fixed output.
+	Now func() time.Time `json:"-"`
+}
+
+// TimeNow writes the current time as Unix nanoseconds (type "time_now"): a
+// JSON integer at the target key, or decimal digits replacing the data.
+type TimeNow struct {
+	id     string
+	target string
+	now    func() time.Time
+}
+
+// NewTimeNow returns a TimeNow for cfg.
+func NewTimeNow(cfg TimeNowConfig) (*TimeNow, error) {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &TimeNow{id: cfg.ID, target: cfg.Object.TargetKey, now: now}, nil
+}
+
+// Transform implements [Transformer].
+func (t *TimeNow) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		return strOne(msg)
+	}
+	ns := t.now().UnixNano()
+	if t.target == "" {
+		msg.SetData(strconv.AppendInt(nil, ns, 10))
+		return strOne(msg)
+	}
+	return strSet(msg, t.target, ns, "time_now", t.id)
+}

@@ -1,0 +1,144 @@
+package transform
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/weirhq/weir"
+)
+
+// FormatFromParquetConfig configures [FormatFromParquet].
+type FormatFromParquetConfig struct {
+	// MaxSize bounds the work one message may cause (default 64 MiB): the
+	// size of the file, the uncompressed size its metadata declares, and
+	// the total size of the JSON rows written. Past it the transform fails
+	// with [ErrTooLarge].
+	MaxSize int64 `json:"max_size,omitempty"`
+
+	ID string `json:"id,omitempty"`
+}
+
+// FormatFromParquet reads a Parquet file (type "format_from_parquet"), with
+// github.com/parquet-go/parquet-go: each row becomes a message holding a
+// JSON object and the file message's metadata, in file order.
+//
+// The objects are what Substation writes, encoding/json's rendering of the
+// generic rows parquet-go reads: columns as members sorted by name, groups
+// and maps as objects, lists as arrays, null for a missing optional value,
+// strings with <, > and & escaped (\u003c). Data that is not a Parquet file,
+// or a corrupt one, is an error matching weir.ErrInvalidData.
+type FormatFromParquet struct {
+	id  string
+	max int64
+}
+
+// NewFormatFromParquet returns a FormatFromParquet for cfg.
+func NewFormatFromParquet(cfg FormatFromParquetConfig) (*FormatFromParquet, error) {
+	limit, err := formatMaxSize("format_from_parquet", cfg.MaxSize)
+	if err != nil {
+		return nil, err
+	}
+	return &FormatFromParquet{id: cfg.ID, max: limit}, nil
+}
+
+// formatParquetBatch is how many rows are decoded at a time.
+const formatParquetBatch = 128
+
+// errFormatParquetFooter is the cause of an error for data without a
+// Parquet footer.
+var errFormatParquetFooter = errors.New("parquet: no valid footer")
+
+// Transform implements [Transformer].
+func (t *FormatFromParquet) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	const typ = "format_from_parquet"
+	if msg.IsControl() {
+		return formatOne(msg)
+	}
+	rows, err := t.rows(msg)
+	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return nil, &Error{Type: typ, ID: t.id, Err: err}
+		}
+		return nil, formatInvalid(typ, t.id, err)
+	}
+	return rows, nil
+}
+
+// rows decodes the file in msg.
+func (t *FormatFromParquet) rows(msg *weir.Message) (out []*weir.Message, err error) {
+	d := msg.Data()
+	if int64(len(d)) > t.max {
+		return nil, formatTooBig(t.max)
+	}
+	// The footer length is checked here: the library allocates it before
+	// it reads it.
+	const tail = 8 // footer length, "PAR1"
+	if len(d) < 4+tail || string(d[len(d)-4:]) != "PAR1" ||
+		int64(binary.LittleEndian.Uint32(d[len(d)-tail:]))+4+tail > int64(len(d)) {
+		return nil, errFormatParquetFooter
+	}
+	// The library trusts the file more than data from the outside
+	// deserves: its panics on corrupt input are errors here.
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("parquet: corrupt file: %v", r)
+		}
+	}()
+
+	f, err := parquet.OpenFile(bytes.NewReader(d), int64(len(d)),
+		parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	// Refuse what the metadata says is too big before decoding any of it;
+	// each row takes at least 2 bytes ("{}").
+	if f.NumRows() > t.max/2 {
+		return nil, formatTooBig(t.max)
+	}
+	var declared int64
+	for _, rg := range f.Metadata().RowGroups {
+		var cols int64
+		for _, c := range rg.Columns {
+			if cols += max(c.MetaData.TotalUncompressedSize, 0); cols > t.max {
+				return nil, formatTooBig(t.max)
+			}
+		}
+		if declared += max(rg.TotalByteSize, cols); declared > t.max || rg.TotalByteSize > t.max {
+			return nil, formatTooBig(t.max)
+		}
+	}
+
+	r := parquet.NewGenericReader[any](f)
+	defer r.Close()
+	batch := make([]any, formatParquetBatch)
+	var written int64
+	for {
+		n, err := r.Read(batch)
+		for _, row := range batch[:n] {
+			b, err := json.Marshal(row)
+			if err != nil {
+				return nil, fmt.Errorf("parquet: row %d: %w", len(out), err)
+			}
+			if written += int64(len(b)); written > t.max {
+				return nil, formatTooBig(t.max)
+			}
+			out = append(out, formatNew(msg, b))
+		}
+		clear(batch[:n])
+		switch {
+		case errors.Is(err, io.EOF):
+			return out, nil
+		case err != nil:
+			return nil, fmt.Errorf("parquet: %w", err)
+		case n == 0:
+			return out, nil
+		}
+	}
+}
