@@ -258,15 +258,18 @@ func TestConformanceExamples(t *testing.T) {
 					require.NoError(t, os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644))
 				}
 				t.Chdir(dir)
-				var ts []transform.Transformer
+				// Each pipeline gets fresh KV stores, shared by its transforms.
+				var cfgs []weir.Config
 				for _, raw := range pipeline.Transforms {
 					var cfg weir.Config
 					require.NoError(t, json.Unmarshal(raw, &cfg))
-					tr, err := treg.New(ctx, cfg)
-					require.NoError(t, err)
-					ts = append(ts, tr)
+					cfgs = append(cfgs, cfg)
 				}
-				got, err := runVector(ctx, t, ts, v.Input, true)
+				stores := new(transform.KVStores)
+				defer stores.Close()
+				ts, err := transform.NewAll(transform.WithRegistry(transform.WithKVStores(ctx, stores), treg), cfgs)
+				require.NoError(t, err)
+				got, err := runPipeline(ctx, t, ts, v.Input)
 				if v.Error {
 					require.Error(t, err)
 					return
@@ -307,6 +310,33 @@ func runVector(ctx context.Context, t *testing.T, ts []transform.Transformer, in
 			return nil, err
 		}
 		out = append(out, res...)
+	}
+	data := out[:0]
+	for _, m := range out {
+		if !m.IsControl() {
+			data = append(data, m)
+		}
+	}
+	return data, nil
+}
+
+// runPipeline feeds inputs through ts as Substation's runtime does, each
+// transform over the whole batch before the next, then a control message,
+// and returns the non-control outputs.
+func runPipeline(ctx context.Context, t *testing.T, ts []transform.Transformer, inputs []vectorMsg) ([]*weir.Message, error) {
+	t.Helper()
+	msgs := make([]*weir.Message, 0, len(inputs)+1)
+	for _, in := range inputs {
+		msg := weir.NewMessage(in.bytes(t))
+		if len(in.Metadata) > 0 {
+			msg.SetMetadata(in.Metadata)
+		}
+		msgs = append(msgs, msg)
+	}
+	msgs = append(msgs, weir.NewControl())
+	out, err := transform.Apply(ctx, ts, msgs...)
+	if err != nil {
+		return nil, err
 	}
 	data := out[:0]
 	for _, m := range out {

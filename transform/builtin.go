@@ -17,5 +17,6 @@ func builtinFamilies() []func() map[string]Factory {
 		aggregateBuiltins,
 		sendBuiltins,
 		observeBuiltins,
+		enrichBuiltins,
 	}
 }

@@ -66,6 +66,7 @@ var sweepNoCompare = map[string]string{
 	"aggregate_to_array":       "stateful: releases a batch when it fills",
 	"aggregate_to_string":      "stateful: releases a batch when it fills",
 	"format_from_pretty_print": "stateful: holds a partial value between messages",
+	"meta_kv_store_lock":       "stateful: only the first message with a lock key runs the transforms",
 }
 
 // sweepIgnoredSettings lists, per type, the settings it documents to accept
@@ -114,6 +115,13 @@ var sweepInline = []struct{ cfg, input string }{
 	{`{"type":"format_from_csv","settings":{"header_line":true,"object":{"source_key":"a","target_key":"b"}}}`, `{"a":"x,y\n1,2"}`},
 	{`{"type":"format_from_kv"}`, `a=1 b="x y"`},
 	{`{"type":"format_from_kv","settings":{"object":{"source_key":"a","target_key":"b"}}}`, `{"a":"k=v"}`},
+	{`{"type":"enrich_kv_store_item_get","settings":{"object":{"source_key":"a","target_key":"b"},"kv_store":{"type":"memory"}}}`, `{"a":"x"}`},
+	{`{"type":"enrich_kv_store_get","settings":{"prefix":"p","object":{"source_key":"a","target_key":"b"},"close_kv_store":true,"kv_store":{"type":"memory","settings":{"capacity":8}}}}`, `{"a":"x"}`},
+	{`{"type":"enrich_kv_store_item_set","settings":{"object":{"source_key":"a","target_key":"b","ttl_key":"t"},"ttl_offset":"1m","kv_store":{"type":"memory"}}}`, `{"a":"x","b":{"c":1},"t":1700000000}`},
+	{`{"type":"enrich_kv_store_set","settings":{"object":{"source_key":"a","target_key":"b"},"kv_store":{"type":"memory"}}}`, `{"a":"x","b":1}`},
+	{`{"type":"enrich_kv_store_set_add","settings":{"object":{"source_key":"a","target_key":"b"},"ttl_offset":"10s","kv_store":{"type":"memory","settings":{"capacity":16}}}}`, `{"a":"x","b":[1,"y"]}`},
+	{`{"type":"meta_kv_store_lock","settings":{"prefix":"eo","ttl_offset":"1m","kv_store":{"type":"memory"},"transforms":[{"type":"object_copy","settings":{"object":{"source_key":"a","target_key":"b"}}}]}}`, `{"a":1}`},
+	{`{"type":"meta_kv_store_lock","settings":{"object":{"source_key":"id"},"kv_store":{"type":"memory"},"transforms":[{"type":"utility_drop"}]}}`, `{"id":"x"}`},
 }
 
 // sweepMalformed are the malformed inputs every type must survive.

@@ -169,8 +169,13 @@ func New(ctx context.Context, cfg weir.Config) (Transformer, error) {
 	return t, nil
 }
 
-// NewAll builds each config with [New].
+// NewAll builds each config with [New], as one pipeline: unless ctx already
+// carries them (see [WithKVStores]), the transforms share one set of KV
+// stores, so that a store written by one transform is read by the next.
 func NewAll(ctx context.Context, cfgs []weir.Config) ([]Transformer, error) {
+	if KVStoresFrom(ctx) == nil {
+		ctx = WithKVStores(ctx, new(KVStores))
+	}
 	out := make([]Transformer, len(cfgs))
 	for i, c := range cfgs {
 		t, err := New(ctx, c)

@@ -1,0 +1,64 @@
+// Package cache keeps byte values by string key, each for a time to live.
+//
+// Which do I use?
+//
+//   - [NewMemory]: a bounded LRU cache in this process. A hit costs tens of
+//     nanoseconds and allocates nothing; use it in front of anything slow.
+//   - [Loader]: cache-aside lookups over any [Cache]. It asks the cache
+//     first, calls your load function on a miss (once per key however many
+//     callers miss at the same time), caches what it loaded (and "not
+//     found" answers, for a TTL of their own) and counts hits and misses.
+//
+// Still to come, behind the same [Cache] interface (see issue 6):
+//
+//   - NewDynamoDB: a cache shared by many processes (Lambda instances),
+//     over an injected aws-sdk-go-v2 DynamoDB client, in a single-table
+//     design with a TTL attribute in epoch seconds that reads honour
+//     before DynamoDB's sweeper deletes the item; long keys hashed;
+//     values over 400 KB refused with a typed error; throttling retried
+//     with exponential backoff and jitter. It will implement [Adder] with
+//     a conditional put.
+//   - Tiered: a Memory in front of a distributed cache, to cut its query
+//     volume.
+//
+// Package cache depends on nothing in Weir but the standard library and
+// golang.org/x/sync; the transform and enrich packages build on it.
+package cache
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Cache keeps byte values by key, each for a time to live.
+//
+// Get returns the value of key and true, or false when the cache has no
+// live value for it (never set, deleted, evicted or expired); an error
+// means the cache could not answer (a distributed cache that cannot be
+// reached), not that the key is missing. Set stores value under key,
+// replacing any previous value; a ttl of zero or less means the value does
+// not expire (though a bounded cache may still evict it). Delete removes
+// key; deleting a missing key is not an error.
+//
+// Implementations are safe for concurrent use. Values are shared, not
+// copied: Set takes ownership of value and the caller must not modify it
+// afterwards; the slice Get returns must not be modified either.
+type Cache interface {
+	Get(ctx context.Context, key string) ([]byte, bool, error)
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	Delete(ctx context.Context, key string) error
+}
+
+// Adder is implemented by caches that can store a value only if the key
+// has no live value, atomically: the building block of a lock. Add reports
+// whether it stored value. An expired value counts as absent.
+type Adder interface {
+	Add(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
+}
+
+// ErrNotFound is returned by [Loader.Get] for a key its load function
+// reported as not found (now or, while the negative entry lives, earlier).
+// A load function returns it (or an error wrapping it) to say "not found";
+// that answer is cached for [LoaderConfig.NegativeTTL].
+var ErrNotFound = errors.New("cache: not found")
