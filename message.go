@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -36,6 +37,7 @@ type Message struct {
 	data document
 	meta document
 	ctrl bool
+	self [1]*Message // backs AsSlice
 }
 
 // NewMessage returns a data message holding data, which it takes ownership
@@ -89,6 +91,18 @@ func (m *Message) SetMetadata(meta []byte) *Message {
 		m.meta.set(meta)
 	}
 	return m
+}
+
+// AsSlice returns a one-element slice holding m without allocating: the
+// slice shares an array inside m. It is the cheap way for a transform to
+// return its input:
+//
+//	return msg.AsSlice(), nil
+//
+// Appending to the slice copies it, as its capacity is one.
+func (m *Message) AsSlice() []*Message {
+	m.self[0] = m
+	return m.self[:]
 }
 
 // String returns the message data as a string.
@@ -260,11 +274,67 @@ func isJSONContainer(b []byte) bool {
 // as is, anything else through encoding/json.
 func appendString(buf []byte, s string) []byte {
 	if needsEscape(s) {
-		b, _ := json.Marshal(s)
-		return append(buf, b...)
+		return appendEscaped(buf, s)
 	}
+	buf = slices.Grow(buf, len(s)+2)
 	buf = append(buf, '"')
 	buf = append(buf, s...)
+	return append(buf, '"')
+}
+
+// appendEscaped appends s as a JSON string with the escaping encoding/json's
+// Marshal applies (sjson hands such strings to it): '"', '\\' and control
+// characters escaped, '<', '>' and '&' as \u003c, \u003e and \u0026, U+2028
+// and U+2029 as \u2028 and \u2029, and invalid UTF-8 as \ufffd.
+func appendEscaped(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	buf = slices.Grow(buf, len(s)+2)
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\b':
+				buf = append(buf, '\\', 'b')
+			case '\f':
+				buf = append(buf, '\\', 'f')
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	buf = append(buf, s[start:]...)
 	return append(buf, '"')
 }
 

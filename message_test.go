@@ -375,3 +375,14 @@ func sjsonPath(p string) string {
 	}
 	return p
 }
+
+func FuzzAppendEscaped(f *testing.F) {
+	for _, s := range []string{"", "plain", "quo\"te", "<a&b>", "\b\f\n\r\t\x00\x1f", "é", "\u2028\u2029", "\xff\xfe", "a\xc3", "日本"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(appendEscaped(nil, s)))
+	})
+}

@@ -282,7 +282,7 @@ func NewAggregateFromArray(cfg AggregateFromArrayConfig) (*AggregateFromArray, e
 // Transform implements [Transformer].
 func (t *AggregateFromArray) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	var arr weir.Value
 	if t.src == "" {
@@ -291,7 +291,7 @@ func (t *AggregateFromArray) Transform(_ context.Context, msg *weir.Message) ([]
 		arr = msg.Get(t.src)
 	}
 	if !arr.IsArray() {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	elems := arr.Array()
 
@@ -377,7 +377,7 @@ func NewAggregateFromString(cfg AggregateFromStringConfig) (*AggregateFromString
 // Transform implements [Transformer].
 func (t *AggregateFromString) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	meta := msg.Metadata()
 	parts := bytes.Split(msg.Data(), t.sep)

@@ -62,7 +62,7 @@ func kvReset(ctx context.Context, typ, id string, st KVStore, reset bool, msg *w
 			return nil, &Error{Type: typ, ID: id, Err: err}
 		}
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }
 
 // ---------------------------------------------------------------------------
@@ -127,7 +127,7 @@ func (t *EnrichKVStoreItemGet) Transform(ctx context.Context, msg *weir.Message)
 	}
 	k := msg.Get(t.src)
 	if !k.Exists() {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	v, ok, err := t.store.Get(ctx, kvKey(t.prefix, k))
 	if err != nil {
@@ -141,7 +141,7 @@ func (t *EnrichKVStoreItemGet) Transform(ctx context.Context, msg *weir.Message)
 	if err := msg.SetRaw(t.dst, v[:len(v):len(v)]); err != nil {
 		return nil, &Error{Type: typ, ID: t.id, Err: err}
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }
 
 // ---------------------------------------------------------------------------
@@ -223,7 +223,7 @@ func (t *EnrichKVStoreItemSet) Transform(ctx context.Context, msg *weir.Message)
 	}
 	k := msg.Get(t.src)
 	if !k.Exists() {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	v, err := kvEncode(msg.Get(t.dst).Any())
 	if err == nil {
@@ -232,7 +232,7 @@ func (t *EnrichKVStoreItemSet) Transform(ctx context.Context, msg *weir.Message)
 	if err != nil {
 		return nil, &Error{Type: typ, ID: t.id, Err: err}
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }
 
 // ---------------------------------------------------------------------------
@@ -294,7 +294,7 @@ func (t *EnrichKVStoreSetAdd) Transform(ctx context.Context, msg *weir.Message) 
 	}
 	k := msg.Get(t.src)
 	if !k.Exists() {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	v, err := kvEncode(msg.Get(t.dst).Any())
 	if err == nil {
@@ -303,5 +303,5 @@ func (t *EnrichKVStoreSetAdd) Transform(ctx context.Context, msg *weir.Message) 
 	if err != nil {
 		return nil, &Error{Type: typ, ID: t.id, Err: err}
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }

@@ -114,7 +114,7 @@ func formatReadAll(r io.Reader, limit int64, hint int) ([]byte, error) {
 
 // formatOne returns msg as the only result.
 func formatOne(msg *weir.Message) ([]*weir.Message, error) {
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }
 
 // formatNew returns a message holding data and the metadata of msg, for

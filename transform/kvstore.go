@@ -760,7 +760,7 @@ func (l *MetaKVStoreLock) Transform(ctx context.Context, msg *weir.Message) ([]*
 		return nil, &Error{Type: typ, ID: l.id, Err: err}
 	}
 	if !ok {
-		return []*weir.Message{msg}, nil // done before (or being done)
+		return msg.AsSlice(), nil // done before (or being done)
 	}
 	l.mu.Lock()
 	l.keys = append(l.keys, key)

@@ -197,7 +197,7 @@ func (s *MetaSwitch) Transform(ctx context.Context, msg *weir.Message) ([]*weir.
 		}
 		return out, nil
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }
 
 // flush sends ctrl through every case and returns the data messages released,
@@ -322,7 +322,7 @@ func (f *MetaForEach) Transform(ctx context.Context, msg *weir.Message) ([]*weir
 	}
 	v := msg.Get(f.src)
 	if !v.IsArray() {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	var (
 		results []any
@@ -348,7 +348,7 @@ func (f *MetaForEach) Transform(ctx context.Context, msg *weir.Message) ([]*weir
 	if err := msg.Set(f.dst, results); err != nil {
 		return nil, &Error{Type: "meta_for_each", ID: f.id, Err: err}
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }
 
 // resultValue returns the Go value meta_for_each collects for a result's
@@ -447,7 +447,7 @@ func (e *MetaErr) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Mes
 		return out, nil
 	}
 	if e.catches(err) {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	return nil, &Error{Type: "meta_err", ID: e.id, Err: err}
 }

@@ -310,7 +310,7 @@ func (u *UtilityMetricCount) Transform(ctx context.Context, msg *weir.Message) (
 	} else {
 		u.n.Add(1)
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }
 
 // UtilityMetricBytesConfig configures [UtilityMetricBytes], the
@@ -354,7 +354,7 @@ func (u *UtilityMetricBytes) Transform(ctx context.Context, msg *weir.Message) (
 	} else {
 		u.n.Add(uint64(len(msg.Data())))
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }
 
 // ---------------------------------------------------------------------------
@@ -443,18 +443,18 @@ func (u *UtilityMetricFreshness) Transform(ctx context.Context, msg *weir.Messag
 	if msg.IsControl() {
 		u.r.report(ctx, float64(u.fresh.Swap(0)), "Count", u.freshAttrs)
 		u.r.report(ctx, float64(u.stale.Swap(0)), "Count", u.staleAttrs)
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	ns := msg.Get(u.src).Int()
 	if ns == 0 {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	if u.r.now().Sub(time.Unix(0, ns)) < u.threshold {
 		u.fresh.Add(1)
 	} else {
 		u.stale.Add(1)
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }
 
 // ---------------------------------------------------------------------------

@@ -34,7 +34,7 @@ func objectBuiltins() map[string]Factory {
 var errObjectRequired = errors.New("required")
 
 // objPass returns msg as the only result.
-func objPass(msg *weir.Message) []*weir.Message { return []*weir.Message{msg} }
+func objPass(msg *weir.Message) []*weir.Message { return msg.AsSlice() }
 
 // ObjectCopyConfig configures [NewObjectCopy] (type "object_copy").
 type ObjectCopyConfig struct {

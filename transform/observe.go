@@ -75,12 +75,12 @@ func NewUtilityDelay(cfg UtilityDelayConfig) (*UtilityDelay, error) {
 // Transform implements [Transformer].
 func (u *UtilityDelay) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	if err := u.sleep(ctx, u.d); err != nil {
 		return nil, &Error{Type: "utility_delay", ID: u.id, Err: err}
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }
 
 // ---------------------------------------------------------------------------
@@ -127,5 +127,5 @@ func (t *TestMessage) Transform(_ context.Context, msg *weir.Message) ([]*weir.M
 		// message can share t.data.
 		return []*weir.Message{weir.NewMessage(t.data), msg}, nil
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }

@@ -290,17 +290,17 @@ func (u *UtilitySecret) resolve(ctx context.Context) error {
 // Transform implements [Transformer].
 func (u *UtilitySecret) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() || u.now().UnixNano() < u.expires.Load() {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	if !u.refreshing.TryLock() {
-		return []*weir.Message{msg}, nil // another caller is refreshing
+		return msg.AsSlice(), nil // another caller is refreshing
 	}
 	defer u.refreshing.Unlock()
 	if u.now().UnixNano() < u.expires.Load() {
-		return []*weir.Message{msg}, nil // refreshed meanwhile
+		return msg.AsSlice(), nil // refreshed meanwhile
 	}
 	if err := u.resolve(ctx); err != nil {
 		return nil, &Error{Type: "utility_secret", ID: u.id, Err: err}
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }

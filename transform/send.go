@@ -89,7 +89,7 @@ func (s *sender) transform(ctx context.Context, msg *weir.Message) ([]*weir.Mess
 	if err := errors.Join(errs...); err != nil {
 		return nil, &Error{Type: s.typ, ID: s.id, Err: err}
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }
 
 // send runs bt through the auxiliary transforms and writes the result.

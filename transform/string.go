@@ -63,7 +63,7 @@ func (io strIO) whole() bool { return io.src == "" }
 
 // strOne returns msg as the only result.
 func strOne(msg *weir.Message) ([]*weir.Message, error) {
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }
 
 // strSet writes v to the target and returns msg, or the error as an *Error.
@@ -71,7 +71,7 @@ func strSet(msg *weir.Message, path string, v any, typ, id string) ([]*weir.Mess
 	if err := msg.Set(path, v); err != nil {
 		return nil, &Error{Type: typ, ID: id, Err: err}
 	}
-	return []*weir.Message{msg}, nil
+	return msg.AsSlice(), nil
 }
 
 // strRequired returns the error for a missing required setting.

@@ -41,7 +41,7 @@ func NewUtilityDrop(UtilityDropConfig) (*UtilityDrop, error) { return &UtilityDr
 // message.
 func (*UtilityDrop) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	return nil, nil
 }
@@ -88,7 +88,7 @@ func NewUtilityErr(cfg UtilityErrConfig) (*UtilityErr, error) {
 // Transform implements [Transformer].
 func (u *UtilityErr) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	return nil, &Error{Type: "utility_err", ID: u.id, Err: raisedError(u.msg)}
 }
@@ -159,7 +159,7 @@ func (u *UtilityControl) Transform(_ context.Context, msg *weir.Message) ([]*wei
 			u.count, u.size, u.last = 0, 0, now
 		}
 		u.mu.Unlock()
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 
 	n := len(msg.Data())
@@ -183,7 +183,7 @@ func (u *UtilityControl) Transform(_ context.Context, msg *weir.Message) ([]*wei
 	u.mu.Unlock()
 
 	if fits {
-		return []*weir.Message{msg}, nil
+		return msg.AsSlice(), nil
 	}
 	return []*weir.Message{weir.NewControl(), msg}, nil
 }
