@@ -180,6 +180,21 @@ func (m *Message) Set(path string, v any) error {
 	return d.setRaw(p, arena[start:len(arena):len(arena)])
 }
 
+// SetValue is Set for a Value (the usual way to copy a field), without the
+// allocation of passing it as an interface.
+func (m *Message) SetValue(path string, v Value) error {
+	if m.ctrl {
+		return ErrControl
+	}
+	d, p := m.target(path)
+	if d.arena == nil {
+		d.arena = make([]byte, 0, 512)
+	}
+	start := len(d.arena)
+	d.arena = appendValueOf(d.arena, v)
+	return d.setRaw(p, d.arena[start:len(d.arena):len(d.arena)])
+}
+
 // SetRaw writes the JSON text raw at path unchanged. The caller promises raw
 // is valid JSON and gives up ownership of it.
 func (m *Message) SetRaw(path string, raw []byte) error {
@@ -208,13 +223,7 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 		}
 		return appendString(dst, v), nil
 	case Value:
-		switch {
-		case !v.r.Exists():
-			return append(dst, "null"...), nil
-		case v.r.Type == gjson.String && isJSONContainer(unsafe.Slice(unsafe.StringData(v.r.Str), len(v.r.Str))):
-			return append(dst, v.r.Str...), nil
-		}
-		return append(dst, v.r.Raw...), nil
+		return appendValueOf(dst, v), nil
 	case json.RawMessage:
 		return append(dst, v...), nil
 	case []byte:
@@ -257,6 +266,17 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 		b, err := json.Marshal(v)
 		return append(dst, b...), err
 	}
+}
+
+// appendValueOf appends the JSON text Set writes for a Value.
+func appendValueOf(dst []byte, v Value) []byte {
+	switch {
+	case !v.r.Exists():
+		return append(dst, "null"...)
+	case v.r.Type == gjson.String && isJSONContainer(unsafe.Slice(unsafe.StringData(v.r.Str), len(v.r.Str))):
+		return append(dst, v.r.Str...)
+	}
+	return append(dst, v.r.Raw...)
 }
 
 // encodeValue returns the JSON text Set writes for v.

@@ -734,7 +734,7 @@ func NewMetaKVStoreLock(ctx context.Context, cfg MetaKVStoreLockConfig) (*MetaKV
 func (l *MetaKVStoreLock) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	const typ = "meta_kv_store_lock"
 	if msg.IsControl() {
-		out, err := Apply(ctx, l.tfs, msg)
+		out, err := applyOne(ctx, l.tfs, msg)
 		if err != nil {
 			l.unlockAll(ctx)
 			return nil, &Error{Type: typ, ID: l.id, Err: err}
@@ -766,7 +766,7 @@ func (l *MetaKVStoreLock) Transform(ctx context.Context, msg *weir.Message) ([]*
 	l.keys = append(l.keys, key)
 	l.mu.Unlock()
 
-	out, err := Apply(ctx, l.tfs, msg)
+	out, err := applyOne(ctx, l.tfs, msg)
 	if err != nil {
 		l.unlockAll(ctx)
 		return nil, &Error{Type: typ, ID: l.id, Err: err}

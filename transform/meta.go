@@ -191,7 +191,7 @@ func (s *MetaSwitch) Transform(ctx context.Context, msg *weir.Message) ([]*weir.
 				continue
 			}
 		}
-		out, err := Apply(ctx, c.tfs, msg)
+		out, err := applyOne(ctx, c.tfs, msg)
 		if err != nil {
 			return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
 		}
@@ -205,7 +205,7 @@ func (s *MetaSwitch) Transform(ctx context.Context, msg *weir.Message) ([]*weir.
 func (s *MetaSwitch) flush(ctx context.Context, ctrl *weir.Message) ([]*weir.Message, error) {
 	var out []*weir.Message
 	for i := range s.cases {
-		msgs, err := Apply(ctx, s.cases[i].tfs, ctrl)
+		msgs, err := applyOne(ctx, s.cases[i].tfs, ctrl)
 		if err != nil {
 			return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
 		}
@@ -314,7 +314,7 @@ func buildMetaForEach(ctx context.Context, s metaForEachSettings) (*MetaForEach,
 // Transform implements [Transformer].
 func (f *MetaForEach) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
-		out, err := Apply(ctx, f.tfs, msg)
+		out, err := applyOne(ctx, f.tfs, msg)
 		if err != nil {
 			return nil, &Error{Type: "meta_for_each", ID: f.id, Err: err}
 		}
@@ -442,7 +442,7 @@ func buildMetaErr(ctx context.Context, s metaErrSettings) (*MetaErr, error) {
 
 // Transform implements [Transformer].
 func (e *MetaErr) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	out, err := Apply(ctx, e.tfs, msg)
+	out, err := applyOne(ctx, e.tfs, msg)
 	if err == nil {
 		return out, nil
 	}

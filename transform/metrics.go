@@ -539,7 +539,7 @@ func (d *MetaMetricDuration) Transform(ctx context.Context, msg *weir.Message) (
 		start := d.r.now()
 		defer func() { d.total.Add(int64(d.r.now().Sub(start))) }()
 	}
-	out, err := Apply(ctx, d.tfs, msg)
+	out, err := applyOne(ctx, d.tfs, msg)
 	if err != nil {
 		return nil, &Error{Type: "meta_metric_duration", ID: d.id, Err: err}
 	}

@@ -101,7 +101,7 @@ func (t *ObjectCopy) Transform(_ context.Context, msg *weir.Message) ([]*weir.Me
 	if !v.Exists() {
 		return objPass(msg), nil
 	}
-	if err := msg.Set(t.dst, v); err != nil {
+	if err := msg.SetValue(t.dst, v); err != nil {
 		return nil, &Error{Type: "object_copy", ID: t.id, Err: err}
 	}
 	return objPass(msg), nil

@@ -287,7 +287,7 @@ func buildMetaRetry(ctx context.Context, s metaRetrySettings) (*MetaRetry, error
 // Transform implements [Transformer].
 func (r *MetaRetry) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
-		out, err := Apply(ctx, r.tfs, msg)
+		out, err := applyOne(ctx, r.tfs, msg)
 		if err != nil {
 			return nil, &Error{Type: "meta_retry", ID: r.id, Err: err}
 		}
@@ -303,7 +303,7 @@ func (r *MetaRetry) Transform(ctx context.Context, msg *weir.Message) ([]*weir.M
 					Err: fmt.Errorf("stopped after %d attempts (last: %v): %w", attempt, last, err)}
 			}
 		}
-		out, err := Apply(ctx, r.tfs, msg.Clone())
+		out, err := applyOne(ctx, r.tfs, msg.Clone())
 		if err != nil {
 			if !errorMatches(r.res, err) {
 				return nil, &Error{Type: "meta_retry", ID: r.id, Err: err}

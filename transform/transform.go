@@ -57,12 +57,21 @@ func Chain(ts ...Transformer) Transformer {
 type chain []Transformer
 
 func (c chain) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	return Apply(ctx, []Transformer(c), msg)
+	return apply(ctx, []Transformer(c), msg.AsSlice())
 }
 
 // Apply runs msgs through ts in order, like [Chain], and returns what comes
 // out of the last one.
 func Apply(ctx context.Context, ts []Transformer, msgs ...*weir.Message) ([]*weir.Message, error) {
+	return apply(ctx, ts, msgs)
+}
+
+// applyOne is Apply for one message, without allocating for the argument.
+func applyOne(ctx context.Context, ts []Transformer, msg *weir.Message) ([]*weir.Message, error) {
+	return apply(ctx, ts, msg.AsSlice())
+}
+
+func apply(ctx context.Context, ts []Transformer, msgs []*weir.Message) ([]*weir.Message, error) {
 	for _, t := range ts {
 		if len(msgs) == 1 {
 			out, err := t.Transform(ctx, msgs[0])
