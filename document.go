@@ -361,15 +361,13 @@ func (d *document) text(x int32) []byte {
 
 // get reads path from the document.
 func (d *document) get(path string) gjson.Result {
+	if path == "@this" {
+		return gjson.Parse(b2s(d.bytes()))
+	}
 	if path != "" && d.index(false) {
 		if r, ok := d.getNode(path); ok {
 			return r
 		}
-	} else if !d.dirty {
-		return gjson.Get(b2s(d.raw), path)
-	}
-	if path == "@this" && !d.dirty {
-		return gjson.Parse(b2s(d.raw))
 	}
 	return gjson.Get(b2s(d.bytes()), path)
 }

@@ -144,12 +144,6 @@ func (m *Message) Get(path string) Value {
 		return Value{}
 	}
 	d, p := m.target(path)
-	if p != "" && d.index(false) {
-		// The usual case, inline: a plain path served by the index.
-		if r, ok := d.getNode(p); ok {
-			return Value{r: r}
-		}
-	}
 	return Value{r: d.get(p)}
 }
 
@@ -193,6 +187,38 @@ func (m *Message) SetValue(path string, v Value) error {
 	start := len(d.arena)
 	d.arena = appendValueOf(d.arena, v)
 	return d.setRaw(p, d.arena[start:len(d.arena):len(d.arena)])
+}
+
+// SetString writes s at path as a JSON string, escaped as Set escapes
+// strings. Unlike Set, it never writes a string that holds JSON as that
+// JSON: the field is always a string.
+func (m *Message) SetString(path, s string) error {
+	if m.ctrl {
+		return ErrControl
+	}
+	d, p := m.target(path)
+	if d.arena == nil {
+		d.arena = make([]byte, 0, 512+len(s))
+	}
+	start := len(d.arena)
+	d.arena = appendString(d.arena, s)
+	return d.setRaw(p, d.arena[start:len(d.arena):len(d.arena)])
+}
+
+// SetDataValue replaces the data with v as [Value.Bytes] gives it (a
+// string unquoted, anything else as its JSON text), sharing v's memory
+// instead of copying it: a Message never modifies bytes it holds. It
+// returns m, and does nothing on a control message.
+func (m *Message) SetDataValue(v Value) *Message {
+	if m.ctrl {
+		return m
+	}
+	s := v.r.String()
+	if v.r.Type == gjson.String && len(v.r.Raw) == len(s)+2 {
+		s = v.r.Raw[1 : len(v.r.Raw)-1] // no escapes: share the text
+	}
+	m.data.set(unsafe.Slice(unsafe.StringData(s), len(s)))
+	return m
 }
 
 // SetRaw writes the JSON text raw at path unchanged. The caller promises raw

@@ -8,6 +8,7 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"encoding/hex"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -134,7 +135,8 @@ func (h *hasher) Transform(_ context.Context, msg *weir.Message) ([]*weir.Messag
 	// The digest is plain ASCII: quote it here and write it as raw JSON.
 	raw := make([]byte, 0, n+2)
 	raw = append(raw, '"')
-	raw = h.algo.appendHex(raw, []byte(v.String()))
+	str := v.String()
+	raw = h.algo.appendHex(raw, unsafe.Slice(unsafe.StringData(str), len(str))) // read only
 	raw = append(raw, '"')
 	if err := msg.SetRaw(h.io.dst, raw); err != nil {
 		return nil, &Error{Type: h.typ, ID: h.id, Err: err}

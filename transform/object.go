@@ -84,7 +84,7 @@ func (t *ObjectCopy) Transform(_ context.Context, msg *weir.Message) ([]*weir.Me
 		if !v.Exists() {
 			return objPass(msg), nil
 		}
-		msg.SetData(v.Bytes())
+		msg.SetDataValue(v)
 		return objPass(msg), nil
 	case t.src == "":
 		data := msg.Data()
@@ -375,7 +375,19 @@ func NewObjectToString(cfg ObjectToStringConfig) (*ObjectToString, error) {
 
 // Transform implements [Transformer].
 func (t *ObjectToString) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	return t.c.transform(msg)
+	c := &t.c
+	if msg.IsControl() || c.src == "" {
+		return c.transform(msg)
+	}
+	// Write the string straight into the message, without an interim copy.
+	v := msg.Get(c.src)
+	if !v.Exists() {
+		return c.transform(msg)
+	}
+	if err := msg.SetString(c.dst, v.String()); err != nil {
+		return nil, &Error{Type: "object_to_string", ID: c.id, Err: err}
+	}
+	return objPass(msg), nil
 }
 
 // ObjectToUnsignedIntegerConfig configures [NewObjectToUnsignedInteger]
