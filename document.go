@@ -150,28 +150,21 @@ func (d *document) expand(x int32) bool {
 		return false
 	}
 	start := len(d.nodes)
-	end, first, last, compact := d.parseObject(b, 0, n.vs, n.flags&valInArena, 0)
+	end, first, last, compact, escs := d.parseObject(b, 0, n.vs, n.flags&valInArena, 0)
 	if end != len(b) {
 		d.nodes = d.nodes[:start]
 		return false
 	}
 	p := &d.nodes[x]
 	p.first, p.last = first, last
-	p.flags |= expanded | d.escFlag(first)
+	p.flags |= expanded
+	if escs {
+		p.flags |= escKeys
+	}
 	if !compact {
 		p.flags |= loose
 	}
 	return true
-}
-
-// escFlag returns escKeys if a member from first on has an escaped name.
-func (d *document) escFlag(first int32) uint8 {
-	for k := first; k >= 0; k = d.nodes[k].next {
-		if d.nodes[k].flags&keyEscaped != 0 {
-			return escKeys
-		}
-	}
-	return 0
 }
 
 // maxEagerDepth bounds how deep parseObject indexes nested objects in one
@@ -182,24 +175,25 @@ const maxEagerDepth = 8
 // for each member; members whose values are objects are indexed too (up to
 // maxEagerDepth), so that their text is scanned once. base is b's offset in
 // its buffer and inArena says which buffer. It returns the index just past
-// the object (-1 if it is malformed), the first and last member, and
-// whether the object is compact (no white space between tokens).
-func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, depth int) (end int, first, last int32, compact bool) {
+// the object (-1 if it is malformed), the first and last member, whether
+// the object is compact (no white space between tokens) and whether a
+// member name holds escapes.
+func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, depth int) (end int, first, last int32, compact, escs bool) {
 	first, last = -1, -1
 	compact = i+1 < len(b) && (b[i+1] == '"' || b[i+1] == '}')
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return i + 1, -1, -1, compact
+		return i + 1, -1, -1, compact, false
 	}
 	flags := inArena | inArena>>1 // names and values live where the object does
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return -1, -1, -1, false
+			return -1, -1, -1, false, false
 		}
 		ks := i + 1
 		ke, esc := scanString(b, i)
 		if ke < 0 {
-			return -1, -1, -1, false
+			return -1, -1, -1, false, false
 		}
 		// Compact JSON has no white space; look for it only when needed.
 		i = ke
@@ -208,7 +202,7 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 			compact = false
 		}
 		if i >= len(b) || b[i] != ':' {
-			return -1, -1, -1, false
+			return -1, -1, -1, false, false
 		}
 		j := i + 1
 		if j < len(b) && isWS(b[j]) {
@@ -219,16 +213,16 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 		if ke-1 > ks {
 			k0 = b[ks]
 		}
-		k := int32(len(d.nodes))
 		nf := flags
 		if esc {
 			nf |= keyEscaped
+			escs = true
 		}
-		d.nodes = append(d.nodes, node{ks: base + uint32(ks), kl: uint32(ke - 1 - ks), k0: k0, vs: base + uint32(j), first: -1, last: -1, next: -1})
+		f, l := int32(-1), int32(-1)
 		var ve int
 		switch {
 		case j >= len(b):
-			return -1, -1, -1, false
+			return -1, -1, -1, false, false
 		case b[j] == '"':
 			var vesc bool
 			ve, vesc = scanString(b, j)
@@ -236,12 +230,13 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 				nf |= plainStr
 			}
 		case b[j] == '{' && depth < maxEagerDepth:
-			var f, l int32
-			var c bool
-			ve, f, l, c = d.parseObject(b, j, base, inArena, depth+1)
-			nd := &d.nodes[k]
-			nd.first, nd.last = f, l
-			nf |= expanded | d.escFlag(f)
+			// Members of a nested object go in the table before it.
+			var c, e bool
+			ve, f, l, c, e = d.parseObject(b, j, base, inArena, depth+1)
+			nf |= expanded
+			if e {
+				nf |= escKeys
+			}
 			if !c {
 				nf |= loose
 			}
@@ -249,11 +244,14 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 			ve = scanValue(b, j)
 		}
 		if ve < 0 {
-			return -1, -1, -1, false
+			return -1, -1, -1, false, false
 		}
-		nd := &d.nodes[k]
-		nd.vl = uint32(ve - j)
-		nd.flags = nf
+		k := int32(len(d.nodes))
+		d.nodes = append(d.nodes, node{
+			ks: base + uint32(ks), kl: uint32(ke - 1 - ks), k0: k0,
+			vs: base + uint32(j), vl: uint32(ve - j),
+			first: f, last: l, next: -1, flags: nf,
+		})
 		if last >= 0 {
 			d.nodes[last].next = k
 		} else {
@@ -266,13 +264,13 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 			compact = false
 		}
 		if i >= len(b) {
-			return -1, -1, -1, false
+			return -1, -1, -1, false, false
 		}
 		if b[i] == '}' {
-			return i + 1, first, last, compact
+			return i + 1, first, last, compact, escs
 		}
 		if b[i] != ',' {
-			return -1, -1, -1, false
+			return -1, -1, -1, false, false
 		}
 		i++
 		if i < len(b) && isWS(b[i]) {

@@ -144,6 +144,13 @@ func (m *Message) Get(path string) Value {
 		return Value{}
 	}
 	d, p := m.target(path)
+	if p != "" && p != "@this" && d.index(false) {
+		// The usual case, inline: a plain path served by the index.
+		if r, ok := d.getNode(p); ok {
+			return Value{r: r}
+		}
+		return Value{r: gjson.Get(b2s(d.bytes()), p)}
+	}
 	return Value{r: d.get(p)}
 }
 
