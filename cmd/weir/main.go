@@ -2,7 +2,7 @@
 //
 // Usage:
 //
-//	weir run -config pipeline.json [-keep-going] [file ...]
+//	weir run -config pipeline.json [-keep-going] [-workers N] [-ordered=false] [file ...]
 //	weir version
 //	weir help
 //
@@ -10,7 +10,9 @@
 // when there are none or a file is "-", passes each through the pipeline's
 // transforms and writes every resulting event as one line to standard output.
 // After the last line it sends one control message through the pipeline, so
-// transforms that hold events (aggregations) release them.
+// transforms that hold events (aggregations) release them. Events run on a
+// stream (package stream): -workers N runs N events through the pipeline at
+// once, and the output keeps the input order unless -ordered=false.
 //
 // The config is a Substation v2 runtime config:
 //

@@ -1,0 +1,88 @@
+// Package stream runs messages through stages of transformers on pools of
+// workers, in order, with bounded memory.
+//
+// # Which do I use?
+//
+// To transform one message in the goroutine at hand (an HTTP handler, a
+// test), call a transform.Transformer (or transform.Chain) directly. To keep
+// a process busy over many messages — a Lambda function's batch, a
+// Kinesis or Kafka consumer, a file of logs — use a [Stream]: each [Stage]
+// has its own pool of workers (about GOMAXPROCS for CPU-bound work, hundreds
+// for a stage that waits on DNS, HTTP or a database), a full stream makes
+// [Stream.Send] wait instead of buffering, and results reach one [Sink] in
+// input order.
+//
+// # Order
+//
+// Workers always run messages concurrently; [Config.Order] decides when
+// results are handed on, to the next stage and to the sink:
+//
+//   - [Ordered] (the default): in input order. The messages one input
+//     became stay together, in the order its transformer returned them.
+//   - [Unordered]: as soon as each is ready.
+//   - [PerKey]: in input order among messages with the same key
+//     ([Config.Key], e.g. a user or a host); other keys overtake a slow one.
+//
+// A transformer that keeps state across messages (an aggregation) sees
+// messages in the stream's order only if its stage has one worker; with
+// more, it sees them as workers pick them up.
+//
+// # Backpressure and memory
+//
+// At most [Config.MaxInFlight] input messages, of at most
+// [Config.MaxInFlightBytes] bytes in all, are inside the stream; Send blocks
+// beyond that, until a message leaves or Send's context ends. Each stage
+// also holds at most MaxInFlight messages, so inputs that a transformer
+// splits into many messages are held back too: with a sink that stalls,
+// memory stays flat.
+//
+// # Control messages: Flush, Sync, Close
+//
+// [Stream.Flush] (or a Send of a control message) sends a control message
+// through the stream as a barrier: each stage waits until every earlier
+// message has left it, calls its transformer with the control message
+// exactly once, hands on what that released followed by the control
+// message, and only then starts on later messages. Stateful transformers
+// therefore flush once, in order. Flush returns when the control message
+// has reached the sink. [Stream.Sync] waits the same way without flushing.
+// [Stream.Close] flushes, waits for everything to reach the sink and stops
+// every goroutine; canceling the context given to [New] stops them too.
+//
+// # Errors
+//
+// Under the default stop policy, the first failed message (the first in
+// output order, when ordered) stops the stream: everything before it has
+// been delivered, the transformers' context is canceled, and Close returns
+// an [*Error] naming the stage and the input's position ([Error.Seq]). With
+// a [Config.ErrorSink] (the route policy) failed messages go there, from the
+// sink's goroutine and at their place in the output order, and the stream
+// goes on. Either way every message Send accepted is delivered, dropped by
+// a transformer (counted in [StageStats]), or reported — unless the stream
+// stops first, which Close reports.
+//
+// Panics are not recovered, as in golang.org/x/sync/errgroup: a panicking
+// transformer crashes the program with its own stack, rather than leaving a
+// stream that may deadlock or a bug that hides.
+//
+// # Observing
+//
+// [Stream.Stats] returns counters per stage (in, out, dropped, errored,
+// flushes; time spent waiting for a worker and in the transformer) and the
+// messages in flight. [Config.Hook] is called at every step of every
+// message, for tracing; it costs nothing when nil.
+//
+// # Cost
+//
+// A stream costs less than 1 µs per message over calling the transformer
+// directly: about 0.35–0.45 µs in order, 0.4–0.6 µs unordered and 0.6–0.9
+// µs per key, with two small allocations (BenchmarkOverhead, a transformer
+// that does nothing, one stage, on two cores); each further stage adds about
+// 0.3 µs. So a stream pays off once a message costs a few microseconds: the
+// CloudTrail-to-ECS workload W1 (about 30 µs a message) runs 1.9–2.0 times
+// as fast with 2 workers as with 1 on two cores (BenchmarkW1), and a stage
+// of 256 workers whose transformer waits 2 ms reaches 99.8% of Little's
+// bound, workers / latency, at the latency the waits really take
+// (BenchmarkIOBound; Go's timers make a 2 ms sleep last about 2.75 ms on a
+// machine whose cores are idle, so that is 72% of 128,000 messages a
+// second).
+package stream
