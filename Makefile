@@ -2,9 +2,9 @@
 GO ?= go
 SAMPLE_RUN = $(GO) run ./cmd/weir run -config testdata/sample/pipeline.json testdata/sample/cloudtrail.ndjson
 
-.PHONY: test fmt vet race bench run
+.PHONY: test fmt vet race bench bench-smoke bench-w1 run
 
-test: fmt vet race
+test: fmt vet race bench-smoke
 
 # Fails listing the files gofmt would change.
 fmt:
@@ -19,6 +19,18 @@ race:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Runs every benchmark once (one op each) so that none can rot: a benchmark
+# that no longer builds, fails its setup checks or lacks a built-in's config
+# fails the build. Takes seconds; prints the output only when it fails.
+bench-smoke:
+	@out=$$($(GO) test -run '^$$' -bench . -benchtime=1x ./... 2>&1) || { echo "$$out"; exit 1; }; \
+	echo "bench-smoke: every benchmark ran once"
+
+# Workload W1 for Weir and its peers in one sitting, with the ratios
+# (bench/README.md). About ten minutes; needs ../shared/peerbench for the peers.
+bench-w1:
+	bash bench/run.sh
 
 # Runs the README's main job: the sample CloudTrail-to-ECS pipeline.
 run:

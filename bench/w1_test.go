@@ -181,17 +181,30 @@ func FuzzW1Floor(f *testing.F) {
 }
 
 // benchCorpusSize is the number of generated records the benchmarks cycle
-// through.
+// through, and the number of records checked before timing.
 const benchCorpusSize = 2000
 
+// benchCorpusEnv names an environment variable that, when set, gives the
+// NDJSON file of records the W1 benchmarks cycle through instead of the
+// generated ones. bench/run.sh sets it so that Weir and the peer harnesses
+// run over the same corpus file.
+const benchCorpusEnv = "WEIR_W1_CORPUS"
+
 // benchCorpus returns the benchmark records (the first benchCorpusSize of
-// `gen_cloudtrail.py N 42`) after checking that every engine gives the same
-// output for each, as parsed JSON. The floor is checked against the
-// reference output by TestW1MatchesReference.
+// `gen_cloudtrail.py N 42`, or the file named by $WEIR_W1_CORPUS) after
+// checking that every engine gives the same output for each of the first
+// benchCorpusSize, as parsed JSON. The floor is checked against the
+// reference output by TestW1MatchesReference (and by bench/run.sh).
 func benchCorpus(b *testing.B, engines []engine) [][]byte {
 	b.Helper()
-	recs := ctgen.Generate(benchCorpusSize, 42)
-	for i, rec := range recs {
+	var recs [][]byte
+	if path := os.Getenv(benchCorpusEnv); path != "" {
+		recs = readLines(b, path)
+		require.NotEmpty(b, recs, "%s=%s holds no records", benchCorpusEnv, path)
+	} else {
+		recs = ctgen.Generate(benchCorpusSize, 42)
+	}
+	for i, rec := range recs[:min(len(recs), benchCorpusSize)] {
 		var first any
 		for j, e := range engines {
 			out, err := e.run(rec)
