@@ -449,6 +449,21 @@ func (d *document) setRaw(path string, value []byte) error {
 	return nil
 }
 
+// arenaStart readies the arena for a value of about hint bytes and returns
+// where the value will start.
+func (d *document) arenaStart(hint int) int {
+	if d.arena == nil {
+		d.arena = make([]byte, 0, 512+hint)
+	}
+	return len(d.arena)
+}
+
+// setTail writes the arena bytes from start on (a value just appended) at
+// path.
+func (d *document) setTail(path string, start int) error {
+	return d.setRaw(path, d.arena[start:len(d.arena):len(d.arena)])
+}
+
 // toArena returns the arena position of value, copying it there unless it
 // already is the arena's tail.
 func (d *document) toArena(value []byte) (uint32, uint32) {

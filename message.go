@@ -169,16 +169,13 @@ func (m *Message) Set(path string, v any) error {
 		return ErrControl
 	}
 	d, p := m.target(path)
-	if d.arena == nil {
-		d.arena = make([]byte, 0, 512)
-	}
-	start := len(d.arena)
+	start := d.arenaStart(0)
 	arena, err := appendValue(d.arena, v)
 	if err != nil {
 		return &PathError{Op: "set", Path: path, Err: err}
 	}
 	d.arena = arena
-	return d.setRaw(p, arena[start:len(arena):len(arena)])
+	return d.setTail(p, start)
 }
 
 // SetValue is Set for a Value (the usual way to copy a field), without the
@@ -188,12 +185,9 @@ func (m *Message) SetValue(path string, v Value) error {
 		return ErrControl
 	}
 	d, p := m.target(path)
-	if d.arena == nil {
-		d.arena = make([]byte, 0, 512)
-	}
-	start := len(d.arena)
+	start := d.arenaStart(0)
 	d.arena = appendValueOf(d.arena, v)
-	return d.setRaw(p, d.arena[start:len(d.arena):len(d.arena)])
+	return d.setTail(p, start)
 }
 
 // SetString writes s at path as a JSON string, escaped as Set escapes
@@ -204,12 +198,9 @@ func (m *Message) SetString(path, s string) error {
 		return ErrControl
 	}
 	d, p := m.target(path)
-	if d.arena == nil {
-		d.arena = make([]byte, 0, 512+len(s))
-	}
-	start := len(d.arena)
+	start := d.arenaStart(len(s))
 	d.arena = appendString(d.arena, s)
-	return d.setRaw(p, d.arena[start:len(d.arena):len(d.arena)])
+	return d.setTail(p, start)
 }
 
 // SetDataValue replaces the data with v as [Value.Bytes] gives it (a

@@ -10,9 +10,9 @@ package condition
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/internal/registry"
 )
 
 // Inspector answers a question about a message.
@@ -84,7 +84,7 @@ type Factory func(ctx context.Context, cfg weir.Config) (Inspector, error)
 // empty registry ready to use; [Builtins] returns one holding every built-in.
 // A Registry is safe for concurrent use once registration is done.
 type Registry struct {
-	factories map[string]Factory
+	m registry.Map[Factory]
 }
 
 // Builtins returns a new Registry holding every built-in condition type. Add
@@ -103,33 +103,16 @@ func Builtins() *Registry {
 
 // Register adds a type. Registering a name twice is an error.
 func (r *Registry) Register(name string, f Factory) error {
-	if name == "" || f == nil {
-		return fmt.Errorf("condition: register %q: empty name or nil factory", name)
-	}
-	if _, ok := r.factories[name]; ok {
-		return fmt.Errorf("condition: type %q is already registered", name)
-	}
-	if r.factories == nil {
-		r.factories = make(map[string]Factory)
-	}
-	r.factories[name] = f
-	return nil
+	return r.m.Register("condition", name, f, f == nil)
 }
 
 // Types returns the registered type names, sorted.
-func (r *Registry) Types() []string {
-	names := make([]string, 0, len(r.factories))
-	for n := range r.factories {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (r *Registry) Types() []string { return r.m.Names() }
 
 // New builds the Inspector cfg describes. Inspectors nested in cfg (as in
 // meta_all) are built from r too.
 func (r *Registry) New(ctx context.Context, cfg weir.Config) (Inspector, error) {
-	f, ok := r.factories[cfg.Type]
+	f, ok := r.m.Lookup(cfg.Type)
 	if !ok {
 		return nil, &weir.ConfigError{Type: cfg.Type, Err: fmt.Errorf("%w %q", weir.ErrUnknownType, cfg.Type)}
 	}
@@ -153,7 +136,7 @@ func WithRegistry(ctx context.Context, r *Registry) context.Context {
 // (see [WithRegistry]) or else from the built-ins.
 func New(ctx context.Context, cfg weir.Config) (Inspector, error) {
 	if r, ok := ctx.Value(registryKey{}).(*Registry); ok {
-		f, ok := r.factories[cfg.Type]
+		f, ok := r.m.Lookup(cfg.Type)
 		if !ok {
 			return nil, &weir.ConfigError{Type: cfg.Type, Err: fmt.Errorf("%w %q", weir.ErrUnknownType, cfg.Type)}
 		}

@@ -12,9 +12,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/internal/registry"
 )
 
 // Transformer changes a message.
@@ -102,7 +102,7 @@ type Factory func(ctx context.Context, cfg weir.Config) (Transformer, error)
 // empty registry ready to use; [Builtins] returns one holding every
 // built-in. A Registry is safe for concurrent use once registration is done.
 type Registry struct {
-	factories map[string]Factory
+	m registry.Map[Factory]
 }
 
 // Builtins returns a new Registry holding every built-in transform type. Add
@@ -121,28 +121,11 @@ func Builtins() *Registry {
 
 // Register adds a type. Registering a name twice is an error.
 func (r *Registry) Register(name string, f Factory) error {
-	if name == "" || f == nil {
-		return fmt.Errorf("transform: register %q: empty name or nil factory", name)
-	}
-	if _, ok := r.factories[name]; ok {
-		return fmt.Errorf("transform: type %q is already registered", name)
-	}
-	if r.factories == nil {
-		r.factories = make(map[string]Factory)
-	}
-	r.factories[name] = f
-	return nil
+	return r.m.Register("transform", name, f, f == nil)
 }
 
 // Types returns the registered type names, sorted.
-func (r *Registry) Types() []string {
-	names := make([]string, 0, len(r.factories))
-	for n := range r.factories {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (r *Registry) Types() []string { return r.m.Names() }
 
 // New builds the Transformer cfg describes. Transformers nested in cfg (as
 // in meta_switch) are built from r too.
@@ -167,7 +150,7 @@ func New(ctx context.Context, cfg weir.Config) (Transformer, error) {
 		r = Builtins()
 		ctx = WithRegistry(ctx, r)
 	}
-	f, ok := r.factories[cfg.Type]
+	f, ok := r.m.Lookup(cfg.Type)
 	if !ok {
 		return nil, &weir.ConfigError{Type: cfg.Type, Err: fmt.Errorf("%w %q", weir.ErrUnknownType, cfg.Type)}
 	}
