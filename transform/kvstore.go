@@ -33,8 +33,9 @@ import (
 //
 // and built by [NewKVStore]; Go callers may give a store of their own
 // instead (the Store field of each config). Files are local paths, read
-// once when the store is built (http(s):// and s3:// locations, and the
-// aws_dynamodb and mmdb types, are not built in yet).
+// once when the store is built; "mmdb" reads a MaxMind database
+// ({"file": "GeoLite2-ASN.mmdb"}). http(s):// and s3:// locations and the
+// aws_dynamodb type are not built in yet.
 //
 // Within a pipeline, transforms whose kv_store configs are identical share
 // one store, as in Substation (where the sharing is process-wide): an
@@ -286,7 +287,9 @@ func NewKVStore(_ context.Context, cfg weir.Config) (KVStore, error) {
 			return nil, kvSettingsErr(err)
 		}
 		return newTableKVStore(s.File, enrich.TableConfig{Path: s.File, Format: enrich.Text})
-	case "aws_dynamodb", "mmdb":
+	case "mmdb":
+		return newMMDBKVStore(cfg)
+	case "aws_dynamodb":
 		return nil, &weir.ConfigError{Field: "type", Err: fmt.Errorf("%w %q: this kv_store type is not built in yet; give the transform a KVStore of your own (its Store field)", weir.ErrUnknownType, cfg.Type)}
 	case "":
 		return nil, &weir.ConfigError{Field: "type", Err: errKVRequired}

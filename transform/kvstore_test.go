@@ -137,7 +137,7 @@ func TestNewKVStoreErrors(t *testing.T) {
 		{name: "no type", cfg: `{}`, wantField: "type"},
 		{name: "unknown type", cfg: `{"type":"redis"}`, wantField: "type", wantErr: weir.ErrUnknownType},
 		{name: "dynamodb not yet", cfg: `{"type":"aws_dynamodb","settings":{"table_name":"t"}}`, wantField: "type", wantErr: weir.ErrUnknownType},
-		{name: "mmdb not yet", cfg: `{"type":"mmdb","settings":{"file":"x.mmdb"}}`, wantField: "type", wantErr: weir.ErrUnknownType},
+		{name: "mmdb missing file", cfg: `{"type":"mmdb","settings":{"file":"x.mmdb"}}`, wantField: "settings.file", wantErr: os.ErrNotExist},
 		{name: "unknown memory setting", cfg: `{"type":"memory","settings":{"size":1}}`, wantField: "settings.size"},
 		{name: "negative capacity", cfg: `{"type":"memory","settings":{"capacity":-1}}`, wantField: "settings.capacity"},
 		{name: "capacity not a number", cfg: `{"type":"memory","settings":{"capacity":"big"}}`, wantField: "settings.capacity"},

@@ -1,0 +1,78 @@
+package transform
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/enrich"
+)
+
+// MMDBKVStore is a read-only [KVStore] over an [enrich.MMDB]; it is what
+// the mmdb kv_store type builds:
+//
+//	{"type": "mmdb", "settings": {"file": "GeoLite2-ASN.mmdb"}}
+//
+// Its keys are IP addresses and its values the whole records of the
+// networks that hold them, as JSON objects (as Substation's mmdb store
+// returns them). An address in no network of the file has no value, which
+// enrich_kv_store_item_get writes as null. A key that is not an IP address
+// (an empty one, one with a prefix or a zone) is an error that matches
+// [weir.ErrInvalidData].
+//
+// Reset reopens the file, swapping the new one in atomically; Close closes
+// it.
+type MMDBKVStore struct {
+	db *enrich.MMDB
+}
+
+// NewMMDBKVStore returns a store over db. It panics if db is nil.
+func NewMMDBKVStore(db *enrich.MMDB) *MMDBKVStore {
+	if db == nil {
+		panic("transform: NewMMDBKVStore: nil MMDB")
+	}
+	return &MMDBKVStore{db: db}
+}
+
+// errNotIP is the error of a key that is not an IP address; the key is
+// left out of it, as it may be private data.
+var errNotIP = fmt.Errorf("%w: mmdb kv_store: the key is not an IP address", weir.ErrInvalidData)
+
+// Get implements [KVStore].
+func (s *MMDBKVStore) Get(_ context.Context, key string) ([]byte, bool, error) {
+	addr, err := netip.ParseAddr(key)
+	if err != nil || addr.Zone() != "" {
+		return nil, false, errNotIP
+	}
+	return s.db.Lookup(addr)
+}
+
+// Reset implements [KVResetter]: it reopens the file. If that fails the
+// store keeps the file it had.
+func (s *MMDBKVStore) Reset(context.Context) error { return s.db.Reload() }
+
+// Close closes the file.
+func (s *MMDBKVStore) Close() error { return s.db.Close() }
+
+// newMMDBKVStore builds the mmdb kv_store type from its config.
+func newMMDBKVStore(cfg weir.Config) (KVStore, error) {
+	var s struct {
+		File string `json:"file"`
+	}
+	if err := cfg.Decode(&s); err != nil {
+		return nil, kvSettingsErr(err)
+	}
+	switch f := s.File; {
+	case f == "":
+		return nil, &weir.ConfigError{Field: "settings.file", Err: errKVRequired}
+	case strings.HasPrefix(f, "http://"), strings.HasPrefix(f, "https://"), strings.HasPrefix(f, "s3://"):
+		return nil, &weir.ConfigError{Field: "settings.file", Err: fmt.Errorf("%q: only local files are supported yet (no http(s):// or s3://)", f)}
+	}
+	db, err := enrich.NewMMDB(enrich.MMDBConfig{Path: s.File})
+	if err != nil {
+		return nil, &weir.ConfigError{Field: "settings.file", Err: err}
+	}
+	return NewMMDBKVStore(db), nil
+}
