@@ -1,0 +1,354 @@
+package enrich
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/weirhq/weir/cache"
+)
+
+// Defaults of [HTTPConfig].
+const (
+	defaultHTTPTimeout      = 10 * time.Second
+	defaultHTTPRetries      = 3
+	defaultHTTPBaseDelay    = 100 * time.Millisecond
+	defaultHTTPMaxDelay     = 5 * time.Second
+	defaultHTTPMaxBody      = 10 << 20 // bytes
+	defaultHTTPCacheTTL     = 5 * time.Minute
+	httpDrainOnRetryMaxSize = 64 << 10
+)
+
+// ErrResponseTooLarge is matched by the error of an [HTTP] request whose
+// response body is larger than HTTPConfig.MaxResponseSize. Raise the limit
+// or ask the server for less.
+var ErrResponseTooLarge = errors.New("enrich: HTTP response too large")
+
+// StatusError is the error of an [HTTP] request answered with a status other
+// than 2xx (after any retries). Body holds up to the first 1 KiB of the
+// response body, for diagnosis.
+type StatusError struct {
+	Method, URL string
+	StatusCode  int
+	Body        []byte
+}
+
+// Error implements error.
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("enrich: HTTP %s %s: status %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+}
+
+// Retryable reports whether the status is one [HTTP] retries: 429 or 5xx.
+func (e *StatusError) Retryable() bool { return retryableStatus(e.StatusCode) }
+
+// Header is an HTTP header sent with every request of an [HTTP].
+type Header struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// HTTPConfig configures [NewHTTP]. The zero value is usable: a 10 s timeout
+// per attempt, 3 retries with backoff, no rate limit, no cache and a 10 MiB
+// response limit.
+type HTTPConfig struct {
+	// Client sends the requests; nil means a client of the HTTP's own, whose
+	// idle connections [HTTP.Close] closes.
+	Client *http.Client
+	// Timeout bounds each attempt; 0 means 10 s, negative means none (the
+	// context and Client still apply).
+	Timeout time.Duration
+	// Headers are sent with every request. Their values pass through
+	// Interpolate on each request, so they may refer to secrets.
+	Headers []Header
+	// Interpolate, if set, is applied to every header value before each
+	// request: the hook that resolves secret references such as
+	// "${SECRET:id}" (so rotated secrets are seen). Its error fails the
+	// request. It is not applied to URLs, which may hold event data: the
+	// caller resolves references in a URL template before filling it.
+	Interpolate func(string) (string, error)
+	// MaxRetries is how many times a request is retried after a network
+	// error or a 429 or 5xx status; 0 means 3, negative means never.
+	MaxRetries int
+	// BaseDelay and MaxDelay bound the backoff: retry n waits a random
+	// time in [0, min(MaxDelay, BaseDelay·2ⁿ)) ("full jitter"). 0 means
+	// 100 ms and 5 s.
+	BaseDelay, MaxDelay time.Duration
+	// RateLimit is the most requests per second (attempts, retries
+	// included) this HTTP sends; 0 means no limit. Burst is how many may
+	// go at once (0 means 1).
+	RateLimit float64
+	Burst     int
+	// Cache, if set, keeps 2xx response bodies for CacheTTL (0 means 5
+	// min), keyed by method, URL (after interpolation) and a hash of the
+	// request body; headers are not part of the key.
+	Cache    cache.Cache
+	CacheTTL time.Duration
+	// MaxResponseSize is the largest response body accepted, in bytes; 0
+	// means 10 MiB. A larger one fails with [ErrResponseTooLarge].
+	MaxResponseSize int64
+	// Sleep waits d or until ctx is done; nil means a timer. Tests set it
+	// to observe or skip the backoff.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// HTTP sends GET and POST requests for enrichment, with retries, a rate
+// limit and an optional cache. It is safe for concurrent use.
+type HTTP struct {
+	client      *http.Client
+	ownClient   bool
+	timeout     time.Duration
+	headers     []Header
+	interpolate func(string) (string, error)
+	retries     int
+	base, max   time.Duration
+	limiter     *rate.Limiter
+	cache       cache.Cache
+	cacheTTL    time.Duration
+	maxBody     int64
+	sleep       func(context.Context, time.Duration) error
+}
+
+// NewHTTP returns an HTTP configured by cfg.
+func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
+	switch {
+	case cfg.RateLimit < 0:
+		return nil, fmt.Errorf("enrich: HTTP rate limit %v is negative", cfg.RateLimit)
+	case cfg.Burst < 0:
+		return nil, fmt.Errorf("enrich: HTTP burst %d is negative", cfg.Burst)
+	case cfg.BaseDelay < 0 || cfg.MaxDelay < 0:
+		return nil, errors.New("enrich: HTTP backoff delays must not be negative")
+	case cfg.MaxResponseSize < 0:
+		return nil, fmt.Errorf("enrich: HTTP max response size %d is negative", cfg.MaxResponseSize)
+	case cfg.CacheTTL < 0:
+		return nil, fmt.Errorf("enrich: HTTP cache TTL %s is negative", cfg.CacheTTL)
+	}
+	for _, h := range cfg.Headers {
+		if h.Key == "" {
+			return nil, errors.New("enrich: HTTP header with an empty key")
+		}
+	}
+	h := &HTTP{
+		client:      cfg.Client,
+		timeout:     cfg.Timeout,
+		headers:     append([]Header(nil), cfg.Headers...),
+		interpolate: cfg.Interpolate,
+		retries:     cfg.MaxRetries,
+		base:        cfg.BaseDelay,
+		max:         cfg.MaxDelay,
+		cache:       cfg.Cache,
+		cacheTTL:    cfg.CacheTTL,
+		maxBody:     cfg.MaxResponseSize,
+		sleep:       cfg.Sleep,
+	}
+	if h.client == nil {
+		h.client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		h.ownClient = true
+	}
+	if h.timeout == 0 {
+		h.timeout = defaultHTTPTimeout
+	}
+	switch {
+	case h.retries == 0:
+		h.retries = defaultHTTPRetries
+	case h.retries < 0:
+		h.retries = 0
+	}
+	if h.base == 0 {
+		h.base = defaultHTTPBaseDelay
+	}
+	if h.max == 0 {
+		h.max = defaultHTTPMaxDelay
+	}
+	if cfg.RateLimit > 0 {
+		burst := max(cfg.Burst, 1)
+		h.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), burst)
+	}
+	if h.cacheTTL == 0 {
+		h.cacheTTL = defaultHTTPCacheTTL
+	}
+	if h.maxBody == 0 {
+		h.maxBody = defaultHTTPMaxBody
+	}
+	if h.sleep == nil {
+		h.sleep = sleepCtx
+	}
+	return h, nil
+}
+
+// Close closes the idle connections of the client NewHTTP made; it does
+// nothing to a Client given in HTTPConfig. The HTTP stays usable.
+func (h *HTTP) Close() error {
+	if h.ownClient {
+		h.client.CloseIdleConnections()
+	}
+	return nil
+}
+
+// Get fetches url and returns the response body.
+func (h *HTTP) Get(ctx context.Context, url string) ([]byte, error) {
+	return h.Do(ctx, http.MethodGet, url, nil)
+}
+
+// Post sends body to url and returns the response body.
+func (h *HTTP) Post(ctx context.Context, url string, body []byte) ([]byte, error) {
+	return h.Do(ctx, http.MethodPost, url, body)
+}
+
+// Do sends a request and returns the body of its 2xx response. A 429 or
+// 5xx status or a network error is retried with backoff; what remains
+// after the last retry is the error (a *[StatusError] for a status). A
+// body larger than the limit fails with [ErrResponseTooLarge]. The
+// returned slice belongs to the caller but, with a cache, must not be
+// modified (it is shared with the cache).
+func (h *HTTP) Do(ctx context.Context, method, url string, body []byte) ([]byte, error) {
+	var key string
+	if h.cache != nil {
+		key = cacheKey(method, url, body)
+		if v, ok, err := h.cache.Get(ctx, key); err == nil && ok {
+			return v, nil
+		}
+	}
+	hdr := make(http.Header, len(h.headers))
+	for _, x := range h.headers {
+		v, err := h.interp(x.Value)
+		if err != nil {
+			return nil, fmt.Errorf("enrich: HTTP header %q: %w", x.Key, err)
+		}
+		hdr.Add(x.Key, v)
+	}
+	var last error
+	for attempt := 0; ; attempt++ {
+		if h.limiter != nil {
+			if err := h.limiter.Wait(ctx); err != nil {
+				return nil, fmt.Errorf("enrich: HTTP %s %s: rate limit: %w", method, url, ctxErr(ctx, err))
+			}
+		}
+		resp, retry, err := h.attempt(ctx, method, url, body, hdr)
+		if err == nil {
+			if h.cache != nil {
+				_ = h.cache.Set(ctx, key, resp, h.cacheTTL) // a cache that fails costs a request, not the answer
+			}
+			return resp, nil
+		}
+		last = err
+		if !retry || attempt >= h.retries {
+			break
+		}
+		if err := h.sleep(ctx, h.backoff(attempt)); err != nil {
+			return nil, fmt.Errorf("%w (retry: %w)", last, err)
+		}
+	}
+	return nil, last
+}
+
+// attempt sends one request and reports whether its failure is retryable.
+func (h *HTTP) attempt(ctx context.Context, method, url string, body []byte, hdr http.Header) ([]byte, bool, error) {
+	actx := ctx
+	if h.timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, h.timeout)
+		defer cancel()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, method, url, rd)
+	if err != nil {
+		return nil, false, fmt.Errorf("enrich: HTTP %s: %w", method, err)
+	}
+	req.Header = hdr.Clone()
+	resp, err := h.client.Do(req)
+	if err != nil {
+		// Network errors (an attempt's timeout included) are retried
+		// unless the caller's context is done.
+		return nil, ctx.Err() == nil, fmt.Errorf("enrich: HTTP %s: %w", method, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, httpDrainOnRetryMaxSize)) // reuse the connection
+		return nil, retryableStatus(resp.StatusCode), &StatusError{Method: method, URL: url, StatusCode: resp.StatusCode, Body: snippet}
+	}
+	if resp.ContentLength > h.maxBody {
+		return nil, false, fmt.Errorf("%w: %s %s: %d bytes, the limit is %d", ErrResponseTooLarge, method, url, resp.ContentLength, h.maxBody)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, h.maxBody+1))
+	if err != nil {
+		return nil, ctx.Err() == nil, fmt.Errorf("enrich: HTTP %s %s: reading the body: %w", method, url, err)
+	}
+	if int64(len(b)) > h.maxBody {
+		return nil, false, fmt.Errorf("%w: %s %s: over %d bytes", ErrResponseTooLarge, method, url, h.maxBody)
+	}
+	return b, false, nil
+}
+
+// interp applies the interpolation hook.
+func (h *HTTP) interp(s string) (string, error) {
+	if h.interpolate == nil {
+		return s, nil
+	}
+	return h.interpolate(s)
+}
+
+// backoff returns the wait before retry n (from 0): full jitter over an
+// exponentially growing cap.
+func (h *HTTP) backoff(n int) time.Duration {
+	c := h.max
+	if n < 62 {
+		if d := h.base << n; d > 0 && d < c {
+			c = d
+		}
+	}
+	if c <= 0 {
+		return 0
+	}
+	return rand.N(c)
+}
+
+// retryableStatus reports whether a status is worth retrying.
+func retryableStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code >= 500
+}
+
+// cacheKey names a request in the cache.
+func cacheKey(method, url string, body []byte) string {
+	if body == nil {
+		return method + " " + url
+	}
+	sum := sha256.Sum256(body)
+	return method + " " + url + " " + hex.EncodeToString(sum[:]) + " " + strconv.Itoa(len(body))
+}
+
+// ctxErr prefers the context's error to the one a wait returned.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

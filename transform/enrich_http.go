@@ -1,0 +1,277 @@
+package transform
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/enrich"
+)
+
+// httpDataRef is replaced in a URL template by the event data, as in
+// Substation.
+const httpDataRef = "${DATA}"
+
+// HTTPHeaders is the "headers" setting of enrich_http_get and
+// enrich_http_post. In JSON it is either Substation v2's object of name →
+// value or a list of {"key": …, "value": …} (the older form, which can
+// repeat a name). Values may refer to secrets as ${SECRET:<id>}.
+type HTTPHeaders []enrich.Header
+
+// UnmarshalJSON accepts an object (its members sorted by name) or a list.
+func (h *HTTPHeaders) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) > 0 && b[0] == '{':
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil {
+			return err
+		}
+		out := make(HTTPHeaders, 0, len(m))
+		for k, v := range m {
+			out = append(out, enrich.Header{Key: k, Value: v})
+		}
+		slices.SortFunc(out, func(a, b enrich.Header) int { return strings.Compare(a.Key, b.Key) })
+		*h = out
+		return nil
+	case bytes.Equal(b, []byte("null")):
+		*h = nil
+		return nil
+	}
+	var l []enrich.Header
+	if err := json.Unmarshal(b, &l); err != nil {
+		return errors.New(`headers must be an object of name → value or a list of {"key", "value"}`)
+	}
+	*h = l
+	return nil
+}
+
+// HTTPRequestSettings is the "request" setting of the HTTP enrichments.
+type HTTPRequestSettings struct {
+	// Timeout is a Go duration bounding each attempt; empty means 10s.
+	Timeout string `json:"timeout,omitempty"`
+}
+
+// EnrichHTTPGetConfig configures [EnrichHTTP] as enrich_http_get.
+//
+//	{"type": "enrich_http_get", "settings": {
+//	    "object": {"source_key": "ip", "target_key": "intel"},
+//	    "url": "https://intel.example.com/ip/${DATA}",
+//	    "headers": {"Authorization": "Bearer ${SECRET:intel_token}"}}}
+type EnrichHTTPGetConfig struct {
+	// Object.SourceKey is the value put in place of ${DATA} in URL (empty:
+	// the whole data); a message without it passes unchanged.
+	// Object.TargetKey is where the response body is written (empty: it
+	// replaces the data).
+	Object ObjectSettings `json:"object"`
+	// URL is the endpoint; each ${DATA} in it is replaced by the value
+	// read (unescaped, as in Substation), and ${SECRET:<id>} references by
+	// secrets. Required.
+	URL string `json:"url"`
+	// Headers are sent with every request.
+	Headers HTTPHeaders `json:"headers,omitempty"`
+	// Request.Timeout bounds each attempt.
+	Request HTTPRequestSettings `json:"request"`
+	// ID names this transform in errors.
+	ID string `json:"id,omitempty"`
+	// Options tunes the client (retries, rate limit, cache, response size
+	// limit, an *http.Client of your own); URL, Headers and
+	// Request.Timeout override its fields of the same meaning.
+	Options enrich.HTTPConfig `json:"-"`
+}
+
+// EnrichHTTPPostObject is the "object" setting of enrich_http_post.
+type EnrichHTTPPostObject struct {
+	// SourceKey is the value put in place of ${DATA} in the URL (empty:
+	// the whole data).
+	SourceKey string `json:"source_key,omitempty"`
+	// TargetKey is where the response body is written; empty means the
+	// response is dropped and the message passes unchanged.
+	TargetKey string `json:"target_key,omitempty"`
+	// BodyKey is the value sent as the request body (its text: an object
+	// as its JSON, a string unquoted). Required; a message without it
+	// passes unchanged.
+	BodyKey string `json:"body_key"`
+}
+
+// EnrichHTTPPostConfig configures [EnrichHTTP] as enrich_http_post.
+//
+//	{"type": "enrich_http_post", "settings": {
+//	    "object": {"body_key": "event", "target_key": "verdict"},
+//	    "url": "https://classifier.example.com/v1/classify",
+//	    "headers": {"Content-Type": "application/json"}}}
+type EnrichHTTPPostConfig struct {
+	Object  EnrichHTTPPostObject `json:"object"`
+	URL     string               `json:"url"`
+	Headers HTTPHeaders          `json:"headers,omitempty"`
+	Request HTTPRequestSettings  `json:"request"`
+	ID      string               `json:"id,omitempty"`
+	// Options is as in [EnrichHTTPGetConfig].
+	Options enrich.HTTPConfig `json:"-"`
+}
+
+// EnrichHTTP enriches messages with the response of an HTTP API: the
+// enrich_http_get and enrich_http_post transforms. A response body that is
+// JSON is written compacted, as JSON (an object or array as is, a scalar
+// as a string, as Substation does); any other body as a string. A status
+// other than 2xx after retries, a network failure or an oversized body is
+// the message's error.
+//
+// It is safe for concurrent use; Close closes idle connections of the
+// client it made.
+type EnrichHTTP struct {
+	typ, id       string
+	method        string
+	src, dst      string
+	body          string
+	replaceData   bool // write the response over the data when dst is empty
+	urlParts      []string
+	urlHasSecrets bool
+	secrets       *Secrets
+	client        *enrich.HTTP
+}
+
+// NewEnrichHTTPGet returns the enrich_http_get transform. ${SECRET:<id>}
+// references resolve in the [Secrets] ctx carries ([WithSecrets]).
+func NewEnrichHTTPGet(ctx context.Context, cfg EnrichHTTPGetConfig) (*EnrichHTTP, error) {
+	return newEnrichHTTP(ctx, "enrich_http_get", "GET", cfg.ID, cfg.URL, cfg.Object.SourceKey, cfg.Object.TargetKey, "",
+		cfg.Headers, cfg.Request, cfg.Options)
+}
+
+// NewEnrichHTTPPost returns the enrich_http_post transform; see
+// [NewEnrichHTTPGet].
+func NewEnrichHTTPPost(ctx context.Context, cfg EnrichHTTPPostConfig) (*EnrichHTTP, error) {
+	if cfg.Object.BodyKey == "" {
+		return nil, &weir.ConfigError{Type: "enrich_http_post", Field: "object.body_key", Err: errObjectRequired}
+	}
+	return newEnrichHTTP(ctx, "enrich_http_post", "POST", cfg.ID, cfg.URL, cfg.Object.SourceKey, cfg.Object.TargetKey, cfg.Object.BodyKey,
+		cfg.Headers, cfg.Request, cfg.Options)
+}
+
+func newEnrichHTTP(ctx context.Context, typ, method, id, url, src, dst, body string,
+	hdrs HTTPHeaders, req HTTPRequestSettings, opts enrich.HTTPConfig) (*EnrichHTTP, error) {
+	if url == "" {
+		return nil, &weir.ConfigError{Type: typ, Field: "url", Err: errObjectRequired}
+	}
+	secrets := SecretsFrom(ctx)
+	if secrets == nil {
+		secrets = &Secrets{} // references then fail as not found
+	}
+	if req.Timeout != "" {
+		d, err := time.ParseDuration(req.Timeout)
+		if err != nil {
+			return nil, &weir.ConfigError{Type: typ, Field: "request.timeout", Err: err}
+		}
+		if d <= 0 {
+			return nil, &weir.ConfigError{Type: typ, Field: "request.timeout", Err: fmt.Errorf("%s is not positive", req.Timeout)}
+		}
+		opts.Timeout = d
+	}
+	if hdrs != nil {
+		opts.Headers = hdrs
+	}
+	for _, h := range opts.Headers {
+		if h.Key == "" {
+			return nil, &weir.ConfigError{Type: typ, Field: "headers", Err: errors.New("a header has an empty key")}
+		}
+	}
+	opts.Interpolate = secrets.Interpolate
+	client, err := enrich.NewHTTP(opts)
+	if err != nil {
+		return nil, &weir.ConfigError{Type: typ, Err: err}
+	}
+	return &EnrichHTTP{
+		typ: typ, id: id, method: method,
+		src: src, dst: dst, body: body,
+		replaceData:   method == "GET",
+		urlParts:      strings.Split(url, httpDataRef),
+		urlHasSecrets: strings.Contains(url, secretRefPrefix),
+		secrets:       secrets,
+		client:        client,
+	}, nil
+}
+
+// Close implements io.Closer.
+func (t *EnrichHTTP) Close() error { return t.client.Close() }
+
+// Transform implements [Transformer].
+func (t *EnrichHTTP) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		return msg.AsSlice(), nil
+	}
+	url, ok, err := t.url(msg)
+	if err != nil {
+		return nil, &Error{Type: t.typ, ID: t.id, Err: err}
+	}
+	if !ok {
+		return msg.AsSlice(), nil
+	}
+	var resp []byte
+	if t.method == "POST" {
+		b := msg.Get(t.body)
+		if !b.Exists() {
+			return msg.AsSlice(), nil
+		}
+		resp, err = t.client.Post(ctx, url, b.Bytes())
+	} else {
+		resp, err = t.client.Get(ctx, url)
+	}
+	if err != nil {
+		return nil, &Error{Type: t.typ, ID: t.id, Err: err}
+	}
+	if json.Valid(resp) {
+		var buf bytes.Buffer
+		buf.Grow(len(resp))
+		if json.Compact(&buf, resp) == nil {
+			resp = buf.Bytes()
+		}
+	} else {
+		resp = bytes.Clone(resp) // the cache may share it; the message takes ownership
+	}
+	switch {
+	case t.dst != "":
+		if err := msg.Set(t.dst, resp); err != nil {
+			return nil, &Error{Type: t.typ, ID: t.id, Err: err}
+		}
+	case t.replaceData:
+		msg.SetData(resp)
+	}
+	return msg.AsSlice(), nil
+}
+
+// url fills the URL template for msg; false means the source value is
+// missing. Secrets are resolved in the template before the data goes in,
+// so event data can never name a secret.
+func (t *EnrichHTTP) url(msg *weir.Message) (string, bool, error) {
+	parts := t.urlParts
+	if t.urlHasSecrets {
+		parts = make([]string, len(t.urlParts))
+		for i, p := range t.urlParts {
+			v, err := t.secrets.Interpolate(p)
+			if err != nil {
+				return "", false, err
+			}
+			parts[i] = v
+		}
+	}
+	if len(parts) == 1 {
+		return parts[0], true, nil
+	}
+	var data string
+	if t.src != "" {
+		v := msg.Get(t.src)
+		if !v.Exists() {
+			return "", false, nil
+		}
+		data = v.String()
+	} else {
+		data = string(msg.Data())
+	}
+	return strings.Join(parts, data), true, nil
+}

@@ -1,0 +1,152 @@
+package transform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/enrich"
+)
+
+// AWSSettings is the "aws" setting of the AWS transforms.
+type AWSSettings struct {
+	// ARN is the resource: for enrich_aws_lambda, the function's ARN (a
+	// plain function name works too). Its region is the client's region.
+	ARN string `json:"arn"`
+	// AssumeRoleARN is a role to assume. Weir does not assume roles
+	// itself: give the transform a client built with the role's
+	// credentials instead.
+	AssumeRoleARN string `json:"assume_role_arn,omitempty"`
+	// Region is used when ARN has none; otherwise AWS_REGION or
+	// AWS_DEFAULT_REGION. (A Weir extension.)
+	Region string `json:"region,omitempty"`
+	// Endpoint overrides the service endpoint, e.g. a local emulator's
+	// "http://127.0.0.1:4566". (A Weir extension.)
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// EnrichAWSLambdaConfig configures [EnrichAWSLambda], the
+// enrich_aws_lambda transform.
+//
+//	{"type": "enrich_aws_lambda", "settings": {
+//	    "object": {"source_key": "event", "target_key": "result"},
+//	    "aws": {"arn": "arn:aws:lambda:us-east-1:123456789012:function:classify"}}}
+type EnrichAWSLambdaConfig struct {
+	// Object.SourceKey is the payload (a JSON value; a string holding
+	// JSON is sent as that JSON); Object.TargetKey receives the response.
+	// Both are required.
+	Object ObjectSettings `json:"object"`
+	// AWS.ARN names the function. Required.
+	AWS AWSSettings `json:"aws"`
+	// ID names this transform in errors.
+	ID string `json:"id,omitempty"`
+	// Client invokes the function; nil means a client built from AWS, with
+	// static credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+	// AWS_SESSION_TOKEN.
+	Client enrich.LambdaInvoker `json:"-"`
+}
+
+// EnrichAWSLambda invokes an AWS Lambda function synchronously with a
+// value of each message and writes the function's response into it. A
+// message without the value passes unchanged; a value that is not JSON and
+// a function error (its errorMessage) are the message's errors. It is safe
+// for concurrent use.
+type EnrichAWSLambda struct {
+	id       string
+	src, dst string
+	fn       *enrich.Lambda
+}
+
+// errNoAWSCredentials is the cause of a client that cannot be built.
+var errNoAWSCredentials = errors.New("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give a client")
+
+// NewEnrichAWSLambda returns an EnrichAWSLambda.
+func NewEnrichAWSLambda(cfg EnrichAWSLambdaConfig) (*EnrichAWSLambda, error) {
+	const typ = "enrich_aws_lambda"
+	switch {
+	case cfg.Object.SourceKey == "":
+		return nil, &weir.ConfigError{Type: typ, Field: "object.source_key", Err: errObjectRequired}
+	case cfg.Object.TargetKey == "":
+		return nil, &weir.ConfigError{Type: typ, Field: "object.target_key", Err: errObjectRequired}
+	case cfg.AWS.ARN == "":
+		return nil, &weir.ConfigError{Type: typ, Field: "aws.arn", Err: errObjectRequired}
+	}
+	client := cfg.Client
+	if client == nil {
+		c, err := newLambdaClient(cfg.AWS)
+		if err != nil {
+			return nil, configErr(typ, err)
+		}
+		client = c
+	}
+	fn, err := enrich.NewLambda(enrich.LambdaConfig{Client: client, Function: cfg.AWS.ARN})
+	if err != nil {
+		return nil, &weir.ConfigError{Type: typ, Err: err}
+	}
+	return &EnrichAWSLambda{id: cfg.ID, src: cfg.Object.SourceKey, dst: cfg.Object.TargetKey, fn: fn}, nil
+}
+
+// newLambdaClient builds a Lambda client from the aws settings and the
+// environment.
+func newLambdaClient(s AWSSettings) (*lambda.Client, error) {
+	if s.AssumeRoleARN != "" {
+		return nil, &weir.ConfigError{Field: "aws.assume_role_arn",
+			Err: errors.New("assuming roles is not built in: give the transform a client with the role's credentials")}
+	}
+	region := s.Region
+	if a, err := arn.Parse(s.ARN); err == nil && a.Region != "" {
+		region = a.Region
+	}
+	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if region == "" {
+			region = os.Getenv(env)
+		}
+	}
+	if region == "" {
+		return nil, &weir.ConfigError{Field: "aws.region", Err: errors.New("no region in aws.arn, aws.region, AWS_REGION or AWS_DEFAULT_REGION")}
+	}
+	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if id == "" || secret == "" {
+		return nil, &weir.ConfigError{Field: "aws", Err: errNoAWSCredentials}
+	}
+	opts := lambda.Options{
+		Region:      region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))),
+	}
+	if s.Endpoint != "" {
+		opts.BaseEndpoint = aws.String(s.Endpoint)
+	}
+	return lambda.New(opts), nil
+}
+
+// Transform implements [Transformer].
+func (t *EnrichAWSLambda) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	const typ = "enrich_aws_lambda"
+	if msg.IsControl() {
+		return msg.AsSlice(), nil
+	}
+	v := msg.Get(t.src)
+	if !v.Exists() {
+		return msg.AsSlice(), nil
+	}
+	payload := v.Bytes()
+	if !json.Valid(payload) {
+		return nil, &Error{Type: typ, ID: t.id, Err: fmt.Errorf("%s is not JSON: %w", t.src, weir.ErrInvalidData)}
+	}
+	out, err := t.fn.Invoke(ctx, payload)
+	if err != nil {
+		return nil, &Error{Type: typ, ID: t.id, Err: err}
+	}
+	if err := msg.Set(t.dst, out); err != nil {
+		return nil, &Error{Type: typ, ID: t.id, Err: err}
+	}
+	return msg.AsSlice(), nil
+}
