@@ -1,11 +1,19 @@
 // Package enrich looks up context for events: lookup tables loaded from
-// files, and (to come, see issue 6) DNS, GeoIP/ASN databases, HTTP APIs and
-// DynamoDB.
+// files, DNS, MaxMind GeoIP/ASN databases, HTTP APIs and AWS Lambda
+// functions. Each client is safe for concurrent use, built once and shared.
 //
 // Which do I use?
 //
 //   - [NewTable]: a CSV, JSON, JSON Lines or text file read into memory
 //     once, looked up by key without I/O, reloadable.
+//   - [NewDNS]: PTR, A/AAAA and TXT lookups with miekg/dns, answers cached
+//     for their TTL (NXDOMAIN negatively), one query per name in flight.
+//   - [NewMMDB]: GeoIP/ASN/ISP records from a MaxMind database, reloadable.
+//   - [NewHTTP]: GET/POST with retries, backoff with jitter, a rate limit
+//     and a response cache.
+//   - [NewLambda]: invoke an AWS Lambda function ("custom data processing").
+//
+// DynamoDB lookups are not built in yet.
 //
 // Package enrich does not depend on transform: the enrich_* transforms
 // wrap it.

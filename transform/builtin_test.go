@@ -72,7 +72,10 @@ var sweepNoCompare = map[string]string{
 // sweepExempt lists types the sweep cannot build from JSON alone, with the
 // test that covers them instead.
 var sweepExempt = map[string]string{
-	"enrich_aws_lambda": "needs AWS credentials from the environment to build from JSON; enrich_lambda_test.go runs it against a real Invoke API server",
+	"enrich_aws_lambda":        "needs AWS credentials from the environment to build from JSON; enrich_lambda_test.go runs it against a real Invoke API server",
+	"enrich_dns_ip_lookup":     "built from JSON it asks the system's nameservers, which tests must not reach; enrich_dns_test.go runs it against a loopback DNS server",
+	"enrich_dns_domain_lookup": "as enrich_dns_ip_lookup",
+	"enrich_dns_txt_lookup":    "as enrich_dns_ip_lookup",
 }
 
 // sweepIgnoredSettings lists, per type, the settings it documents to accept

@@ -38,6 +38,9 @@ func enrichBuiltins() map[string]Factory {
 		"enrich_kv_store_set":      decoded(NewEnrichKVStoreItemSet), // deprecated alias
 		"enrich_kv_store_set_add":  decoded(NewEnrichKVStoreSetAdd),
 		"meta_kv_store_lock":       decoded(buildMetaKVStoreLock),
+		"enrich_dns_ip_lookup":     decodedNoCtx(NewEnrichDNSIPLookup),
+		"enrich_dns_domain_lookup": decodedNoCtx(NewEnrichDNSDomainLookup),
+		"enrich_dns_txt_lookup":    decodedNoCtx(NewEnrichDNSTXTLookup),
 		"enrich_http_get":          decoded(NewEnrichHTTPGet),
 		"enrich_http_post":         decoded(NewEnrichHTTPPost),
 		"enrich_aws_lambda":        decodedNoCtx(NewEnrichAWSLambda),

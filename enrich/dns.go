@@ -1,0 +1,390 @@
+package enrich
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/weirhq/weir/cache"
+)
+
+// The errors of [DNS] lookups. A failed lookup returns a [*DNSError] whose
+// Err is one of these, so callers test with errors.Is.
+var (
+	// ErrNotFound means the name does not exist (NXDOMAIN) or has no
+	// records of the type asked for. It is cached (see DNSConfig.NegativeTTL).
+	ErrNotFound = errors.New("enrich: DNS name not found")
+	// ErrTimeout means no server answered within DNSConfig.Timeout, on any
+	// attempt. Retry later; it is not cached.
+	ErrTimeout = errors.New("enrich: DNS timeout")
+	// ErrServerFailure means every attempt got SERVFAIL, REFUSED or another
+	// error response code. It is not cached.
+	ErrServerFailure = errors.New("enrich: DNS server failure")
+	// ErrInvalidName means the name (or IP address, for a reverse lookup)
+	// is malformed: a problem of the data, no query was sent.
+	ErrInvalidName = errors.New("enrich: invalid DNS name")
+)
+
+// DNSError describes a failed DNS lookup. It matches (errors.Is) its Err,
+// one of [ErrNotFound], [ErrTimeout], [ErrServerFailure], [ErrInvalidName],
+// or the context's error.
+type DNSError struct {
+	Name   string // the name asked about, as given
+	Type   string // "PTR", "A", "AAAA", "TXT"
+	Server string // the last server asked, if any
+	Rcode  string // the last response code, if any ("SERVFAIL")
+	Err    error
+}
+
+// Error implements error.
+func (e *DNSError) Error() string {
+	s := fmt.Sprintf("enrich: DNS %s %s", e.Type, e.Name)
+	if e.Server != "" {
+		s += " @" + e.Server
+	}
+	if e.Rcode != "" {
+		s += ": " + e.Rcode
+	}
+	return s + ": " + e.Err.Error()
+}
+
+// Unwrap returns e.Err.
+func (e *DNSError) Unwrap() error { return e.Err }
+
+// Defaults of [DNSConfig].
+const (
+	DefaultDNSTimeout     = time.Second
+	DefaultDNSAttempts    = 2
+	DefaultDNSMaxTTL      = time.Hour
+	DefaultDNSNegativeTTL = time.Minute
+)
+
+// DNSConfig configures [NewDNS]. The zero value asks the servers of
+// /etc/resolv.conf, caches in a new [cache.Memory] and uses the Default*
+// constants.
+type DNSConfig struct {
+	// Servers are the servers to ask, "host" or "host:port" (port 53 by
+	// default), tried in turn on each attempt. Empty means the nameservers
+	// of ResolvConf.
+	Servers []string
+	// ResolvConf is the resolv.conf file read when Servers is empty;
+	// empty means /etc/resolv.conf.
+	ResolvConf string
+	// Timeout bounds each attempt (one query to one server); zero means
+	// DefaultDNSTimeout.
+	Timeout time.Duration
+	// Attempts is how many queries a lookup sends at most, moving to the
+	// next server after a timeout or a failure response; zero means
+	// DefaultDNSAttempts.
+	Attempts int
+	// Cache holds answers, each for the smallest TTL of its records
+	// (capped at MaxTTL). Nil means a new cache.NewMemory with default
+	// settings. The keys are "<type>:<name>"; give DNS a cache (or a key
+	// space) of its own.
+	Cache cache.Cache
+	// MaxTTL caps how long an answer is cached; zero means
+	// DefaultDNSMaxTTL.
+	MaxTTL time.Duration
+	// NegativeTTL is how long a "not found" answer is cached when the
+	// response carries no SOA record to say (RFC 2308: the smaller of the
+	// SOA's TTL and its MINIMUM field, capped at MaxTTL); zero means
+	// DefaultDNSNegativeTTL, less than zero that such answers are not
+	// cached.
+	NegativeTTL time.Duration
+}
+
+// DNS looks up PTR, A/AAAA and TXT records with its own DNS client (not the
+// system resolver), caching each answer for its DNS TTL. However many
+// callers look up the same name and type at the same time, one query is in
+// flight for it; each caller waits only as long as its own context allows.
+//
+// A DNS is safe for concurrent use and starts no goroutine of its own
+// beyond the queries in flight, which end within Timeout × Attempts; it
+// needs no closing.
+type DNS struct {
+	servers  []string
+	udp, tcp *dns.Client
+	attempts int
+	cache    cache.Cache
+	maxTTL   time.Duration
+	negTTL   time.Duration
+	group    singleflight.Group
+}
+
+// NewDNS returns a DNS for cfg. It fails if no server is configured and
+// the resolv.conf file cannot be read or lists none.
+func NewDNS(cfg DNSConfig) (*DNS, error) {
+	servers := make([]string, 0, len(cfg.Servers))
+	for _, s := range cfg.Servers {
+		if s == "" {
+			return nil, errors.New("enrich: NewDNS: empty server")
+		}
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			s = net.JoinHostPort(strings.Trim(s, "[]"), "53")
+		}
+		servers = append(servers, s)
+	}
+	if len(servers) == 0 {
+		path := cfg.ResolvConf
+		if path == "" {
+			path = "/etc/resolv.conf"
+		}
+		cc, err := dns.ClientConfigFromFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("enrich: NewDNS: %w", err)
+		}
+		for _, s := range cc.Servers {
+			servers = append(servers, net.JoinHostPort(s, cc.Port))
+		}
+		if len(servers) == 0 {
+			return nil, fmt.Errorf("enrich: NewDNS: %s lists no nameserver", path)
+		}
+	}
+	d := &DNS{
+		servers:  servers,
+		attempts: cfg.Attempts,
+		cache:    cfg.Cache,
+		maxTTL:   cfg.MaxTTL,
+		negTTL:   cfg.NegativeTTL,
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultDNSTimeout
+	}
+	if d.attempts <= 0 {
+		d.attempts = DefaultDNSAttempts
+	}
+	if d.cache == nil {
+		d.cache = cache.NewMemory(cache.MemoryConfig{})
+	}
+	if d.maxTTL <= 0 {
+		d.maxTTL = DefaultDNSMaxTTL
+	}
+	if d.negTTL == 0 {
+		d.negTTL = DefaultDNSNegativeTTL
+	}
+	d.udp = &dns.Client{Net: "udp", Timeout: timeout, UDPSize: dns.DefaultMsgSize}
+	d.tcp = &dns.Client{Net: "tcp", Timeout: timeout}
+	return d, nil
+}
+
+// LookupAddr returns the names of ip (PTR records), fully qualified with a
+// trailing dot as in DNS ("host.example.com."), as net.Resolver.LookupAddr
+// does.
+func (d *DNS) LookupAddr(ctx context.Context, ip string) ([]string, error) {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return nil, &DNSError{Name: ip, Type: "PTR", Err: ErrInvalidName}
+	}
+	rev, err := dns.ReverseAddr(addr.Unmap().String())
+	if err != nil {
+		return nil, &DNSError{Name: ip, Type: "PTR", Err: ErrInvalidName}
+	}
+	return d.lookup(ctx, ip, rev, dns.TypePTR)
+}
+
+// LookupHost returns the IPv4 and then the IPv6 addresses of host (A and
+// AAAA records, two queries cached apart). An IP address is returned as
+// is. It returns [ErrNotFound] only if host has neither.
+func (d *DNS) LookupHost(ctx context.Context, host string) ([]string, error) {
+	if addr, err := netip.ParseAddr(host); err == nil {
+		return []string{addr.String()}, nil
+	}
+	v4, err4 := d.LookupType(ctx, host, dns.TypeA)
+	if err4 != nil && !errors.Is(err4, ErrNotFound) {
+		return nil, err4
+	}
+	v6, err6 := d.LookupType(ctx, host, dns.TypeAAAA)
+	if err6 != nil && !errors.Is(err6, ErrNotFound) {
+		return nil, err6
+	}
+	if err4 != nil && err6 != nil {
+		return nil, err4
+	}
+	return append(v4, v6...), nil
+}
+
+// LookupTXT returns the TXT records of name; the strings of one record are
+// joined, as net.Resolver.LookupTXT does.
+func (d *DNS) LookupTXT(ctx context.Context, name string) ([]string, error) {
+	return d.LookupType(ctx, name, dns.TypeTXT)
+}
+
+// LookupType returns the records of type qtype (dns.TypeA, TypeAAAA,
+// TypePTR or TypeTXT) of name, as text: addresses, names or TXT strings.
+func (d *DNS) LookupType(ctx context.Context, name string, qtype uint16) ([]string, error) {
+	switch qtype {
+	case dns.TypeA, dns.TypeAAAA, dns.TypePTR, dns.TypeTXT:
+	default:
+		return nil, &DNSError{Name: name, Type: dns.TypeToString[qtype], Err: fmt.Errorf("enrich: unsupported DNS type %d", qtype)}
+	}
+	if _, ok := dns.IsDomainName(name); !ok || name == "" {
+		return nil, &DNSError{Name: name, Type: dns.TypeToString[qtype], Err: ErrInvalidName}
+	}
+	return d.lookup(ctx, name, dns.Fqdn(name), qtype)
+}
+
+// Cached answers: one tag byte, then records as uvarint length + bytes.
+const (
+	tagAnswer   = 1
+	tagNotFound = 0
+)
+
+// lookup answers from the cache or, once per key in flight, from a query.
+func (d *DNS) lookup(ctx context.Context, orig, fqdn string, qtype uint16) ([]string, error) {
+	typ := dns.TypeToString[qtype]
+	key := typ + ":" + strings.ToLower(fqdn)
+	if v, ok, err := d.cache.Get(ctx, key); err == nil && ok && len(v) > 0 {
+		return decodeAnswer(v, orig, typ)
+	}
+	ch := d.group.DoChan(key, func() (any, error) {
+		qctx := context.WithoutCancel(ctx)
+		recs, ttl, err := d.query(qctx, fqdn, qtype)
+		var v []byte
+		switch {
+		case errors.Is(err, ErrNotFound):
+			v = []byte{tagNotFound}
+		case err != nil:
+			return nil, err
+		default:
+			v = encodeAnswer(recs)
+		}
+		if ttl > 0 {
+			_ = d.cache.Set(qctx, key, v, ttl) // a failing cache does not fail lookups
+		}
+		return v, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			var de *DNSError
+			if errors.As(r.Err, &de) {
+				c := *de // shared by every waiter: copy before naming the caller's input
+				c.Name = orig
+				return nil, &c
+			}
+			return nil, r.Err
+		}
+		return decodeAnswer(r.Val.([]byte), orig, typ)
+	case <-ctx.Done():
+		return nil, &DNSError{Name: orig, Type: typ, Err: context.Cause(ctx)}
+	}
+}
+
+// query asks the servers, in turn, for at most d.attempts attempts. It
+// returns the records and the TTL to cache them for, or ErrNotFound with
+// the negative TTL.
+func (d *DNS) query(ctx context.Context, fqdn string, qtype uint16) ([]string, time.Duration, error) {
+	typ := dns.TypeToString[qtype]
+	m := new(dns.Msg)
+	m.SetQuestion(fqdn, qtype)
+	m.SetEdns0(dns.DefaultMsgSize, false)
+	var last *DNSError
+	for i := range d.attempts {
+		server := d.servers[i%len(d.servers)]
+		r, _, err := d.udp.ExchangeContext(ctx, m, server)
+		if err == nil && r.Truncated {
+			r, _, err = d.tcp.ExchangeContext(ctx, m, server)
+		}
+		if err != nil {
+			last = &DNSError{Name: fqdn, Type: typ, Server: server, Err: ErrTimeout}
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				last.Err = fmt.Errorf("%w: %w", ErrServerFailure, err)
+			}
+			continue
+		}
+		switch r.Rcode {
+		case dns.RcodeSuccess:
+			recs, ttl := d.answers(r, qtype)
+			if len(recs) == 0 {
+				return nil, d.negativeTTL(r), &DNSError{Name: fqdn, Type: typ, Server: server, Rcode: "NODATA", Err: ErrNotFound}
+			}
+			return recs, ttl, nil
+		case dns.RcodeNameError:
+			return nil, d.negativeTTL(r), &DNSError{Name: fqdn, Type: typ, Server: server, Rcode: "NXDOMAIN", Err: ErrNotFound}
+		default:
+			last = &DNSError{Name: fqdn, Type: typ, Server: server, Rcode: dns.RcodeToString[r.Rcode], Err: ErrServerFailure}
+		}
+	}
+	return nil, 0, last
+}
+
+// answers returns the records of type qtype in r and their smallest TTL,
+// capped at maxTTL.
+func (d *DNS) answers(r *dns.Msg, qtype uint16) ([]string, time.Duration) {
+	var recs []string
+	ttl := d.maxTTL
+	for _, rr := range r.Answer {
+		if rr.Header().Rrtype != qtype {
+			continue // CNAMEs on the way
+		}
+		switch v := rr.(type) {
+		case *dns.A:
+			recs = append(recs, v.A.String())
+		case *dns.AAAA:
+			recs = append(recs, v.AAAA.String())
+		case *dns.PTR:
+			recs = append(recs, v.Ptr)
+		case *dns.TXT:
+			recs = append(recs, strings.Join(v.Txt, ""))
+		default:
+			continue
+		}
+		ttl = min(ttl, time.Duration(rr.Header().Ttl)*time.Second)
+	}
+	return recs, ttl
+}
+
+// negativeTTL returns how long to cache the "not found" answer r.
+func (d *DNS) negativeTTL(r *dns.Msg) time.Duration {
+	for _, rr := range r.Ns {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return min(d.maxTTL, time.Duration(min(soa.Hdr.Ttl, soa.Minttl))*time.Second)
+		}
+	}
+	if d.negTTL < 0 {
+		return 0
+	}
+	return min(d.maxTTL, d.negTTL)
+}
+
+// encodeAnswer encodes recs for the cache.
+func encodeAnswer(recs []string) []byte {
+	n := 1
+	for _, r := range recs {
+		n += binary.MaxVarintLen32 + len(r)
+	}
+	b := make([]byte, 1, n)
+	b[0] = tagAnswer
+	for _, r := range recs {
+		b = binary.AppendUvarint(b, uint64(len(r)))
+		b = append(b, r...)
+	}
+	return b
+}
+
+// decodeAnswer decodes a cached answer.
+func decodeAnswer(v []byte, name, typ string) ([]string, error) {
+	if v[0] == tagNotFound {
+		return nil, &DNSError{Name: name, Type: typ, Err: ErrNotFound}
+	}
+	var recs []string
+	for b := v[1:]; len(b) > 0; {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return nil, &DNSError{Name: name, Type: typ, Err: errors.New("enrich: corrupt cached DNS answer")}
+		}
+		recs = append(recs, string(b[k:k+int(n)]))
+		b = b[k+int(n):]
+	}
+	return recs, nil
+}
