@@ -24,7 +24,7 @@ import (
 // httpAPI is a test API: /json/<x> answers pretty JSON about x, /text/<x>
 // plain text, /status/<code> that status, /echo the request body and the
 // Authorization header; it counts requests.
-func httpAPI(t *testing.T) (*httptest.Server, *atomic.Int64) {
+func httpAPI(t testing.TB) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var n atomic.Int64
 	mux := http.NewServeMux()
@@ -224,4 +224,21 @@ func TestEnrichHTTPNoLeak(t *testing.T) {
 	require.True(t, ok)
 	require.NoError(t, c.Close())
 	srv.Close()
+}
+
+// BenchmarkEnrichHTTPGet enriches one event per op from a loopback API (no
+// cache): the cost of a real round trip through enrich_http_get.
+func BenchmarkEnrichHTTPGet(b *testing.B) {
+	srv, _ := httpAPI(b)
+	tf, err := transform.New(context.Background(), weir.Config{Type: "enrich_http_get", Settings: map[string]any{
+		"object": map[string]any{"source_key": "ip", "target_key": "intel"}, "url": srv.URL + "/json/${DATA}",
+	}})
+	require.NoError(b, err)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tf.Transform(ctx, weir.NewMessage([]byte(`{"ip":"10.0.0.1"}`))); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -20,7 +20,7 @@ import (
 
 // invokeAPI implements the Lambda Invoke REST API: function "classify"
 // answers {"class":"ok","in":<payload>}; "boom" fails as a function.
-func invokeAPI(t *testing.T) *httptest.Server {
+func invokeAPI(t testing.TB) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name, ok := strings.CutPrefix(r.URL.Path, "/2015-03-31/functions/")
@@ -136,4 +136,29 @@ func TestEnrichAWSLambdaFromSettings(t *testing.T) {
 	var ce *weir.ConfigError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "aws", ce.Field)
+}
+
+// BenchmarkEnrichAWSLambda invokes a function per op through a real
+// aws-sdk-go-v2 client against a loopback Invoke API.
+func BenchmarkEnrichAWSLambda(b *testing.B) {
+	srv := invokeAPI(b)
+	client := lambda.New(lambda.Options{
+		Region:       "us-west-2",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		HTTPClient:   srv.Client(),
+	})
+	tf, err := transform.NewEnrichAWSLambda(transform.EnrichAWSLambdaConfig{
+		Object: transform.ObjectSettings{SourceKey: "e", TargetKey: "r"},
+		AWS:    transform.AWSSettings{ARN: "classify"},
+		Client: client,
+	})
+	require.NoError(b, err)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tf.Transform(ctx, weir.NewMessage([]byte(`{"e":{"a":1}}`))); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
