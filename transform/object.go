@@ -254,7 +254,7 @@ type ObjectToBooleanConfig struct {
 
 // ObjectToBoolean converts a field to a JSON boolean. Create it with
 // [NewObjectToBoolean].
-type ObjectToBoolean struct{ c objectConvert }
+type ObjectToBoolean struct{ objectConvert }
 
 // NewObjectToBoolean returns an object_to_boolean transformer. Booleans stay
 // as they are; numbers are true unless zero; strings accepted by
@@ -266,12 +266,7 @@ func NewObjectToBoolean(cfg ObjectToBooleanConfig) (*ObjectToBoolean, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ObjectToBoolean{c: c}, nil
-}
-
-// Transform implements [Transformer].
-func (t *ObjectToBoolean) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	return t.c.transform(msg)
+	return &ObjectToBoolean{c}, nil
 }
 
 // ObjectToFloatConfig configures [NewObjectToFloat] (type
@@ -291,7 +286,7 @@ type ObjectToFloatConfig struct {
 
 // ObjectToFloat converts a field to a JSON number with a fraction where it
 // has one. Create it with [NewObjectToFloat].
-type ObjectToFloat struct{ c objectConvert }
+type ObjectToFloat struct{ objectConvert }
 
 // NewObjectToFloat returns an object_to_float transformer. Numbers are
 // written as Go formats a float64 without an exponent (1.10 becomes 1.1);
@@ -303,12 +298,7 @@ func NewObjectToFloat(cfg ObjectToFloatConfig) (*ObjectToFloat, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ObjectToFloat{c: c}, nil
-}
-
-// Transform implements [Transformer].
-func (t *ObjectToFloat) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	return t.c.transform(msg)
+	return &ObjectToFloat{c}, nil
 }
 
 // ObjectToIntegerConfig configures [NewObjectToInteger] (type
@@ -324,7 +314,7 @@ type ObjectToIntegerConfig struct {
 
 // ObjectToInteger converts a field to a JSON integer. Create it with
 // [NewObjectToInteger].
-type ObjectToInteger struct{ c objectConvert }
+type ObjectToInteger struct{ objectConvert }
 
 // NewObjectToInteger returns an object_to_integer transformer. Integers
 // convert exactly; other numbers are truncated toward zero; values beyond
@@ -337,12 +327,7 @@ func NewObjectToInteger(cfg ObjectToIntegerConfig) (*ObjectToInteger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ObjectToInteger{c: c}, nil
-}
-
-// Transform implements [Transformer].
-func (t *ObjectToInteger) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	return t.c.transform(msg)
+	return &ObjectToInteger{c}, nil
 }
 
 // ObjectToStringConfig configures [NewObjectToString] (type
@@ -358,7 +343,7 @@ type ObjectToStringConfig struct {
 
 // ObjectToString converts a field to a JSON string. Create it with
 // [NewObjectToString].
-type ObjectToString struct{ c objectConvert }
+type ObjectToString struct{ objectConvert }
 
 // NewObjectToString returns an object_to_string transformer. Every value
 // converts: strings stay as they are, integers keep their digits, other
@@ -370,12 +355,12 @@ func NewObjectToString(cfg ObjectToStringConfig) (*ObjectToString, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ObjectToString{c: c}, nil
+	return &ObjectToString{c}, nil
 }
 
 // Transform implements [Transformer].
 func (t *ObjectToString) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	c := &t.c
+	c := &t.objectConvert
 	if msg.IsControl() || c.src == "" {
 		return c.transform(msg)
 	}
@@ -403,7 +388,7 @@ type ObjectToUnsignedIntegerConfig struct {
 
 // ObjectToUnsignedInteger converts a field to a non-negative JSON integer.
 // Create it with [NewObjectToUnsignedInteger].
-type ObjectToUnsignedInteger struct{ c objectConvert }
+type ObjectToUnsignedInteger struct{ objectConvert }
 
 // NewObjectToUnsignedInteger returns an object_to_unsigned_integer
 // transformer. It converts like [NewObjectToInteger] but clamps to the
@@ -413,16 +398,16 @@ func NewObjectToUnsignedInteger(cfg ObjectToUnsignedIntegerConfig) (*ObjectToUns
 	if err != nil {
 		return nil, err
 	}
-	return &ObjectToUnsignedInteger{c: c}, nil
-}
-
-// Transform implements [Transformer].
-func (t *ObjectToUnsignedInteger) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	return t.c.transform(msg)
+	return &ObjectToUnsignedInteger{c}, nil
 }
 
 // objectConvert is the shared body of the object_to_* transformers: read a
 // field, convert it, write the result's JSON text.
+// Transform implements [Transformer] for the object_to_* types.
+func (c *objectConvert) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	return c.transform(msg)
+}
+
 type objectConvert struct {
 	typ, id  string
 	src, dst string
