@@ -190,6 +190,35 @@ func (m *Message) SetValue(path string, v Value) error {
 	return d.setTail(p, start)
 }
 
+// SetText is Set for a string without the allocation of passing it as an
+// interface: it writes exactly what Set(path, s) writes (a string holding a
+// JSON object or array as that JSON, any other as a JSON string).
+func (m *Message) SetText(path, s string) error {
+	if m.ctrl {
+		return ErrControl
+	}
+	d, p := m.target(path)
+	start := d.arenaStart(len(s))
+	if isJSONContainer(unsafe.Slice(unsafe.StringData(s), len(s))) {
+		d.arena = append(d.arena, s...)
+	} else {
+		d.arena = appendString(d.arena, s)
+	}
+	return d.setTail(p, start)
+}
+
+// SetInt is Set for an int64 without the allocation of passing it as an
+// interface.
+func (m *Message) SetInt(path string, n int64) error {
+	if m.ctrl {
+		return ErrControl
+	}
+	d, p := m.target(path)
+	start := d.arenaStart(0)
+	d.arena = strconv.AppendInt(d.arena, n, 10)
+	return d.setTail(p, start)
+}
+
 // SetString writes s at path as a JSON string, escaped as Set escapes
 // strings. Unlike Set, it never writes a string that holds JSON as that
 // JSON: the field is always a string.

@@ -74,6 +74,22 @@ func strSet(msg *weir.Message, path string, v any, typ, id string) ([]*weir.Mess
 	return msg.AsSlice(), nil
 }
 
+// strSetText is strSet for a string, without boxing it.
+func strSetText(msg *weir.Message, path, v, typ, id string) ([]*weir.Message, error) {
+	if err := msg.SetText(path, v); err != nil {
+		return nil, &Error{Type: typ, ID: id, Err: err}
+	}
+	return msg.AsSlice(), nil
+}
+
+// strSetInt is strSet for an int64, without boxing it.
+func strSetInt(msg *weir.Message, path string, v int64, typ, id string) ([]*weir.Message, error) {
+	if err := msg.SetInt(path, v); err != nil {
+		return nil, &Error{Type: typ, ID: id, Err: err}
+	}
+	return msg.AsSlice(), nil
+}
+
 // strRequired returns the error for a missing required setting.
 func strRequired(typ, field string) error {
 	return &weir.ConfigError{Type: typ, Field: field, Err: errStrRequired}
@@ -180,7 +196,7 @@ func (t *StringAppend) Transform(_ context.Context, msg *weir.Message) ([]*weir.
 	if !v.Exists() {
 		return strOne(msg)
 	}
-	return strSet(msg, t.io.dst, v.String()+suffix, "string_append", t.id)
+	return strSetText(msg, t.io.dst, v.String()+suffix, "string_append", t.id)
 }
 
 // StringCaptureConfig configures [StringCapture].
@@ -294,7 +310,7 @@ func (t *StringCapture) Transform(_ context.Context, msg *weir.Message) ([]*weir
 		return strOne(msg)
 	case t.count == 0:
 		last := strLast(t.re.FindStringSubmatch(s))
-		return strSet(msg, t.io.dst, last, "string_capture", t.id)
+		return strSetText(msg, t.io.dst, last, "string_capture", t.id)
 	default:
 		var out []string // stays nil, written as null, when nothing matches
 		for _, m := range t.re.FindAllStringSubmatch(s, t.count) {
@@ -392,7 +408,7 @@ func (t *StringReplace) Transform(_ context.Context, msg *weir.Message) ([]*weir
 	if !v.Exists() {
 		return strOne(msg)
 	}
-	return strSet(msg, t.io.dst, t.re.ReplaceAllString(v.String(), t.repl), "string_replace", t.id)
+	return strSetText(msg, t.io.dst, t.re.ReplaceAllString(v.String(), t.repl), "string_replace", t.id)
 }
 
 // StringSplitConfig configures [StringSplit].
@@ -555,7 +571,7 @@ func (t *strMap) Transform(_ context.Context, msg *weir.Message) ([]*weir.Messag
 	if !v.Exists() {
 		return strOne(msg)
 	}
-	return strSet(msg, t.io.dst, t.onStr(v.String()), t.typ, t.id)
+	return strSetText(msg, t.io.dst, t.onStr(v.String()), t.typ, t.id)
 }
 
 // Byte classes for snake_case.

@@ -173,7 +173,7 @@ func (t *TimeFromString) Transform(_ context.Context, msg *weir.Message) ([]*wei
 	if err != nil {
 		return nil, err
 	}
-	return strSet(msg, t.io.dst, ns, "time_from_string", t.id)
+	return strSetInt(msg, t.io.dst, ns, "time_from_string", t.id)
 }
 
 // TimeToStringConfig configures [TimeToString].
@@ -246,7 +246,7 @@ func (t *TimeToString) Transform(_ context.Context, msg *weir.Message) ([]*weir.
 	if err != nil {
 		return nil, timeInvalid("time_to_string", t.id, err)
 	}
-	return strSet(msg, t.io.dst, t.format(ns), "time_to_string", t.id)
+	return strSetText(msg, t.io.dst, t.format(ns), "time_to_string", t.id)
 }
 
 // timeUnix is the shared body of the types that convert one integer
@@ -294,7 +294,7 @@ func (t *timeUnix) Transform(_ context.Context, msg *weir.Message) ([]*weir.Mess
 		msg.SetData(strconv.AppendInt(nil, out, 10))
 		return strOne(msg)
 	}
-	return strSet(msg, t.io.dst, out, t.typ, t.id)
+	return strSetInt(msg, t.io.dst, out, t.typ, t.id)
 }
 
 // timeScale returns a conversion that multiplies by k, failing on overflow.
