@@ -247,6 +247,11 @@ func (d *DNS) lookup(ctx context.Context, orig, fqdn string, qtype uint16) ([]st
 	}
 	ch := d.group.DoChan(key, func() (any, error) {
 		qctx := context.WithoutCancel(ctx)
+		// Look again: a flight for this key may have filled the cache
+		// between the caller's miss and this flight starting.
+		if v, ok, err := d.cache.Get(qctx, key); err == nil && ok && len(v) > 0 {
+			return v, nil
+		}
 		recs, ttl, err := d.query(qctx, fqdn, qtype)
 		var v []byte
 		switch {
