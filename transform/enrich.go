@@ -187,45 +187,59 @@ type EnrichKVStoreItemSetConfig struct {
 // EnrichKVStoreItemSet stores a value of each message as a KV store item.
 // The message passes unchanged. It is safe for concurrent use if its store
 // is.
-type EnrichKVStoreItemSet struct {
-	id, prefix string
-	src, dst   string
-	ttl        kvTTL
-	reset      bool
-	store      KVWriter
-}
+type EnrichKVStoreItemSet struct{ kvWrite }
 
 // NewEnrichKVStoreItemSet returns an EnrichKVStoreItemSet; the store is
 // found as for [NewEnrichKVStoreItemGet] and must be a [KVWriter].
 func NewEnrichKVStoreItemSet(ctx context.Context, cfg EnrichKVStoreItemSetConfig) (*EnrichKVStoreItemSet, error) {
 	const typ = "enrich_kv_store_item_set"
-	if err := kvCheckKeys(typ, cfg.Object.SourceKey, cfg.Object.TargetKey); err != nil {
+	w, st, err := newKVWrite(ctx, typ, cfg)
+	if err != nil {
 		return nil, err
 	}
-	ttl, err := newKVTTL(cfg.Object.TTLKey, cfg.TTLOffset, cfg.Now)
-	if err != nil {
-		return nil, configErr(typ, err)
-	}
-	st, err := kvStoreFor(ctx, cfg.Store, cfg.KVStore, false)
-	if err != nil {
-		return nil, configErr(typ, err)
-	}
-	w, ok := st.(KVWriter)
+	kw, ok := st.(KVWriter)
 	if !ok {
 		return nil, &weir.ConfigError{Type: typ, Field: "kv_store", Err: errors.New("the store is read-only")}
 	}
-	return &EnrichKVStoreItemSet{
-		id: cfg.ID, prefix: cfg.Prefix,
+	w.write = kw.Set
+	return &EnrichKVStoreItemSet{w}, nil
+}
+
+// kvWrite is the body shared by the transforms that write each message's
+// value under its key: item_set (write = Set) and set_add (write = SetAdd).
+type kvWrite struct {
+	typ, id, prefix string
+	src, dst        string
+	ttl             kvTTL
+	reset           bool
+	store           KVStore
+	write           func(ctx context.Context, key string, value []byte, expires time.Time) error
+}
+
+// newKVWrite checks cfg and finds its store; the caller sets write.
+func newKVWrite(ctx context.Context, typ string, cfg EnrichKVStoreItemSetConfig) (kvWrite, KVStore, error) {
+	if err := kvCheckKeys(typ, cfg.Object.SourceKey, cfg.Object.TargetKey); err != nil {
+		return kvWrite{}, nil, err
+	}
+	ttl, err := newKVTTL(cfg.Object.TTLKey, cfg.TTLOffset, cfg.Now)
+	if err != nil {
+		return kvWrite{}, nil, configErr(typ, err)
+	}
+	st, err := kvStoreFor(ctx, cfg.Store, cfg.KVStore, false)
+	if err != nil {
+		return kvWrite{}, nil, configErr(typ, err)
+	}
+	return kvWrite{
+		typ: typ, id: cfg.ID, prefix: cfg.Prefix,
 		src: cfg.Object.SourceKey, dst: cfg.Object.TargetKey,
-		ttl: ttl, reset: cfg.CloseKVStore, store: w,
-	}, nil
+		ttl: ttl, reset: cfg.CloseKVStore, store: st,
+	}, st, nil
 }
 
 // Transform implements [Transformer].
-func (t *EnrichKVStoreItemSet) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	const typ = "enrich_kv_store_item_set"
+func (t *kvWrite) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
-		return kvReset(ctx, typ, t.id, t.store, t.reset, msg)
+		return kvReset(ctx, t.typ, t.id, t.store, t.reset, msg)
 	}
 	k := msg.Get(t.src)
 	if !k.Exists() {
@@ -233,10 +247,10 @@ func (t *EnrichKVStoreItemSet) Transform(ctx context.Context, msg *weir.Message)
 	}
 	v, err := kvEncode(msg.Get(t.dst).Any())
 	if err == nil {
-		err = t.store.Set(ctx, kvKey(t.prefix, k), v, t.ttl.expires(msg))
+		err = t.write(ctx, kvKey(t.prefix, k), v, t.ttl.expires(msg))
 	}
 	if err != nil {
-		return nil, &Error{Type: typ, ID: t.id, Err: err}
+		return nil, &Error{Type: t.typ, ID: t.id, Err: err}
 	}
 	return msg.AsSlice(), nil
 }
@@ -258,56 +272,20 @@ type EnrichKVStoreSetAddConfig EnrichKVStoreItemSetConfig
 // store item (a JSON array, in the order values were first added; an array
 // value adds each of its elements). The message passes unchanged. It is
 // safe for concurrent use if its store is.
-type EnrichKVStoreSetAdd struct {
-	id, prefix string
-	src, dst   string
-	ttl        kvTTL
-	reset      bool
-	store      KVSetAdder
-}
+type EnrichKVStoreSetAdd struct{ kvWrite }
 
 // NewEnrichKVStoreSetAdd returns an EnrichKVStoreSetAdd; the store is found
 // as for [NewEnrichKVStoreItemGet] and must be a [KVSetAdder].
 func NewEnrichKVStoreSetAdd(ctx context.Context, cfg EnrichKVStoreSetAddConfig) (*EnrichKVStoreSetAdd, error) {
 	const typ = "enrich_kv_store_set_add"
-	if err := kvCheckKeys(typ, cfg.Object.SourceKey, cfg.Object.TargetKey); err != nil {
+	w, st, err := newKVWrite(ctx, typ, EnrichKVStoreItemSetConfig(cfg))
+	if err != nil {
 		return nil, err
-	}
-	ttl, err := newKVTTL(cfg.Object.TTLKey, cfg.TTLOffset, cfg.Now)
-	if err != nil {
-		return nil, configErr(typ, err)
-	}
-	st, err := kvStoreFor(ctx, cfg.Store, cfg.KVStore, false)
-	if err != nil {
-		return nil, configErr(typ, err)
 	}
 	a, ok := st.(KVSetAdder)
 	if !ok {
 		return nil, &weir.ConfigError{Type: typ, Field: "kv_store", Err: errors.New("the store cannot keep sets (it is read-only)")}
 	}
-	return &EnrichKVStoreSetAdd{
-		id: cfg.ID, prefix: cfg.Prefix,
-		src: cfg.Object.SourceKey, dst: cfg.Object.TargetKey,
-		ttl: ttl, reset: cfg.CloseKVStore, store: a,
-	}, nil
-}
-
-// Transform implements [Transformer].
-func (t *EnrichKVStoreSetAdd) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	const typ = "enrich_kv_store_set_add"
-	if msg.IsControl() {
-		return kvReset(ctx, typ, t.id, t.store, t.reset, msg)
-	}
-	k := msg.Get(t.src)
-	if !k.Exists() {
-		return msg.AsSlice(), nil
-	}
-	v, err := kvEncode(msg.Get(t.dst).Any())
-	if err == nil {
-		err = t.store.SetAdd(ctx, kvKey(t.prefix, k), v, t.ttl.expires(msg))
-	}
-	if err != nil {
-		return nil, &Error{Type: typ, ID: t.id, Err: err}
-	}
-	return msg.AsSlice(), nil
+	w.write = a.SetAdd
+	return &EnrichKVStoreSetAdd{w}, nil
 }
