@@ -14,8 +14,12 @@ fmt:
 vet:
 	$(GO) vet ./...
 
+# Tests run with the protocol servers they need (dynalite for DynamoDB),
+# started on free loopback ports by internal/testenv/with-services.sh.
+WITH_SERVICES = bash internal/testenv/with-services.sh
+
 race:
-	$(GO) test -race -count=1 ./...
+	$(WITH_SERVICES) $(GO) test -race -count=1 ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -24,7 +28,7 @@ bench:
 # that no longer builds, fails its setup checks or lacks a built-in's config
 # fails the build. Takes seconds; prints the output only when it fails.
 bench-smoke:
-	@out=$$($(GO) test -run '^$$' -bench . -benchtime=1x ./... 2>&1) || { echo "$$out"; exit 1; }; \
+	@out=$$($(WITH_SERVICES) $(GO) test -run '^$$' -bench . -benchtime=1x ./... 2>&1) || { echo "$$out"; exit 1; }; \
 	echo "bench-smoke: every benchmark ran once"
 
 # Workload W1 for Weir and its peers in one sitting, with the ratios

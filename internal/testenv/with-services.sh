@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs a command with the protocol servers the tests need, started on free
+# loopback ports and stopped when the command ends:
+#
+#   WEIR_DYNAMODB_ENDPOINT  dynalite (DynamoDB API, in memory)
+#
+# `make test` wraps `go test` in this script, so under make nothing that needs
+# a server is skipped (WEIR_REQUIRE_SERVICES=1 turns a skip into a failure).
+# A server that does not start fails the run. Needs Node.js and npm; the npm
+# packages are pinned in package-lock.json and installed on first use.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+
+if [ ! -x "$here/node_modules/.bin/dynalite" ]; then
+  command -v npm >/dev/null 2>&1 || { echo "with-services: npm not found (install Node.js and npm)" >&2; exit 1; }
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error) >&2
+fi
+
+# free_port asks the kernel for an unused loopback port.
+free_port() {
+  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT INT TERM
+
+# wait_http waits until url answers any HTTP response, or fails after ~20 s.
+wait_http() {
+  local name=$1 url=$2 pid=$3 log=$4
+  for _ in $(seq 1 200); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "with-services: $name exited while starting:" >&2; cat "$log" >&2; exit 1
+    fi
+    if node -e 'require("http").get(process.argv[1],r=>process.exit(0)).on("error",()=>process.exit(1))' "$url" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "with-services: $name did not answer at $url:" >&2; cat "$log" >&2; exit 1
+}
+
+logdir="$(mktemp -d)"
+port="$(free_port)"
+"$here/node_modules/.bin/dynalite" --host 127.0.0.1 --port "$port" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 >"$logdir/dynalite.log" 2>&1 &
+pids+=($!)
+wait_http dynalite "http://127.0.0.1:$port/" "${pids[-1]}" "$logdir/dynalite.log"
+export WEIR_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+export WEIR_REQUIRE_SERVICES=1
+echo "with-services: dynalite at $WEIR_DYNAMODB_ENDPOINT" >&2
+
+"$@"
