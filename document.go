@@ -357,50 +357,31 @@ func (d *document) text(x int32) []byte {
 	return d.appendTo(make([]byte, 0, d.size(x)), x)
 }
 
-// get reads path from the document.
-func (d *document) get(path string) gjson.Result {
-	if path == "@this" {
+// get reads p from the document, through the index when p is plain.
+func (d *document) get(p *Path, parts []pathPart) gjson.Result {
+	switch {
+	case p.inner == "@this":
 		return gjson.Parse(b2s(d.bytes()))
+	case parts != nil && d.index(false):
+		return d.getParts(p, parts)
 	}
-	if path != "" && d.index(false) {
-		if r, ok := d.getNode(path); ok {
-			return r
-		}
-	}
-	return gjson.Get(b2s(d.bytes()), path)
+	return gjson.Get(b2s(d.bytes()), p.inner)
 }
 
-// getNode reads path below the root. ok is false if the path is not a plain
-// dotted path, which only gjson can resolve on the whole payload.
-func (d *document) getNode(path string) (r gjson.Result, ok bool) {
+// getParts reads the plain path p below the root of an indexed document.
+func (d *document) getParts(p *Path, parts []pathPart) gjson.Result {
 	var x int32
-	for {
+	for _, part := range parts {
 		if !d.expand(x) {
 			// Not an object: let gjson resolve the rest (array indexes,
 			// or nothing on a scalar).
-			if ok, _ := simplePath(path); !ok {
-				return gjson.Result{}, false
-			}
-			return gjson.Get(b2s(d.text(x)), path), true
+			return gjson.Get(b2s(d.text(x)), p.inner[part.off:])
 		}
-		part, rest, last, pok, _, _ := splitPlain(path)
-		if !pok {
-			return gjson.Result{}, false
+		if x = d.child(x, p.name(part)); x < 0 {
+			return gjson.Result{}
 		}
-		k := d.child(x, part)
-		if k < 0 {
-			if !last {
-				if ok, _ := simplePath(rest); !ok {
-					return gjson.Result{}, false
-				}
-			}
-			return gjson.Result{}, true
-		}
-		if last {
-			return d.result(k), true
-		}
-		x, path = k, rest
 	}
+	return d.result(x)
 }
 
 // result returns node x's value as a gjson result without rescanning plain
@@ -428,22 +409,22 @@ func (d *document) result(x int32) gjson.Result {
 	return gjson.Parse(s)
 }
 
-// setRaw writes the JSON text value at path. If value is the tail of the
+// setRaw writes the JSON text value at p. If value is the tail of the
 // arena (as Message.Set leaves it) it is used in place, else copied there.
-func (d *document) setRaw(path string, value []byte) error {
-	if d.index(true) {
+func (d *document) setRaw(p *Path, parts []pathPart, value []byte) error {
+	if parts != nil && !p.digits && d.index(true) {
 		vs, vl := d.toArena(value)
-		if d.setNode(path, vs, vl) {
+		if d.setParts(p, parts, vs, vl) {
 			d.dirty = true
 			return nil
 		}
 	}
-	if err := writable(path); err != nil {
-		return &PathError{Op: "set", Path: path, Err: err}
+	if err := writable(p.inner); err != nil {
+		return &PathError{Op: "set", Path: p.text, Err: err}
 	}
-	out, err := sjson.SetRawBytes(d.bytes(), path, value)
+	out, err := sjson.SetRawBytes(d.bytes(), p.inner, value)
 	if err != nil {
-		return &PathError{Op: "set", Path: path, Err: err}
+		return &PathError{Op: "set", Path: p.text, Err: err}
 	}
 	d.set(out)
 	return nil
@@ -459,9 +440,9 @@ func (d *document) arenaStart(hint int) int {
 }
 
 // setTail writes the arena bytes from start on (a value just appended) at
-// path.
-func (d *document) setTail(path string, start int) error {
-	return d.setRaw(path, d.arena[start:len(d.arena):len(d.arena)])
+// p.
+func (d *document) setTail(p *Path, parts []pathPart, start int) error {
+	return d.setRaw(p, parts, d.arena[start:len(d.arena):len(d.arena)])
 }
 
 // toArena returns the arena position of value, copying it there unless it
@@ -478,46 +459,34 @@ func (d *document) toArena(value []byte) (uint32, uint32) {
 	return uint32(start), uint32(len(value))
 }
 
-// setNode writes the arena bytes vs:vs+vl at a plain path, creating
-// objects on the way, and reports whether it could. It cannot (and leaves
-// the text unchanged) when the path is not plain, names an array index, or
-// runs into a value that is not a compact object: sjson does those. Objects
-// passed on the way are marked modified even then, which is harmless: a
-// compact object is rebuilt byte for byte.
-func (d *document) setNode(path string, vs, vl uint32) bool {
+// setParts writes the arena bytes vs:vs+vl at the plain path p (with no
+// array index), creating objects on the way, and reports whether it could.
+// It cannot (and leaves the text unchanged) when it runs into a value that
+// is not a compact object: sjson does those. Objects passed on the way are
+// marked modified even then, which is harmless: a compact object is rebuilt
+// byte for byte.
+func (d *document) setParts(p *Path, parts []pathPart, vs, vl uint32) bool {
 	var x int32
-	for {
+	for i := 0; ; i++ {
 		if !d.expand(x) || d.nodes[x].flags&loose != 0 {
 			return false
 		}
-		part, rest, last, ok, digits, high := splitPlain(path)
-		if !ok || digits {
-			return false
-		}
-		k := d.child(x, part)
+		d.nodes[x].flags |= modified
+		k := d.child(x, p.name(parts[i]))
 		if k < 0 {
-			// Check the rest before creating anything.
-			if !last {
-				if ok, digits := simplePath(rest); !ok || digits {
-					return false
-				}
-			}
-			d.nodes[x].flags |= modified
 			for {
-				k = d.addMember(x, part, high)
-				if last {
+				k = d.addMember(x, p.name(parts[i]), parts[i].high)
+				if i == len(parts)-1 {
 					break
 				}
 				d.nodes[k].flags |= expanded | modified
 				x = k
-				part, rest, last, _, _, high = splitPlain(rest)
+				i++
 			}
-		} else if !last {
-			d.nodes[x].flags |= modified
-			x, path = k, rest
+		} else if i < len(parts)-1 {
+			x = k
 			continue
 		}
-		d.nodes[x].flags |= modified
 		n := &d.nodes[k]
 		n.vs, n.vl = vs, vl
 		n.first, n.last = -1, -1
@@ -560,79 +529,65 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 	return k
 }
 
-// del removes path from the document.
-func (d *document) del(path string) error {
-	if d.index(false) {
-		if changed, handled := d.delNode(path); handled {
+// del removes p from the document.
+func (d *document) del(p *Path, parts []pathPart) error {
+	if parts != nil && !p.digits && d.index(false) {
+		if changed, handled := d.delParts(p, parts); handled {
 			if changed {
 				d.dirty = true
 			}
 			return nil
 		}
 	}
-	if err := writable(path); err != nil {
-		return &PathError{Op: "delete", Path: path, Err: err}
+	if err := writable(p.inner); err != nil {
+		return &PathError{Op: "delete", Path: p.text, Err: err}
 	}
-	out, err := sjson.DeleteBytes(d.bytes(), path)
+	out, err := sjson.DeleteBytes(d.bytes(), p.inner)
 	if err != nil {
-		return &PathError{Op: "delete", Path: path, Err: err}
+		return &PathError{Op: "delete", Path: p.text, Err: err}
 	}
 	d.set(out)
 	return nil
 }
 
-// delNode removes path below the root and reports whether anything
-// changed. handled is false, and nothing changed, if the deletion must be
-// left to sjson.
-func (d *document) delNode(path string) (changed, handled bool) {
+// delParts removes the plain path p (with no array index) below the root
+// and reports whether anything changed. handled is false, and nothing
+// changed, if the deletion must be left to sjson.
+func (d *document) delParts(p *Path, parts []pathPart) (changed, handled bool) {
 	var trail [8]int32
 	objs := trail[:0]
 	var x int32
-	for {
+	for i := range parts {
 		if !d.expand(x) {
-			// Not an object: nothing to delete, unless the rest is an
-			// array index or a query, which sjson resolves.
-			if ok, digits := simplePath(path); !ok || digits {
-				return false, false
-			}
-			return false, true
+			return false, true // not an object: nothing to delete
 		}
 		if d.nodes[x].flags&loose != 0 {
 			return false, false
 		}
-		part, rest, last, ok, digits, _ := splitPlain(path)
-		if !ok || digits {
-			return false, false
-		}
-		k := d.child(x, part)
+		k := d.child(x, p.name(parts[i]))
 		if k < 0 {
-			if !last {
-				if ok, digits := simplePath(rest); !ok || digits {
-					return false, false
-				}
-			}
 			return false, true
 		}
 		objs = append(objs, x)
-		if !last {
-			x, path = k, rest
+		if i < len(parts)-1 {
+			x = k
 			continue
 		}
 		// Unlink k from x's members.
-		p := &d.nodes[x]
-		if p.first == k {
-			p.first = d.nodes[k].next
-			if p.last == k {
-				p.last = -1
+		n := &d.nodes[x]
+		if n.first == k {
+			n.first = d.nodes[k].next
+			if n.last == k {
+				n.last = -1
 			}
 		} else {
-			prev := p.first
+			prev := n.first
 			for d.nodes[prev].next != k {
 				prev = d.nodes[prev].next
 			}
 			d.nodes[prev].next = d.nodes[k].next
-			if p.last == k {
-				p.last = prev
+			if n.last == k {
+				n.last = prev
 			}
 		}
 		for _, o := range objs {
@@ -640,4 +595,5 @@ func (d *document) delNode(path string) (changed, handled bool) {
 		}
 		return true, true
 	}
+	return false, true
 }

@@ -119,13 +119,17 @@ func (m *Message) Clone() *Message {
 	return c
 }
 
-// target splits a path into the document it addresses and the path within it.
-func (m *Message) target(path string) (*document, string) {
-	if strings.HasPrefix(path, metaPrefix) {
-		return &m.meta, trimSpace(path[len(metaPrefix):])
+// doc returns the document p addresses.
+func (m *Message) doc(p *Path) *document {
+	if p.meta {
+		return &m.meta
 	}
-	return &m.data, trimSpace(path)
+	return &m.data
 }
+
+// maxStackParts is how many parts a path given as a string may have before
+// parsing it allocates.
+const maxStackParts = 8
 
 // trimSpace is strings.TrimSpace with a fast exit for the usual path that
 // has no surrounding space.
@@ -140,18 +144,21 @@ func trimSpace(s string) string {
 // exist or the payload is not JSON. A path that starts with "meta " reads the
 // metadata.
 func (m *Message) Get(path string) Value {
+	var buf [maxStackParts]pathPart
+	p, parts := parsePath(path, buf[:0])
+	return m.get(&p, parts)
+}
+
+func (m *Message) get(p *Path, parts []pathPart) Value {
 	if m.ctrl {
 		return Value{}
 	}
-	d, p := m.target(path)
-	if p != "" && p != "@this" && d.index(false) {
+	d := m.doc(p)
+	if parts != nil && d.index(false) {
 		// The usual case, inline: a plain path served by the index.
-		if r, ok := d.getNode(p); ok {
-			return Value{r: r}
-		}
-		return Value{r: gjson.Get(b2s(d.bytes()), p)}
+		return Value{r: d.getParts(p, parts)}
 	}
-	return Value{r: d.get(p)}
+	return Value{r: d.get(p, parts)}
 }
 
 // Set writes v at path, creating objects on the way, and returns a
@@ -165,71 +172,101 @@ func (m *Message) Get(path string) Value {
 // []byte as JSON strings; other []byte as base64 strings; json.RawMessage as
 // is; numbers, booleans and nil as JSON; anything else with encoding/json.
 func (m *Message) Set(path string, v any) error {
+	var buf [maxStackParts]pathPart
+	p, parts := parsePath(path, buf[:0])
+	return m.set(&p, parts, v)
+}
+
+func (m *Message) set(p *Path, parts []pathPart, v any) error {
 	if m.ctrl {
 		return ErrControl
 	}
-	d, p := m.target(path)
+	d := m.doc(p)
 	start := d.arenaStart(0)
 	arena, err := appendValue(d.arena, v)
 	if err != nil {
-		return &PathError{Op: "set", Path: path, Err: err}
+		return &PathError{Op: "set", Path: p.text, Err: err}
 	}
 	d.arena = arena
-	return d.setTail(p, start)
+	return d.setTail(p, parts, start)
 }
 
 // SetValue is Set for a Value (the usual way to copy a field), without the
 // allocation of passing it as an interface.
 func (m *Message) SetValue(path string, v Value) error {
+	var buf [maxStackParts]pathPart
+	p, parts := parsePath(path, buf[:0])
+	return m.setValue(&p, parts, v)
+}
+
+func (m *Message) setValue(p *Path, parts []pathPart, v Value) error {
 	if m.ctrl {
 		return ErrControl
 	}
-	d, p := m.target(path)
+	d := m.doc(p)
 	start := d.arenaStart(0)
 	d.arena = appendValueOf(d.arena, v)
-	return d.setTail(p, start)
+	return d.setTail(p, parts, start)
 }
 
 // SetText is Set for a string without the allocation of passing it as an
 // interface: it writes exactly what Set(path, s) writes (a string holding a
 // JSON object or array as that JSON, any other as a JSON string).
 func (m *Message) SetText(path, s string) error {
+	var buf [maxStackParts]pathPart
+	p, parts := parsePath(path, buf[:0])
+	return m.setText(&p, parts, s)
+}
+
+func (m *Message) setText(p *Path, parts []pathPart, s string) error {
 	if m.ctrl {
 		return ErrControl
 	}
-	d, p := m.target(path)
+	d := m.doc(p)
 	start := d.arenaStart(len(s))
 	if isJSONContainer(unsafe.Slice(unsafe.StringData(s), len(s))) {
 		d.arena = append(d.arena, s...)
 	} else {
 		d.arena = appendString(d.arena, s)
 	}
-	return d.setTail(p, start)
+	return d.setTail(p, parts, start)
 }
 
 // SetInt is Set for an int64 without the allocation of passing it as an
 // interface.
 func (m *Message) SetInt(path string, n int64) error {
+	var buf [maxStackParts]pathPart
+	p, parts := parsePath(path, buf[:0])
+	return m.setInt(&p, parts, n)
+}
+
+func (m *Message) setInt(p *Path, parts []pathPart, n int64) error {
 	if m.ctrl {
 		return ErrControl
 	}
-	d, p := m.target(path)
+	d := m.doc(p)
 	start := d.arenaStart(0)
 	d.arena = strconv.AppendInt(d.arena, n, 10)
-	return d.setTail(p, start)
+	return d.setTail(p, parts, start)
 }
 
 // SetString writes s at path as a JSON string, escaped as Set escapes
 // strings. Unlike Set, it never writes a string that holds JSON as that
 // JSON: the field is always a string.
 func (m *Message) SetString(path, s string) error {
+	var buf [maxStackParts]pathPart
+	p, parts := parsePath(path, buf[:0])
+	return m.setString(&p, parts, s)
+}
+
+func (m *Message) setString(p *Path, parts []pathPart, s string) error {
 	if m.ctrl {
 		return ErrControl
 	}
-	d, p := m.target(path)
+	d := m.doc(p)
 	start := d.arenaStart(len(s))
 	d.arena = appendString(d.arena, s)
-	return d.setTail(p, start)
+	return d.setTail(p, parts, start)
 }
 
 // SetDataValue replaces the data with v as [Value.Bytes] gives it (a
@@ -251,20 +288,30 @@ func (m *Message) SetDataValue(v Value) *Message {
 // SetRaw writes the JSON text raw at path unchanged. The caller promises raw
 // is valid JSON and gives up ownership of it.
 func (m *Message) SetRaw(path string, raw []byte) error {
+	var buf [maxStackParts]pathPart
+	p, parts := parsePath(path, buf[:0])
+	return m.setRaw(&p, parts, raw)
+}
+
+func (m *Message) setRaw(p *Path, parts []pathPart, raw []byte) error {
 	if m.ctrl {
 		return ErrControl
 	}
-	d, p := m.target(path)
-	return d.setRaw(p, raw)
+	return m.doc(p).setRaw(p, parts, raw)
 }
 
 // Delete removes the value at path. Deleting a missing path is not an error.
 func (m *Message) Delete(path string) error {
+	var buf [maxStackParts]pathPart
+	p, parts := parsePath(path, buf[:0])
+	return m.delete(&p, parts)
+}
+
+func (m *Message) delete(p *Path, parts []pathPart) error {
 	if m.ctrl {
 		return ErrControl
 	}
-	d, p := m.target(path)
-	return d.del(p)
+	return m.doc(p).del(p, parts)
 }
 
 // appendValue appends the JSON text Set writes for v to dst.
@@ -361,16 +408,24 @@ func appendString(buf []byte, s string) []byte {
 // and U+2029 as \u2028 and \u2029, and invalid UTF-8 as \ufffd.
 func appendEscaped(buf []byte, s string) []byte {
 	const hex = "0123456789abcdef"
-	buf = slices.Grow(buf, len(s)+2)
+	// JSON text grows by about a tenth when escaped (a quote every ten
+	// bytes or so); leave room for an eighth so that one allocation serves.
+	buf = slices.Grow(buf, len(s)+len(s)/8+8)
 	buf = append(buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip bytes written as they are: eight at a time, then one by one.
+		for i+8 <= len(s) && !escapes8(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))) {
+			i += 8
+		}
+		for i < len(s) && jsonSafe[s[i]] != 0 {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			buf = append(buf, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -410,6 +465,27 @@ func appendEscaped(buf []byte, s string) []byte {
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
 }
+
+// escapes8 reports whether any of the eight bytes in x is one that
+// appendEscaped does not copy as is: a control character, '"', '\\', '<',
+// '>', '&' or a byte above ASCII.
+func escapes8(x uint64) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	return (x-lsb*' ')&^x&msb|x&msb|hasByte(x, '"')|hasByte(x, '\\')|
+		hasByte(x, '<')|hasByte(x, '>')|hasByte(x, '&') != 0
+}
+
+// jsonSafe[c] is 1 for the bytes appendEscaped copies as they are:
+// printable ASCII but for '"', '\\', '<', '>' and '&'.
+const jsonSafe = "" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x01\x01\x00\x01\x01\x01\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00\x01\x00\x01" +
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00\x01\x01\x01" +
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 
 // needsEscape reports whether s holds a byte that sjson escapes: a control
 // character, '"', '\\' or any byte above ASCII. It checks eight bytes at a

@@ -247,6 +247,12 @@ func FuzzMessage(f *testing.F) {
 		if got := m.Get(path); want.Raw != got.Raw() && json.Valid(data) {
 			t.Fatalf("get %q on %q: %q, want %q", path, data, got.Raw(), want.Raw)
 		}
+		if writable(path) != nil && strings.Contains(writable(path).Error(), "array index") {
+			// sjson would pad an array with nulls up to the index (and run
+			// out of memory); Weir refuses the write.
+			require.Error(t, m.Set(path, value))
+			return
+		}
 		wantSet, werr := sjson.SetBytes(bytes.Clone(data), path, value)
 		err := m.Set(path, value)
 		// sjson ignores paths with "@name" parts; Weir writes the member.

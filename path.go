@@ -3,6 +3,7 @@ package weir
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -67,23 +68,6 @@ func splitPlain(path string) (part, rest string, last, ok, digits, high bool) {
 	return part, path[i+1:], false, true, digits, high
 }
 
-// simplePath reports whether path is a dotted list of plain member names
-// that the index can serve: no wildcards, modifiers, escapes, queries or
-// empty parts. digits reports whether any part is an array index.
-func simplePath(path string) (ok, digits bool) {
-	for {
-		_, rest, last, pok, pdigits, _ := splitPlain(path)
-		if !pok {
-			return false, false
-		}
-		digits = digits || pdigits
-		if last {
-			return true, digits
-		}
-		path = rest
-	}
-}
-
 // writable returns an error for paths sjson cannot write: it leaves the
 // payload unchanged for wildcards, queries, pipes and modifiers, and Weir
 // reports that rather than losing the write silently.
@@ -103,8 +87,19 @@ func writable(path string) error {
 		}
 		partStart = path[i] == '.'
 	}
+	for part := range strings.SplitSeq(path, ".") {
+		if n, err := strconv.ParseUint(part, 10, 64); err == nil && n > maxArrayIndex ||
+			errors.Is(err, strconv.ErrRange) {
+			return fmt.Errorf("%q cannot be written: array index %s is over %d", path, part, maxArrayIndex)
+		}
+	}
 	return nil
 }
+
+// maxArrayIndex bounds the array index a write may name: sjson fills an
+// array with nulls up to the index written, so "a.4000000000" would take
+// gigabytes (and a number member name that large is refused too).
+const maxArrayIndex = 1 << 20
 
 // isModifier reports whether the path part at the start of p (which starts
 // with '@') names a gjson modifier.
@@ -128,3 +123,105 @@ func memberName(name string) (string, bool) {
 	}
 	return name, false
 }
+
+// Path is a message path parsed once, for reading and writing many
+// messages: transforms parse their paths when they are built and read and
+// write with Path's methods ([Path.Get], [Path.SetValue], …), which do what
+// the Message methods of the same names do without parsing the path text
+// on every call.
+//
+// A Path that starts with "meta " addresses the metadata. Any GJSON/SJSON
+// path is accepted; plain dotted paths ("a.b.c") are resolved through the
+// message's index, others by gjson and sjson. The zero Path is the empty
+// path. A Path is immutable and safe for concurrent use.
+type Path struct {
+	text  string     // as given
+	inner string     // the path within its document, trimmed
+	parts []pathPart // the member names of a plain dotted path, else nil
+	meta  bool       // addresses the metadata
+	// digits: a part is all digits (an array index where the value is an
+	// array), which the index leaves to sjson when writing.
+	digits bool
+}
+
+// pathPart is one member name of a plain dotted path: Path.inner[off:end].
+// It holds no pointers, so that a stack array of parts stays on the stack
+// (see parsePath).
+type pathPart struct {
+	off, end uint32
+	high     bool // holds bytes above ASCII
+}
+
+// ParsePath parses path for repeated use. It never fails: a path that
+// cannot be written reports its error when written, as with the string
+// forms.
+func ParsePath(path string) Path {
+	p, parts := parsePath(path, nil)
+	p.parts = parts
+	return p
+}
+
+// parsePath parses path, appending its parts to buf, and returns them
+// apart from the Path (whose parts field it leaves nil). Callers give a stack
+// array as buf and pass the parts to the accessors as a separate argument:
+// escape analysis does not tell a struct's fields apart, so parts held in a
+// Path whose strings escape (into errors, gjson) would move the array to the
+// heap.
+func parsePath(path string, buf []pathPart) (Path, []pathPart) {
+	// Locals, not fields of a Path, for the same reason.
+	meta, inner := false, trimSpace(path)
+	if strings.HasPrefix(path, metaPrefix) {
+		meta, inner = true, trimSpace(path[len(metaPrefix):])
+	}
+	if inner == "" || inner == "@this" {
+		return Path{text: path, inner: inner, meta: meta}, nil
+	}
+	rest, off, anyDigits := inner, 0, false
+	for {
+		part, next, last, ok, digits, high := splitPlain(rest)
+		if !ok {
+			return Path{text: path, inner: inner, meta: meta}, nil
+		}
+		buf = append(buf, pathPart{off: uint32(off), end: uint32(off + len(part)), high: high})
+		anyDigits = anyDigits || digits
+		if last {
+			break
+		}
+		off += len(part) + 1
+		rest = next
+	}
+	return Path{text: path, inner: inner, meta: meta, digits: anyDigits}, buf
+}
+
+// String returns the path as it was given.
+func (p Path) String() string { return p.text }
+
+// IsMeta reports whether p addresses the metadata.
+func (p Path) IsMeta() bool { return p.meta }
+
+// name returns the member name of part x of p.
+func (p *Path) name(x pathPart) string { return p.inner[x.off:x.end] }
+
+// Get is [Message.Get] for p.
+func (p Path) Get(m *Message) Value { return m.get(&p, p.parts) }
+
+// Set is [Message.Set] for p.
+func (p Path) Set(m *Message, v any) error { return m.set(&p, p.parts, v) }
+
+// SetValue is [Message.SetValue] for p.
+func (p Path) SetValue(m *Message, v Value) error { return m.setValue(&p, p.parts, v) }
+
+// SetText is [Message.SetText] for p.
+func (p Path) SetText(m *Message, s string) error { return m.setText(&p, p.parts, s) }
+
+// SetInt is [Message.SetInt] for p.
+func (p Path) SetInt(m *Message, n int64) error { return m.setInt(&p, p.parts, n) }
+
+// SetString is [Message.SetString] for p.
+func (p Path) SetString(m *Message, s string) error { return m.setString(&p, p.parts, s) }
+
+// SetRaw is [Message.SetRaw] for p.
+func (p Path) SetRaw(m *Message, raw []byte) error { return m.setRaw(&p, p.parts, raw) }
+
+// Delete is [Message.Delete] for p.
+func (p Path) Delete(m *Message) error { return m.delete(&p, p.parts) }
