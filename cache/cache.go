@@ -8,21 +8,19 @@
 //     first, calls your load function on a miss (once per key however many
 //     callers miss at the same time), caches what it loaded (and "not
 //     found" answers, for a TTL of their own) and counts hits and misses.
-//
-// Still to come, behind the same [Cache] interface (see issue 6):
-//
-//   - NewDynamoDB: a cache shared by many processes (Lambda instances),
+//   - [NewDynamoDB]: a cache shared by many processes (Lambda instances),
 //     over an injected aws-sdk-go-v2 DynamoDB client, in a single-table
 //     design with a TTL attribute in epoch seconds that reads honour
 //     before DynamoDB's sweeper deletes the item; long keys hashed;
-//     values over 400 KB refused with a typed error; throttling retried
-//     with exponential backoff and jitter. It will implement [Adder] with
-//     a conditional put.
-//   - Tiered: a Memory in front of a distributed cache, to cut its query
-//     volume.
+//     items over 400 KB refused with [ErrTooLarge]; throttling retried
+//     with exponential backoff and jitter ([ErrThrottled] when it lasts).
+//     It implements [Adder] with a conditional put.
+//   - [NewTiered]: a Memory in front of a distributed cache, to cut its
+//     query volume; stale for at most its front TTL when another process
+//     writes.
 //
-// Package cache depends on nothing in Weir but the standard library and
-// golang.org/x/sync; the transform and enrich packages build on it.
+// Package cache depends on nothing in Weir; outside the standard library
+// it uses golang.org/x/sync and aws-sdk-go-v2's DynamoDB client; the transform and enrich packages build on it.
 package cache
 
 import (

@@ -63,3 +63,22 @@ func ExampleLoader() {
 	// 192.0.2.2 not found
 	// lookups=2 hits=1 negative_hits=1 misses=2
 }
+
+func ExampleNewTiered() {
+	ctx := context.Background()
+	// In production the back is a *cache.DynamoDB shared by every instance.
+	shared := cache.NewMemory(cache.MemoryConfig{})
+	instance1, _ := cache.NewTiered(cache.NewMemory(cache.MemoryConfig{}), shared, cache.TieredConfig{FrontTTL: time.Minute})
+	instance2, _ := cache.NewTiered(cache.NewMemory(cache.MemoryConfig{}), shared, cache.TieredConfig{FrontTTL: time.Minute})
+
+	_ = instance1.Set(ctx, "198.51.100.7", []byte(`{"asn":64500}`), time.Hour)
+	v, ok, _ := instance2.Get(ctx, "198.51.100.7") // from the back, then kept in front
+	fmt.Println(string(v), ok)
+
+	_ = instance1.Delete(ctx, "198.51.100.7")
+	_, ok, _ = instance2.Get(ctx, "198.51.100.7") // stale until its front entry expires
+	fmt.Println(ok)
+	// Output:
+	// {"asn":64500} true
+	// true
+}

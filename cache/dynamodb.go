@@ -1,0 +1,416 @@
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+)
+
+// DynamoDBClient is the part of *dynamodb.Client a [DynamoDB] cache calls.
+// Inject the SDK client, or a wrapper of it.
+type DynamoDBClient interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+}
+
+// Limits and defaults of a [DynamoDB] cache.
+const (
+	// MaxDynamoDBItemSize is DynamoDB's item size limit, 400 KB: attribute
+	// names and values counted together.
+	MaxDynamoDBItemSize = 400 * 1024
+	// DefaultMaxKeyBytes is the longest key stored as it is; longer keys are
+	// hashed. DynamoDB allows 2048 bytes in a partition key.
+	DefaultMaxKeyBytes = 512
+	// HashedKeyPrefix starts every hashed key; a key that starts with it is
+	// hashed whatever its length, so hashed and unhashed keys never collide.
+	HashedKeyPrefix = "sha256:"
+)
+
+// DynamoDBConfig configures [NewDynamoDB]. Only Client and Table are
+// required; the zero value of every other field means its default.
+type DynamoDBConfig struct {
+	// Client talks to DynamoDB. Required.
+	Client DynamoDBClient `json:"-"`
+	// Table is the table's name. Required.
+	Table string `json:"table_name"`
+	// PartitionKey names the partition key attribute (a string); default "PK".
+	PartitionKey string `json:"partition_key,omitempty"`
+	// KeyPrefix is put in front of every key in the partition key, to keep
+	// the cache's items apart from other item types in a shared table.
+	KeyPrefix string `json:"key_prefix,omitempty"`
+	// SortKey names the sort key attribute (a string), for a table that has
+	// one; every cache item gets SortValue in it (default "cache").
+	SortKey   string `json:"sort_key,omitempty"`
+	SortValue string `json:"sort_value,omitempty"`
+	// ValueAttribute names the binary attribute holding the value; default "value".
+	ValueAttribute string `json:"value_attribute,omitempty"`
+	// TTLAttribute names the number attribute holding the expiry time in
+	// epoch seconds (the table's TTL attribute); default "ttl".
+	TTLAttribute string `json:"ttl_attribute,omitempty"`
+	// MaxKeyBytes is the longest key (KeyPrefix not counted) stored as it
+	// is; longer ones are stored as HashedKeyPrefix + hex SHA-256. Default
+	// DefaultMaxKeyBytes; at most 1024.
+	MaxKeyBytes int `json:"max_key_bytes,omitempty"`
+	// ConsistentRead makes Get use strongly consistent reads (twice the
+	// read cost).
+	ConsistentRead bool `json:"consistent_read,omitempty"`
+	// MaxAttempts bounds the attempts of a throttled call; default 5.
+	MaxAttempts int `json:"max_attempts,omitempty"`
+	// BaseDelay and MaxDelay shape the backoff between throttled attempts:
+	// a random wait in [0, min(MaxDelay, BaseDelay·2^attempt)) ("full
+	// jitter"). Defaults 25 ms and 1 s.
+	BaseDelay time.Duration `json:"-"`
+	MaxDelay  time.Duration `json:"-"`
+	// Now returns the current time; nil means time.Now. Tests set it.
+	Now func() time.Time `json:"-"`
+}
+
+// DynamoDB is a [Cache] shared by many processes (Lambda instances, say),
+// kept in one DynamoDB table, in a single-table design: an item's
+// partition key is KeyPrefix + key (hashed when long), its sort key (if
+// the table has one) a fixed value, its value a binary attribute and its
+// expiry a number attribute in epoch seconds that the table's TTL setting
+// should name. It also implements [Adder] (a conditional put) and
+// [ExpiryGetter].
+//
+// Get honours the TTL attribute itself: DynamoDB deletes expired items
+// only eventually (within days), so an item past its expiry is a miss
+// even while it is still in the table. Expiry has a one-second
+// granularity; a TTL is rounded up to whole seconds.
+//
+// Set refuses, before calling DynamoDB, an item over 400 KB with an
+// [*ItemTooLargeError]. Calls DynamoDB throttles are retried with
+// exponential backoff and full jitter, up to MaxAttempts, and then fail
+// with a [*ThrottledError]; other failures are returned wrapped. Give the
+// client a timeout of its own; the context bounds the whole call, backoff
+// included.
+//
+// A DynamoDB is safe for concurrent use.
+type DynamoDB struct {
+	c                  DynamoDBClient
+	table              *string
+	pk, prefix, sk, sv string
+	valAttr, ttlAttr   string
+	maxKey             int
+	consistent         bool
+	attempts           int
+	base, maxDelay     time.Duration
+	now                func() time.Time
+	fixedSize          int // size of the attributes every item has, but for the key and value
+	projection         *string
+	projectionNames    map[string]string
+}
+
+// ErrTooLarge is matched by the error of storing an item over DynamoDB's
+// size limit ([*ItemTooLargeError]). Store a smaller value, or keep large
+// values elsewhere and cache a reference.
+var ErrTooLarge = errors.New("cache: item too large")
+
+// ErrThrottled is matched by the error of a call that was still throttled
+// after the last attempt ([*ThrottledError]). The table lacks capacity:
+// slow down, or raise it.
+var ErrThrottled = errors.New("cache: throttled")
+
+// ItemTooLargeError reports an item refused for its size. It matches
+// [ErrTooLarge].
+type ItemTooLargeError struct {
+	Key  string // the cache key
+	Size int    // the item's size as DynamoDB counts it
+	Max  int    // the limit
+}
+
+func (e *ItemTooLargeError) Error() string {
+	return fmt.Sprintf("cache: item %q is %d bytes, over the %d-byte limit", e.Key, e.Size, e.Max)
+}
+
+// Is reports whether target is ErrTooLarge.
+func (e *ItemTooLargeError) Is(target error) bool { return target == ErrTooLarge }
+
+// ThrottledError reports a call still throttled after its last attempt. It
+// matches [ErrThrottled] and unwraps to the last throttling error.
+type ThrottledError struct {
+	Op       string // "GetItem", "PutItem" or "DeleteItem"
+	Attempts int
+	Err      error
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("cache: dynamodb %s throttled after %d attempts: %v", e.Op, e.Attempts, e.Err)
+}
+
+// Is reports whether target is ErrThrottled.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// Unwrap returns the last throttling error.
+func (e *ThrottledError) Unwrap() error { return e.Err }
+
+// ExpiryGetter is implemented by caches that can tell when a value
+// expires; [Tiered] uses it to keep its front entries from outliving the
+// back's. GetWithExpiry is Get plus the expiry time (zero: none).
+type ExpiryGetter interface {
+	GetWithExpiry(ctx context.Context, key string) (value []byte, expires time.Time, ok bool, err error)
+}
+
+// NewDynamoDB returns a DynamoDB cache for cfg. It fails if Client or
+// Table is missing or a setting is out of range; it makes no call.
+func NewDynamoDB(cfg DynamoDBConfig) (*DynamoDB, error) {
+	d := &DynamoDB{
+		c: cfg.Client, table: aws.String(cfg.Table),
+		pk: or(cfg.PartitionKey, "PK"), prefix: cfg.KeyPrefix, sk: cfg.SortKey, sv: or(cfg.SortValue, "cache"),
+		valAttr: or(cfg.ValueAttribute, "value"), ttlAttr: or(cfg.TTLAttribute, "ttl"),
+		maxKey: cfg.MaxKeyBytes, consistent: cfg.ConsistentRead, attempts: cfg.MaxAttempts,
+		base: cfg.BaseDelay, maxDelay: cfg.MaxDelay, now: cfg.Now,
+	}
+	switch {
+	case cfg.Client == nil:
+		return nil, errors.New("cache: NewDynamoDB: DynamoDBConfig.Client is nil")
+	case cfg.Table == "":
+		return nil, errors.New("cache: NewDynamoDB: DynamoDBConfig.Table is empty")
+	case cfg.MaxKeyBytes < 0 || cfg.MaxKeyBytes > 1024:
+		return nil, fmt.Errorf("cache: NewDynamoDB: MaxKeyBytes %d is not in [0, 1024]", cfg.MaxKeyBytes)
+	case len(cfg.KeyPrefix) > 512:
+		return nil, errors.New("cache: NewDynamoDB: KeyPrefix is longer than 512 bytes")
+	case cfg.MaxAttempts < 0 || cfg.BaseDelay < 0 || cfg.MaxDelay < 0:
+		return nil, errors.New("cache: NewDynamoDB: MaxAttempts, BaseDelay and MaxDelay must not be negative")
+	}
+	names := map[string]bool{d.pk: true}
+	for _, n := range []string{d.sk, d.valAttr, d.ttlAttr} {
+		if n != "" && names[n] {
+			return nil, fmt.Errorf("cache: NewDynamoDB: attribute name %q used twice", n)
+		}
+		names[n] = true
+	}
+	if d.maxKey == 0 {
+		d.maxKey = DefaultMaxKeyBytes
+	}
+	if d.attempts == 0 {
+		d.attempts = 5
+	}
+	if d.base == 0 {
+		d.base = 25 * time.Millisecond
+	}
+	if d.maxDelay == 0 {
+		d.maxDelay = time.Second
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	d.fixedSize = len(d.pk) + len(d.valAttr) + len(d.ttlAttr) + maxEpochSize
+	if d.sk != "" {
+		d.fixedSize += len(d.sk) + len(d.sv)
+	}
+	d.projection = aws.String("#v, #t")
+	d.projectionNames = map[string]string{"#v": d.valAttr, "#t": d.ttlAttr}
+	return d, nil
+}
+
+// maxEpochSize bounds the size DynamoDB counts for an epoch-seconds number
+// (up to 19 digits: 1 + ceil(19/2) + 2).
+const maxEpochSize = 13
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// StorageKey returns the partition key value that key is stored under:
+// KeyPrefix + key, or KeyPrefix + HashedKeyPrefix + hex SHA-256 of key when
+// key is longer than MaxKeyBytes or starts with HashedKeyPrefix.
+func (d *DynamoDB) StorageKey(key string) string {
+	if len(key) <= d.maxKey && !hasPrefix(key, HashedKeyPrefix) {
+		return d.prefix + key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return d.prefix + HashedKeyPrefix + hex.EncodeToString(sum[:])
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+// itemKey is the primary key of key's item.
+func (d *DynamoDB) itemKey(key string) map[string]types.AttributeValue {
+	k := map[string]types.AttributeValue{d.pk: &types.AttributeValueMemberS{Value: d.StorageKey(key)}}
+	if d.sk != "" {
+		k[d.sk] = &types.AttributeValueMemberS{Value: d.sv}
+	}
+	return k
+}
+
+// Get implements [Cache].
+func (d *DynamoDB) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	v, _, ok, err := d.GetWithExpiry(ctx, key)
+	return v, ok, err
+}
+
+// GetWithExpiry implements [ExpiryGetter].
+func (d *DynamoDB) GetWithExpiry(ctx context.Context, key string) ([]byte, time.Time, bool, error) {
+	in := &dynamodb.GetItemInput{
+		TableName:                d.table,
+		Key:                      d.itemKey(key),
+		ConsistentRead:           aws.Bool(d.consistent),
+		ProjectionExpression:     d.projection,
+		ExpressionAttributeNames: d.projectionNames,
+	}
+	var out *dynamodb.GetItemOutput
+	err := d.retry(ctx, "GetItem", func() (err error) {
+		out, err = d.c.GetItem(ctx, in)
+		return err
+	})
+	if err != nil {
+		return nil, time.Time{}, false, err
+	}
+	if out.Item == nil {
+		return nil, time.Time{}, false, nil
+	}
+	var exp time.Time
+	if n, ok := out.Item[d.ttlAttr].(*types.AttributeValueMemberN); ok {
+		sec, err := strconv.ParseInt(n.Value, 10, 64)
+		if err == nil && sec > 0 {
+			exp = time.Unix(sec, 0)
+			if !d.now().Before(exp) {
+				return nil, time.Time{}, false, nil
+			}
+		}
+	}
+	b, ok := out.Item[d.valAttr].(*types.AttributeValueMemberB)
+	if !ok {
+		return nil, time.Time{}, false, nil // not an item of ours
+	}
+	if b.Value == nil {
+		return []byte{}, exp, true, nil
+	}
+	return b.Value, exp, true, nil
+}
+
+// Set implements [Cache]. It returns an [*ItemTooLargeError] without
+// calling DynamoDB when the item would be over 400 KB.
+func (d *DynamoDB) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	in, err := d.put(key, value, ttl)
+	if err != nil {
+		return err
+	}
+	return d.retry(ctx, "PutItem", func() error {
+		_, err := d.c.PutItem(ctx, in)
+		return err
+	})
+}
+
+// Add implements [Adder] with a put conditional on the item being absent
+// or expired.
+func (d *DynamoDB) Add(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	in, err := d.put(key, value, ttl)
+	if err != nil {
+		return false, err
+	}
+	in.ConditionExpression = aws.String("attribute_not_exists(#k) OR (#t > :zero AND #t <= :now)")
+	in.ExpressionAttributeNames = map[string]string{"#k": d.pk, "#t": d.ttlAttr}
+	in.ExpressionAttributeValues = map[string]types.AttributeValue{
+		":zero": &types.AttributeValueMemberN{Value: "0"},
+		":now":  &types.AttributeValueMemberN{Value: strconv.FormatInt(d.now().Unix(), 10)},
+	}
+	err = d.retry(ctx, "PutItem", func() error {
+		_, err := d.c.PutItem(ctx, in)
+		return err
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// put builds the PutItem input of an item, checking its size.
+func (d *DynamoDB) put(key string, value []byte, ttl time.Duration) (*dynamodb.PutItemInput, error) {
+	sk := d.StorageKey(key)
+	if size := d.fixedSize + len(sk) + len(value); size > MaxDynamoDBItemSize {
+		return nil, &ItemTooLargeError{Key: key, Size: size, Max: MaxDynamoDBItemSize}
+	}
+	if value == nil {
+		value = []byte{} // the SDK sends nil as a missing value
+	}
+	item := map[string]types.AttributeValue{
+		d.pk:      &types.AttributeValueMemberS{Value: sk},
+		d.valAttr: &types.AttributeValueMemberB{Value: value},
+	}
+	if d.sk != "" {
+		item[d.sk] = &types.AttributeValueMemberS{Value: d.sv}
+	}
+	if ttl > 0 {
+		// Round up to whole seconds: never expire before the TTL.
+		exp := d.now().Add(ttl + time.Second - 1).Unix()
+		item[d.ttlAttr] = &types.AttributeValueMemberN{Value: strconv.FormatInt(exp, 10)}
+	}
+	return &dynamodb.PutItemInput{TableName: d.table, Item: item}, nil
+}
+
+// Delete implements [Cache].
+func (d *DynamoDB) Delete(ctx context.Context, key string) error {
+	in := &dynamodb.DeleteItemInput{TableName: d.table, Key: d.itemKey(key)}
+	return d.retry(ctx, "DeleteItem", func() error {
+		_, err := d.c.DeleteItem(ctx, in)
+		return err
+	})
+}
+
+// retry calls f until it is not throttled, up to d.attempts times, with
+// full-jitter exponential backoff in between.
+func (d *DynamoDB) retry(ctx context.Context, op string, f func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		if !throttled(err) {
+			var ccf *types.ConditionalCheckFailedException
+			if errors.As(err, &ccf) {
+				return err
+			}
+			return fmt.Errorf("cache: dynamodb %s: %w", op, err)
+		}
+		if attempt >= d.attempts {
+			return &ThrottledError{Op: op, Attempts: attempt, Err: err}
+		}
+		t := time.NewTimer(d.backoff(attempt))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("cache: dynamodb %s: throttled, then %w", op, context.Cause(ctx))
+		}
+	}
+}
+
+// backoff returns the wait after the attempt-th attempt: uniform in
+// [0, min(maxDelay, base·2^(attempt-1))].
+func (d *DynamoDB) backoff(attempt int) time.Duration {
+	ceil := d.maxDelay
+	if attempt <= 30 {
+		ceil = min(ceil, d.base<<(attempt-1))
+	}
+	return rand.N(ceil + 1)
+}
+
+// throttled reports whether err is one of DynamoDB's throttling errors.
+func throttled(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,312 @@
+package cache_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirhq/weir/cache"
+	"github.com/weirhq/weir/internal/dynamotest"
+)
+
+// throttler answers the first n requests with DynamoDB's throttling error
+// and forwards the rest to the server.
+type throttler struct {
+	n, seen atomic.Int64
+	next    http.RoundTripper
+}
+
+func (th *throttler) RoundTrip(r *http.Request) (*http.Response, error) {
+	if th.seen.Add(1) > th.n.Load() {
+		return th.next.RoundTrip(r)
+	}
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_ = r.Body.Close()
+	}
+	body := `{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",` +
+		`"message":"The level of configured provisioned throughput for the table was exceeded."}`
+	h := http.Header{}
+	h.Set("Content-Type", "application/x-amz-json-1.0")
+	h.Set("X-Amzn-Errortype", "ProvisionedThroughputExceededException")
+	h.Set("X-Amzn-Requestid", "weir-test")
+	return &http.Response{
+		Status: "400 Bad Request", StatusCode: http.StatusBadRequest,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: h, Body: io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)), Request: r,
+	}, nil
+}
+
+// countingClient counts the calls of a DynamoDB client.
+type countingClient struct {
+	cache.DynamoDBClient
+	gets atomic.Int64
+}
+
+func (c *countingClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.gets.Add(1)
+	return c.DynamoDBClient.GetItem(ctx, in, opts...)
+}
+
+// client returns a client of the test server over a transport of its own
+// (closed at cleanup, for goleak), with throttled requests first.
+func client(t testing.TB, throttled int64) (*dynamodb.Client, *throttler) {
+	t.Helper()
+	ep := dynamotest.Endpoint(t)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	th := &throttler{next: tr}
+	th.n.Store(throttled)
+	o := dynamotest.Options(ep)
+	o.HTTPClient = &http.Client{Transport: th}
+	return dynamodb.New(o), th
+}
+
+// table returns a client and a table with a PK partition key and an SK
+// sort key.
+func table(t testing.TB) (*dynamodb.Client, *throttler, string) {
+	t.Helper()
+	c, th := client(t, 0)
+	return c, th, dynamotest.Table(t, c, "PK", "SK")
+}
+
+func newDynamo(t testing.TB, cfg cache.DynamoDBConfig) *cache.DynamoDB {
+	t.Helper()
+	d, err := cache.NewDynamoDB(cfg)
+	require.NoError(t, err)
+	return d
+}
+
+// rawItem reads the item under partition key pk and sort key "cache".
+func rawItem(t *testing.T, c *dynamodb.Client, tbl, pk string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(tbl),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: pk},
+			"SK": &types.AttributeValueMemberS{Value: "cache"},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	require.NoError(t, err)
+	return out.Item
+}
+
+func TestNewDynamoDBValidates(t *testing.T) {
+	t.Parallel()
+	c := &countingClient{}
+	for name, cfg := range map[string]cache.DynamoDBConfig{
+		"no client":      {Table: "t"},
+		"no table":       {Client: c},
+		"long key limit": {Client: c, Table: "t", MaxKeyBytes: 1025},
+		"negative":       {Client: c, Table: "t", MaxAttempts: -1},
+		"same names":     {Client: c, Table: "t", ValueAttribute: "ttl"},
+	} {
+		_, err := cache.NewDynamoDB(cfg)
+		assert.Error(t, err, name)
+	}
+}
+
+func TestDynamoDBRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, _, tbl := table(t)
+	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", KeyPrefix: "cache#", ConsistentRead: true})
+
+	_, ok := get(t, d, "a")
+	assert.False(t, ok, "missing")
+	require.NoError(t, d.Set(ctx, "a", []byte("1"), time.Hour))
+	v, ok := get(t, d, "a")
+	assert.True(t, ok)
+	assert.Equal(t, "1", v)
+	require.NoError(t, d.Set(ctx, "a", []byte("2"), 0))
+	v, _ = get(t, d, "a")
+	assert.Equal(t, "2", v, "Set replaces")
+	assert.NotContains(t, rawItem(t, c, tbl, "cache#a"), "ttl", "no TTL, no attribute")
+
+	require.NoError(t, d.Set(ctx, "empty", nil, 0))
+	v, ok = get(t, d, "empty")
+	assert.True(t, ok, "an empty value is a value")
+	assert.Empty(t, v)
+
+	require.NoError(t, d.Delete(ctx, "a"))
+	require.NoError(t, d.Delete(ctx, "a"), "deleting a missing key")
+	_, ok = get(t, d, "a")
+	assert.False(t, ok)
+}
+
+func TestDynamoDBTTLHonouredOnRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, _, tbl := table(t)
+	clk := newClock()
+	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", Now: clk.Now, ConsistentRead: true})
+
+	require.NoError(t, d.Set(ctx, "k", []byte("v"), 1500*time.Millisecond))
+	item := rawItem(t, c, tbl, "k")
+	require.Contains(t, item, "ttl")
+	assert.Equal(t, strconv.FormatInt(clk.Now().Unix()+2, 10), item["ttl"].(*types.AttributeValueMemberN).Value,
+		"epoch seconds, rounded up")
+
+	_, exp, ok, err := d.GetWithExpiry(ctx, "k")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, clk.Now().Add(2*time.Second), exp)
+
+	clk.Advance(1999 * time.Millisecond)
+	_, ok = get(t, d, "k")
+	assert.True(t, ok, "alive before its expiry")
+	clk.Advance(time.Millisecond)
+	_, ok = get(t, d, "k")
+	assert.False(t, ok, "expired at its expiry")
+	assert.NotNil(t, rawItem(t, c, tbl, "k"), "though still in the table")
+
+	added, err := d.Add(ctx, "k", []byte("w"), time.Minute)
+	require.NoError(t, err)
+	assert.True(t, added, "Add over an expired item")
+	added, err = d.Add(ctx, "k", []byte("x"), time.Minute)
+	require.NoError(t, err)
+	assert.False(t, added, "Add over a live item")
+	v, _ := get(t, d, "k")
+	assert.Equal(t, "w", v)
+}
+
+func TestDynamoDBLongKeysHashed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, _, tbl := table(t)
+	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", MaxKeyBytes: 64, ConsistentRead: true})
+
+	long := strings.Repeat("x", 3000)
+	k1, k2 := long+"1", long+"2"
+	require.NoError(t, d.Set(ctx, k1, []byte("one"), 0))
+	require.NoError(t, d.Set(ctx, k2, []byte("two"), 0))
+	v, _ := get(t, d, k1)
+	assert.Equal(t, "one", v)
+	v, _ = get(t, d, k2)
+	assert.Equal(t, "two", v)
+
+	sk := d.StorageKey(k1)
+	assert.True(t, strings.HasPrefix(sk, cache.HashedKeyPrefix))
+	assert.Len(t, sk, len(cache.HashedKeyPrefix)+64)
+	assert.NotEqual(t, sk, d.StorageKey(k2))
+	item := rawItem(t, c, tbl, sk)
+	require.NotNil(t, item, "stored under the hashed key")
+	assert.Equal(t, []byte("one"), item["value"].(*types.AttributeValueMemberB).Value)
+
+	// A short key that looks like a hashed one is hashed too.
+	require.NoError(t, d.Set(ctx, sk, []byte("impostor"), 0))
+	v, _ = get(t, d, k1)
+	assert.Equal(t, "one", v, "no collision with a key spelled like a hash")
+	assert.Equal(t, "short", d.StorageKey("short"))
+}
+
+func TestDynamoDBItemSizeLimit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, _, tbl := table(t)
+	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", ConsistentRead: true})
+
+	err := d.Set(ctx, "big", make([]byte, cache.MaxDynamoDBItemSize), time.Hour)
+	require.ErrorIs(t, err, cache.ErrTooLarge)
+	var tooLarge *cache.ItemTooLargeError
+	require.ErrorAs(t, err, &tooLarge)
+	assert.Equal(t, "big", tooLarge.Key)
+	assert.Greater(t, tooLarge.Size, cache.MaxDynamoDBItemSize)
+	assert.Nil(t, rawItem(t, c, tbl, "big"), "nothing written")
+	_, err = d.Add(ctx, "big", make([]byte, cache.MaxDynamoDBItemSize), 0)
+	assert.ErrorIs(t, err, cache.ErrTooLarge)
+
+	// PK + SK + value + ttl names, "cache", "big" and a 10-digit epoch (7 bytes).
+	overhead := len("PK") + len("SK") + len("value") + len("ttl") + len("cache") + len("big") + 7
+	under := make([]byte, cache.MaxDynamoDBItemSize-overhead-8)
+	require.NoError(t, d.Set(ctx, "big", under, time.Hour), "just under the limit")
+	v, ok := get(t, d, "big")
+	assert.True(t, ok)
+	assert.Len(t, v, len(under))
+}
+
+func TestDynamoDBThrottlingRetried(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, th, tbl := table(t)
+	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", MaxAttempts: 4, BaseDelay: time.Millisecond})
+	require.NoError(t, d.Set(ctx, "k", []byte("v"), 0))
+
+	th.seen.Store(0)
+	th.n.Store(3)
+	v, ok := get(t, d, "k")
+	assert.True(t, ok, "succeeds on the 4th attempt")
+	assert.Equal(t, "v", v)
+	assert.Equal(t, int64(4), th.seen.Load())
+
+	th.seen.Store(0)
+	th.n.Store(4)
+	err := d.Set(ctx, "k", []byte("w"), 0)
+	require.ErrorIs(t, err, cache.ErrThrottled)
+	var te *cache.ThrottledError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 4, te.Attempts)
+	assert.Equal(t, "PutItem", te.Op)
+	assert.Equal(t, int64(4), th.seen.Load(), "no more than MaxAttempts")
+	th.n.Store(0)
+	v, _ = get(t, d, "k")
+	assert.Equal(t, "v", v, "the throttled write did not happen")
+
+	th.seen.Store(0)
+	th.n.Store(2)
+	require.NoError(t, d.Delete(ctx, "k"))
+	assert.Equal(t, int64(3), th.seen.Load())
+}
+
+func TestDynamoDBThrottlingHonoursContext(t *testing.T) {
+	t.Parallel()
+	c, th, tbl := table(t)
+	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", MaxAttempts: 100, BaseDelay: time.Hour, MaxDelay: time.Hour})
+	th.n.Store(1 << 30)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _, err := d.Get(ctx, "k")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), time.Minute, "the backoff stops with the context")
+}
+
+func TestDynamoDBOtherErrorsWrapped(t *testing.T) {
+	t.Parallel()
+	c, _ := client(t, 0)
+	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: "weir-no-such-table"})
+	_, _, err := d.Get(context.Background(), "k")
+	var rnf *types.ResourceNotFoundException
+	assert.True(t, errors.As(err, &rnf), "%v", err)
+	assert.NotErrorIs(t, err, cache.ErrThrottled)
+	assert.Contains(t, err.Error(), "cache: dynamodb GetItem")
+}
+
+// BenchmarkDynamoDBHit measures a Get hit against the test server (a
+// loopback HTTP round trip).
+func BenchmarkDynamoDBHit(b *testing.B) {
+	c, _, tbl := table(b)
+	d := newDynamo(b, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK"})
+	ctx := context.Background()
+	require.NoError(b, d.Set(ctx, "10.0.0.1", []byte(`{"asn":64512}`), time.Hour))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok, err := d.Get(ctx, "10.0.0.1"); err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+	}
+}
