@@ -31,11 +31,14 @@ var (
 	// ErrInvalidName means the name (or IP address, for a reverse lookup)
 	// is malformed: a problem of the data, no query was sent.
 	ErrInvalidName = errors.New("enrich: invalid DNS name")
+	// ErrClosed means the DNS was closed (see [DNS.Close]); make lookups
+	// with a DNS that is still open.
+	ErrClosed = errors.New("enrich: DNS closed")
 )
 
 // DNSError describes a failed DNS lookup. It matches (errors.Is) its Err,
 // one of [ErrNotFound], [ErrTimeout], [ErrServerFailure], [ErrInvalidName],
-// or the context's error.
+// [ErrClosed], or the context's error.
 type DNSError struct {
 	Name   string // the name asked about, as given
 	Type   string // "PTR", "A", "AAAA", "TXT"
@@ -106,12 +109,18 @@ type DNSConfig struct {
 // callers look up the same name and type at the same time, one query is in
 // flight for it; each caller waits only as long as its own context allows.
 //
-// A DNS is safe for concurrent use and starts no goroutine of its own
-// beyond the queries in flight, which end within Timeout × Attempts; it
-// needs no closing.
+// Queries go over UDP, on a few long-lived sockets per server (opened at
+// the first query to it) that carry many queries at once, told apart by
+// random message IDs; an answer counts only if its ID and question match a
+// query in flight. A truncated answer is asked again over TCP.
+//
+// A DNS is safe for concurrent use. Each open socket has a reader
+// goroutine: [DNS.Close] closes the sockets and stops the readers.
 type DNS struct {
 	servers  []string
-	udp, tcp *dns.Client
+	udp      []*udpPool // one per server
+	tcp      *dns.Client
+	timeout  time.Duration
 	attempts int
 	cache    cache.Cache
 	maxTTL   time.Duration
@@ -150,14 +159,18 @@ func NewDNS(cfg DNSConfig) (*DNS, error) {
 	}
 	d := &DNS{
 		servers:  servers,
+		udp:      make([]*udpPool, len(servers)),
 		attempts: cfg.Attempts,
 		cache:    cfg.Cache,
 		maxTTL:   cfg.MaxTTL,
 		negTTL:   cfg.NegativeTTL,
 	}
-	timeout := cfg.Timeout
-	if timeout <= 0 {
-		timeout = DefaultDNSTimeout
+	d.timeout = cfg.Timeout
+	if d.timeout <= 0 {
+		d.timeout = DefaultDNSTimeout
+	}
+	for i, s := range servers {
+		d.udp[i] = &udpPool{addr: s}
 	}
 	if d.attempts <= 0 {
 		d.attempts = DefaultDNSAttempts
@@ -171,9 +184,18 @@ func NewDNS(cfg DNSConfig) (*DNS, error) {
 	if d.negTTL == 0 {
 		d.negTTL = DefaultDNSNegativeTTL
 	}
-	d.udp = &dns.Client{Net: "udp", Timeout: timeout, UDPSize: dns.DefaultMsgSize}
-	d.tcp = &dns.Client{Net: "tcp", Timeout: timeout}
+	d.tcp = &dns.Client{Net: "tcp", Timeout: d.timeout}
 	return d, nil
+}
+
+// Close closes the DNS's sockets and waits for their reader goroutines to
+// return. Lookups in flight and later fail with [ErrClosed].
+func (d *DNS) Close() error {
+	var errs []error
+	for _, p := range d.udp {
+		errs = append(errs, p.closeAll())
+	}
+	return errors.Join(errs...)
 }
 
 // LookupAddr returns the names of ip (PTR records), fully qualified with a
@@ -295,14 +317,19 @@ func (d *DNS) query(ctx context.Context, fqdn string, qtype uint16) ([]string, t
 	var last *DNSError
 	for i := range d.attempts {
 		server := d.servers[i%len(d.servers)]
-		r, _, err := d.udp.ExchangeContext(ctx, m, server)
+		r, err := d.udp[i%len(d.servers)].exchange(m, d.timeout)
 		if err == nil && r.Truncated {
 			r, _, err = d.tcp.ExchangeContext(ctx, m, server)
 		}
 		if err != nil {
 			last = &DNSError{Name: fqdn, Type: typ, Server: server, Err: ErrTimeout}
 			var ne net.Error
-			if !errors.As(err, &ne) || !ne.Timeout() {
+			switch {
+			case errors.Is(err, ErrClosed):
+				last.Err = ErrClosed
+				return nil, 0, last
+			case errors.Is(err, errAttemptTimeout), errors.As(err, &ne) && ne.Timeout():
+			default:
 				last.Err = fmt.Errorf("%w: %w", ErrServerFailure, err)
 			}
 			continue

@@ -29,6 +29,7 @@ func ExampleNewDNS() {
 	if err != nil {
 		panic(err)
 	}
+	defer d.Close() // closes its sockets
 	ctx := context.Background()
 	for _, ip := range []string{"198.51.100.7", "198.51.100.7", "198.51.100.8", "198.51.100.8"} {
 		names, err := d.LookupAddr(ctx, ip)

@@ -53,18 +53,19 @@ type EnrichDNSConfig struct {
 	// DNS is the resolver to use (to share one cache between transforms,
 	// or to ask given servers). Nil means a new enrich.DNS asking the
 	// servers of /etc/resolv.conf, with its own memory cache, two attempts
-	// of half of Request.Timeout each.
+	// of half of Request.Timeout each, closed by the transform's Close.
 	DNS *enrich.DNS `json:"-"`
 }
 
 // EnrichDNS is a DNS lookup transform; see [NewEnrichDNSIPLookup],
 // [NewEnrichDNSDomainLookup] and [NewEnrichDNSTXTLookup]. It is safe for
-// concurrent use.
+// concurrent use; Close it when done if it made its own resolver.
 type EnrichDNS struct {
 	typ, id string
 	io      strIO
 	timeout time.Duration
 	lookup  func(context.Context, string) ([]string, error)
+	owned   *enrich.DNS // made from settings, closed by Close
 }
 
 // NewEnrichDNSIPLookup returns the enrich_dns_ip_lookup transform.
@@ -97,15 +98,16 @@ func newEnrichDNS(typ string, cfg EnrichDNSConfig, lookup func(*enrich.DNS, cont
 			return nil, &weir.ConfigError{Type: typ, Field: "request.timeout", Err: err}
 		}
 	}
-	d := cfg.DNS
+	d, owned := cfg.DNS, (*enrich.DNS)(nil)
 	if d == nil {
 		d, err = enrich.NewDNS(enrich.DNSConfig{Timeout: timeout / enrich.DefaultDNSAttempts, Attempts: enrich.DefaultDNSAttempts})
 		if err != nil {
 			return nil, configErr(typ, err)
 		}
+		owned = d
 	}
 	return &EnrichDNS{
-		typ: typ, id: cfg.ID, io: io, timeout: timeout,
+		typ: typ, id: cfg.ID, io: io, timeout: timeout, owned: owned,
 		lookup: func(ctx context.Context, s string) ([]string, error) { return lookup(d, ctx, s) },
 	}, nil
 }
@@ -139,4 +141,13 @@ func (t *EnrichDNS) Transform(ctx context.Context, msg *weir.Message) ([]*weir.M
 		return msg.AsSlice(), nil
 	}
 	return strSet(msg, t.io.dst, recs, t.typ, t.id)
+}
+
+// Close implements io.Closer: it closes the resolver the transform made
+// from its settings, not one given in EnrichDNSConfig.DNS.
+func (t *EnrichDNS) Close() error {
+	if t.owned == nil {
+		return nil
+	}
+	return t.owned.Close()
 }

@@ -1,8 +1,8 @@
 // Package dnstest runs a real DNS server on loopback for tests of DNS
 // enrichment, as net/http/httptest does for HTTP: a miekg/dns server on a
-// random UDP port of 127.0.0.1, answering from records you add, with
-// injectable latency and failures (SERVFAIL, dropped queries), counting the
-// queries it sees.
+// random UDP port of 127.0.0.1 (and TCP on the same port), answering from
+// records you add, with injectable latency and failures (SERVFAIL, dropped
+// queries), counting the queries it sees.
 package dnstest
 
 import (
@@ -22,12 +22,18 @@ import (
 // SynthesizePTR, every reverse name gets a PTR record made from its
 // address ("10.0.0.1" → "host-10-0-0-1.example.").
 //
+// Over UDP, an answer larger than the query allows (512 bytes, or its
+// EDNS0 buffer size) is truncated (TC bit set), as real servers do, so the
+// client asks again over TCP.
+//
 // Its methods are safe for concurrent use, with the server running.
 type Server struct {
 	// Addr is the server's "127.0.0.1:port".
 	Addr string
 
 	srv     *dns.Server
+	tcpSrv  *dns.Server
+	tcp     atomic.Int64
 	mu      sync.Mutex
 	records map[string][]dns.RR // "TYPE fqdn" → records
 	queries map[string]int      // "TYPE fqdn" → queries seen
@@ -39,12 +45,16 @@ type Server struct {
 	negTTL  atomic.Uint32
 }
 
-// Start starts a Server on a random UDP port of 127.0.0.1.
+// Start starts a Server on a random port of 127.0.0.1, UDP and TCP.
 func Start() (*Server, error) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, ln, err := listen()
 	if err != nil {
 		return nil, err
 	}
+	// Many clients' queries can arrive in a burst: a larger receive
+	// buffer (capped by net.core.rmem_max) keeps the kernel from dropping
+	// them.
+	_ = pc.(*net.UDPConn).SetReadBuffer(4 << 20)
 	s := &Server{
 		Addr:    pc.LocalAddr().String(),
 		records: map[string][]dns.RR{},
@@ -52,21 +62,51 @@ func Start() (*Server, error) {
 		fail:    map[string]int{},
 	}
 	s.negTTL.Store(30)
+	s.srv = &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve)}
+	if err := activate(s.srv); err != nil {
+		return nil, errors.Join(err, pc.Close(), ln.Close())
+	}
+	s.tcpSrv = &dns.Server{Listener: ln, Handler: dns.HandlerFunc(s.serve)}
+	if err := activate(s.tcpSrv); err != nil {
+		return nil, errors.Join(err, s.srv.Shutdown(), ln.Close())
+	}
+	return s, nil
+}
+
+// listen opens a UDP socket and a TCP listener on the same random port.
+func listen() (net.PacketConn, net.Listener, error) {
+	var errs []error
+	for range 10 { // the TCP port may be taken: try another
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, err
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
+		errs = append(errs, err, pc.Close())
+	}
+	return nil, nil, errors.Join(errs...)
+}
+
+// activate starts srv and waits until it serves.
+func activate(srv *dns.Server) error {
 	started := make(chan struct{})
-	s.srv = &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve), NotifyStartedFunc: func() { close(started) }}
+	srv.NotifyStartedFunc = func() { close(started) }
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.ActivateAndServe() }()
+	go func() { errc <- srv.ActivateAndServe() }()
 	select {
 	case <-started:
-		return s, nil
+		return nil
 	case err := <-errc:
-		return nil, errors.Join(err, pc.Close())
+		return err
 	}
 }
 
 // Close stops the server and waits for its goroutines to end.
 func (s *Server) Close() error {
-	return s.srv.Shutdown()
+	return errors.Join(s.srv.Shutdown(), s.tcpSrv.Shutdown())
 }
 
 // Add adds records in zone-file syntax ("a.example. 300 IN A 192.0.2.1").
@@ -120,8 +160,11 @@ func (s *Server) Queries(qtype uint16, name string) int {
 	return s.queries[key(qtype, name)]
 }
 
-// Total returns how many queries the server has seen.
+// Total returns how many queries the server has seen, over UDP and TCP.
 func (s *Server) Total() int64 { return s.total.Load() }
+
+// TCPQueries returns how many of them came over TCP.
+func (s *Server) TCPQueries() int64 { return s.tcp.Load() }
 
 func key(qtype uint16, name string) string {
 	return dns.TypeToString[qtype] + " " + strings.ToLower(dns.Fqdn(name))
@@ -129,6 +172,10 @@ func key(qtype uint16, name string) string {
 
 func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	s.total.Add(1)
+	_, udp := w.RemoteAddr().(*net.UDPAddr)
+	if !udp {
+		s.tcp.Add(1)
+	}
 	if len(req.Question) != 1 {
 		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeFormatError)
@@ -193,6 +240,13 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 			Ns:  "ns.example.", Mbox: "hostmaster.example.",
 			Serial: 1, Refresh: 3600, Retry: 600, Expire: 86400, Minttl: s.negTTL.Load(),
 		}}
+	}
+	if udp {
+		size := dns.MinMsgSize
+		if o := req.IsEdns0(); o != nil {
+			size = int(o.UDPSize())
+		}
+		m.Truncate(size)
 	}
 	_ = w.WriteMsg(m)
 }
