@@ -1,11 +1,11 @@
 package enrich
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"sync"
 	"sync/atomic"
 
@@ -14,14 +14,19 @@ import (
 
 // MMDBConfig configures [NewMMDB].
 type MMDBConfig struct {
-	// Path is the MaxMind DB (.mmdb) file to open, on local disk: a
-	// GeoLite2/GeoIP2 Country, City, ASN or ISP database, or any other
-	// file in the MaxMind DB format. Required.
+	// Path is the MaxMind DB (.mmdb) file to open: a GeoLite2/GeoIP2
+	// Country, City, ASN or ISP database, or any other file in the
+	// MaxMind DB format. A local path, or an http://, https:// or
+	// s3://bucket/key URL, fetched as Source says. Required.
 	Path string
+	// Source fetches Path when it is a URL; its zero value is ready to
+	// use (see [Source]).
+	Source Source
 	// MMap memory-maps the file instead of reading it into memory. A
 	// mapped file must be replaced by renaming a new file over it, never
 	// rewritten in place: rewriting a mapped file can crash the process.
 	// The default, reading the file, is safe however it is replaced.
+	// Only a local file can be mapped.
 	MMap bool
 }
 
@@ -33,10 +38,11 @@ var (
 
 // MMDBError is the error of opening, reloading or reading an mmdb file.
 // Its Err is the cause: an *os.PathError for a file that cannot be read,
+// a *[SourceError] for a URL that cannot be fetched,
 // a maxminddb.InvalidDatabaseError for one that is not a valid MaxMind DB,
 // or a decoding error for a corrupt record.
 type MMDBError struct {
-	Path string // the file
+	Path string // the file: a path or URL
 	Err  error  // the cause
 }
 
@@ -76,12 +82,20 @@ func (h *mmdbHandle) release() {
 	}
 }
 
-// NewMMDB opens the file cfg names. Errors are *[MMDBError]s, except for
-// a config without a path.
+// NewMMDB opens (or fetches) the file cfg names. Errors are
+// *[MMDBError]s, except for a config without a path or that maps a URL.
 func NewMMDB(cfg MMDBConfig) (*MMDB, error) {
-	if cfg.Path == "" {
+	switch {
+	case cfg.Path == "":
 		return nil, errors.New("enrich: NewMMDB: no path")
+	case cfg.MMap && isRemote(cfg.Path):
+		return nil, fmt.Errorf("enrich: NewMMDB: cannot memory-map %s: only a local file can be mapped", cfg.Path)
 	}
+	src, err := cfg.Source.forLocation(cfg.Path)
+	if err != nil {
+		return nil, &MMDBError{Path: cfg.Path, Err: err}
+	}
+	cfg.Source = src
 	m := &MMDB{cfg: cfg}
 	if err := m.Reload(); err != nil {
 		return nil, err
@@ -97,14 +111,14 @@ func (m *MMDB) open() (*maxminddb.Reader, error) {
 	if m.cfg.MMap {
 		return maxminddb.Open(m.cfg.Path)
 	}
-	b, err := os.ReadFile(m.cfg.Path)
+	b, err := m.cfg.Source.Fetch(context.Background(), m.cfg.Path)
 	if err != nil {
 		return nil, err
 	}
 	return maxminddb.OpenBytes(b)
 }
 
-// Reload opens the file again and swaps it in; lookups in progress finish
+// Reload opens (or fetches) the file again and swaps it in; lookups in progress finish
 // with the file they started with, which is closed after them. If it
 // fails, the MMDB keeps the file it had. Reloading a closed MMDB opens it
 // again.

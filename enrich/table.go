@@ -4,8 +4,9 @@
 //
 // Which do I use?
 //
-//   - [NewTable]: a CSV, JSON, JSON Lines or text file read into memory
-//     once, looked up by key without I/O, reloadable.
+//   - [NewTable]: a CSV, JSON, JSON Lines or text file (local, or fetched
+//     over http(s) or from S3: see [Source]) read into memory once,
+//     looked up by key without I/O, reloadable.
 //   - [NewDNS]: PTR, A/AAAA and TXT lookups with miekg/dns, answers cached
 //     for their TTL (NXDOMAIN negatively), one query per name in flight.
 //   - [NewMMDB]: GeoIP/ASN/ISP records from a MaxMind database, reloadable.
@@ -22,12 +23,12 @@ package enrich
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -72,7 +73,8 @@ func (f TableFormat) String() string {
 
 // TableConfig configures [NewTable].
 type TableConfig struct {
-	// Path is the file to read, on local disk. Required.
+	// Path is the file to read: a local path, or an http://, https:// or
+	// s3://bucket/key URL, fetched as Source says. Required.
 	Path string
 	// Format is the file's layout. Required.
 	Format TableFormat
@@ -85,6 +87,10 @@ type TableConfig struct {
 	// Header, if set, names the CSV columns instead of the file's first
 	// line, which is skipped.
 	Header []string
+
+	// Source fetches Path when it is a URL; its zero value is ready to
+	// use (see [Source]).
+	Source Source
 
 	// Value, if set, rewrites each value as it is loaded (and reloaded):
 	// to re-encode it, or to parse it into the form its users want. An
@@ -104,10 +110,10 @@ var (
 )
 
 // TableError is the error of loading a table file. Its Err is the cause:
-// an *os.PathError, an *csv.ParseError, [ErrColumnNotFound],
+// an *os.PathError, a *[SourceError] (a URL), an *csv.ParseError, [ErrColumnNotFound],
 // [ErrNotObject], an error of TableConfig.Value, ….
 type TableError struct {
-	Path   string      // the file
+	Path   string      // the file: a path or URL
 	Format TableFormat // its format
 	Line   int         // the line at fault, counting from 1, or 0
 	Err    error       // the cause
@@ -136,7 +142,8 @@ type Table struct {
 	reloadMu sync.Mutex
 }
 
-// NewTable reads the file cfg names and returns its table. Errors are
+// NewTable reads the file cfg names (fetches it, if a URL) and returns its
+// table. Errors are
 // *[TableError]s, except for a config that is unusable (no path, no or an
 // unknown format, a CSV without a column).
 func NewTable(cfg TableConfig) (*Table, error) {
@@ -150,6 +157,11 @@ func NewTable(cfg TableConfig) (*Table, error) {
 	case cfg.Delimiter == '\r' || cfg.Delimiter == '\n' || cfg.Delimiter == '"' || cfg.Delimiter == utf8.RuneError:
 		return nil, fmt.Errorf("enrich: NewTable: invalid delimiter %q", cfg.Delimiter)
 	}
+	src, err := cfg.Source.forLocation(cfg.Path)
+	if err != nil {
+		return nil, &TableError{Path: cfg.Path, Format: cfg.Format, Err: err}
+	}
+	cfg.Source = src
 	cfg.Header = append([]string(nil), cfg.Header...)
 	t := &Table{cfg: cfg}
 	if err := t.Reload(); err != nil {
@@ -188,7 +200,7 @@ func (t *Table) Range(fn func(key string, value []byte) bool) {
 	}
 }
 
-// Reload reads the file again and replaces the table's contents. If it
+// Reload reads (or fetches) the file again and replaces the table's contents. If it
 // fails, the table keeps what it held. Concurrent reloads run one at a
 // time.
 func (t *Table) Reload() error {
@@ -205,7 +217,7 @@ func (t *Table) Reload() error {
 // load reads the file; on error it also returns the line at fault, if
 // known.
 func (t *Table) load() (map[string][]byte, int, error) {
-	b, err := os.ReadFile(t.cfg.Path)
+	b, err := t.cfg.Source.Fetch(context.Background(), t.cfg.Path)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strings"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/enrich"
@@ -22,8 +21,9 @@ import (
 // (an empty one, one with a prefix or a zone) is an error that matches
 // [weir.ErrInvalidData].
 //
-// Reset reopens the file, swapping the new one in atomically; Close closes
-// it.
+// The file may be a local path or an http(s):// or s3:// URL, as for the
+// other file stores (see [NewKVStore]). Reset reopens (refetches) the file,
+// swapping the new one in atomically; Close closes it.
 type MMDBKVStore struct {
 	db *enrich.MMDB
 }
@@ -64,11 +64,8 @@ func newMMDBKVStore(cfg weir.Config) (KVStore, error) {
 	if err := cfg.Decode(&s); err != nil {
 		return nil, kvSettingsErr(err)
 	}
-	switch f := s.File; {
-	case f == "":
+	if s.File == "" {
 		return nil, &weir.ConfigError{Field: "settings.file", Err: errKVRequired}
-	case strings.HasPrefix(f, "http://"), strings.HasPrefix(f, "https://"), strings.HasPrefix(f, "s3://"):
-		return nil, &weir.ConfigError{Field: "settings.file", Err: fmt.Errorf("%q: only local files are supported yet (no http(s):// or s3://)", f)}
 	}
 	db, err := enrich.NewMMDB(enrich.MMDBConfig{Path: s.File})
 	if err != nil {

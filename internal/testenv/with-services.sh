@@ -3,6 +3,7 @@
 # loopback ports and stopped when the command ends:
 #
 #   WEIR_DYNAMODB_ENDPOINT  dynalite (DynamoDB API, in memory)
+#   WEIR_S3_ENDPOINT        s3rver (S3 API, path-style, files in a temp dir)
 #
 # `make test` wraps `go test` in this script, so under make nothing that needs
 # a server is skipped (WEIR_REQUIRE_SERVICES=1 turns a skip into a failure).
@@ -12,7 +13,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 
-if [ ! -x "$here/node_modules/.bin/dynalite" ]; then
+if [ ! -x "$here/node_modules/.bin/dynalite" ] || [ ! -x "$here/node_modules/.bin/s3rver" ]; then
   command -v npm >/dev/null 2>&1 || { echo "with-services: npm not found (install Node.js and npm)" >&2; exit 1; }
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error) >&2
 fi
@@ -23,9 +24,11 @@ free_port() {
 }
 
 pids=()
+logdir="$(mktemp -d)"
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$logdir"
 }
 trap cleanup EXIT INT TERM
 
@@ -44,7 +47,6 @@ wait_http() {
   echo "with-services: $name did not answer at $url:" >&2; cat "$log" >&2; exit 1
 }
 
-logdir="$(mktemp -d)"
 port="$(free_port)"
 "$here/node_modules/.bin/dynalite" --host 127.0.0.1 --port "$port" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 >"$logdir/dynalite.log" 2>&1 &
 pids+=($!)
@@ -52,5 +54,13 @@ wait_http dynalite "http://127.0.0.1:$port/" "${pids[-1]}" "$logdir/dynalite.log
 export WEIR_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 export WEIR_REQUIRE_SERVICES=1
 echo "with-services: dynalite at $WEIR_DYNAMODB_ENDPOINT" >&2
+
+port="$(free_port)"
+mkdir "$logdir/s3"
+"$here/node_modules/.bin/s3rver" --directory "$logdir/s3" --address 127.0.0.1 --port "$port" --silent --no-vhost-buckets >"$logdir/s3rver.log" 2>&1 &
+pids+=($!)
+wait_http s3rver "http://127.0.0.1:$port/" "${pids[-1]}" "$logdir/s3rver.log"
+export WEIR_S3_ENDPOINT="http://127.0.0.1:$port"
+echo "with-services: s3rver at $WEIR_S3_ENDPOINT" >&2
 
 "$@"
