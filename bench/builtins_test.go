@@ -275,6 +275,8 @@ var benchedElsewhere = map[string]string{
 	"enrich_http_get":          "transform.BenchmarkEnrichHTTPGet (httptest server)",
 	"enrich_http_post":         "as enrich_http_get",
 	"enrich_aws_lambda":        "transform.BenchmarkEnrichAWSLambda (loopback Invoke API)",
+
+	"enrich_aws_dynamodb_query": "transform.BenchmarkEnrichAWSDynamoDBQuery (dynalite)",
 }
 
 // BenchmarkBuiltins runs one message through every registered built-in

@@ -76,6 +76,8 @@ var sweepExempt = map[string]string{
 	"enrich_dns_ip_lookup":     "built from JSON it asks the system's nameservers, which tests must not reach; enrich_dns_test.go runs it against a loopback DNS server",
 	"enrich_dns_domain_lookup": "as enrich_dns_ip_lookup",
 	"enrich_dns_txt_lookup":    "as enrich_dns_ip_lookup",
+
+	"enrich_aws_dynamodb_query": "needs AWS credentials and a table to build from JSON; enrich_dynamodb_test.go builds it from JSON against dynalite",
 }
 
 // sweepIgnoredSettings lists, per type, the settings it documents to accept

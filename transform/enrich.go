@@ -44,6 +44,8 @@ func enrichBuiltins() map[string]Factory {
 		"enrich_http_get":          decoded(NewEnrichHTTPGet),
 		"enrich_http_post":         decoded(NewEnrichHTTPPost),
 		"enrich_aws_lambda":        decodedNoCtx(NewEnrichAWSLambda),
+
+		"enrich_aws_dynamodb_query": decodedNoCtx(NewEnrichAWSDynamoDBQuery),
 	}
 }
 

@@ -32,10 +32,13 @@ import (
 //	{"type": "text_file", "settings": {"file": "admins.txt"}}
 //
 // and built by [NewKVStore]; Go callers may give a store of their own
-// instead (the Store field of each config). Files are local paths, read
-// once when the store is built; "mmdb" reads a MaxMind database
-// ({"file": "GeoLite2-ASN.mmdb"}). http(s):// and s3:// locations and the
-// aws_dynamodb type are not built in yet.
+// instead (the Store field of each config). A file is a local path, an
+// http:// or https:// URL, or s3://bucket/key, read once when the store is
+// built and again on Reset (see [enrich.Source]: S3 takes its region,
+// endpoint and credentials from the AWS_* environment variables); "mmdb"
+// reads a MaxMind database
+// ({"file": "GeoLite2-ASN.mmdb"}). "aws_dynamodb" keeps items in a
+// DynamoDB table shared by every process using it ([DynamoDBKVStore]).
 //
 // Within a pipeline, transforms whose kv_store configs are identical share
 // one store, as in Substation (where the sharing is process-wide): an
@@ -55,7 +58,7 @@ import (
 //
 // A store may also implement [KVWriter], [KVSetAdder], [KVLocker] and
 // [KVResetter]; transforms that need one of those check for it when they
-// are built. A DynamoDB store will implement them all.
+// are built. [DynamoDBKVStore] implements all but KVResetter.
 type KVStore interface {
 	Get(ctx context.Context, key string) ([]byte, bool, error)
 }
@@ -213,8 +216,8 @@ var errKVRequired = errors.New("required setting is missing")
 // Building stores from kv_store configs
 
 // NewKVStore builds the KV store a Substation kv_store config describes:
-// of type memory, csv_file, json_file or text_file (see the package
-// comment on KV stores). Files are read now. Errors are *weir.ConfigErrors
+// of type memory, csv_file, json_file, text_file, mmdb or aws_dynamodb
+// (see the package comment on KV stores). Files are read now. Errors are *weir.ConfigErrors
 // naming the setting at fault ("settings.file", …); a file that cannot be
 // loaded is one too, wrapping the *enrich.TableError.
 //
@@ -290,7 +293,7 @@ func NewKVStore(_ context.Context, cfg weir.Config) (KVStore, error) {
 	case "mmdb":
 		return newMMDBKVStore(cfg)
 	case "aws_dynamodb":
-		return nil, &weir.ConfigError{Field: "type", Err: fmt.Errorf("%w %q: this kv_store type is not built in yet; give the transform a KVStore of your own (its Store field)", weir.ErrUnknownType, cfg.Type)}
+		return newDynamoDBKVStore(cfg)
 	case "":
 		return nil, &weir.ConfigError{Field: "type", Err: errKVRequired}
 	default:
@@ -311,13 +314,11 @@ func kvSettingsErr(err error) error {
 	return &weir.ConfigError{Field: field, Err: ce.Err}
 }
 
-// newTableKVStore checks the file location and loads the table.
+// newTableKVStore checks the file location (a path or URL) and loads the
+// table.
 func newTableKVStore(file string, tc enrich.TableConfig) (KVStore, error) {
-	switch {
-	case file == "":
+	if file == "" {
 		return nil, &weir.ConfigError{Field: "settings.file", Err: errKVRequired}
-	case strings.HasPrefix(file, "http://"), strings.HasPrefix(file, "https://"), strings.HasPrefix(file, "s3://"):
-		return nil, &weir.ConfigError{Field: "settings.file", Err: fmt.Errorf("%q: only local files are supported yet (no http(s):// or s3://)", file)}
 	}
 	t, err := enrich.NewTable(tc)
 	if err != nil {
@@ -639,7 +640,7 @@ type MetaKVStoreLockConfig struct {
 	// lock was taken. At least one is required.
 	Transforms []Transformer
 	// KVStore describes the store that holds the locks, required unless
-	// Store is set; only the memory type can hold locks yet.
+	// Store is set; the memory and aws_dynamodb types can hold locks.
 	KVStore weir.Config
 	// Store holds the locks instead of a store built from KVStore.
 	Store KVLocker
@@ -653,7 +654,7 @@ type MetaKVStoreLockConfig struct {
 // the message's lock lives: it takes a lock keyed by the message (or a
 // value of it) in a KV store, runs the transforms if it got the lock, and
 // passes the message unchanged if another message holds it. Sharing the
-// store between processes (DynamoDB, to come) makes that exactly-once
+// store between processes (aws_dynamodb) makes that exactly-once
 // across them. It is the meta_kv_store_lock transform.
 //
 // Locks are released only by expiry, or on failure: when the transforms

@@ -136,7 +136,7 @@ func TestNewKVStoreErrors(t *testing.T) {
 	}{
 		{name: "no type", cfg: `{}`, wantField: "type"},
 		{name: "unknown type", cfg: `{"type":"redis"}`, wantField: "type", wantErr: weir.ErrUnknownType},
-		{name: "dynamodb not yet", cfg: `{"type":"aws_dynamodb","settings":{"table_name":"t"}}`, wantField: "type", wantErr: weir.ErrUnknownType},
+		{name: "dynamodb no partition key", cfg: `{"type":"aws_dynamodb","settings":{"table_name":"t"}}`, wantField: "settings.attributes.partition_key"},
 		{name: "mmdb missing file", cfg: `{"type":"mmdb","settings":{"file":"x.mmdb"}}`, wantField: "settings.file", wantErr: os.ErrNotExist},
 		{name: "unknown memory setting", cfg: `{"type":"memory","settings":{"size":1}}`, wantField: "settings.size"},
 		{name: "negative capacity", cfg: `{"type":"memory","settings":{"capacity":-1}}`, wantField: "settings.capacity"},

@@ -1,0 +1,195 @@
+package transform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/enrich"
+)
+
+// DynamoDBAttributes is the "attributes" setting of enrich_aws_dynamodb_query
+// and of the aws_dynamodb kv_store: the names of the table's attributes.
+type DynamoDBAttributes struct {
+	// PartitionKey is the partition key attribute (a string). Required.
+	PartitionKey string `json:"partition_key"`
+	// SortKey is the sort key attribute (a string), for tables with one.
+	SortKey string `json:"sort_key,omitempty"`
+}
+
+// EnrichAWSDynamoDBQueryConfig configures [EnrichAWSDynamoDBQuery], the
+// enrich_aws_dynamodb_query transform.
+//
+//	{"type": "enrich_aws_dynamodb_query", "settings": {
+//	    "object": {"source_key": "user", "target_key": "user_info"},
+//	    "attributes": {"partition_key": "PK", "sort_key": "SK"},
+//	    "scan_index_forward": true, "limit": 10,
+//	    "aws": {"arn": "arn:aws:dynamodb:us-east-1:123456789012:table/users"}}}
+//
+// Its behaviour against a real DynamoDB protocol server is shown by
+// TestEnrichAWSDynamoDBQuery in enrich_dynamodb_test.go.
+type EnrichAWSDynamoDBQueryConfig struct {
+	// Object.SourceKey is the key to query: a string (the partition key
+	// value), or, with Attributes.SortKey set, an array of two strings
+	// (partition and sort key values). Object.TargetKey receives the items,
+	// an array of objects; it is required.
+	Object ObjectSettings `json:"object"`
+	// Attributes names the table's key attributes; PartitionKey is
+	// required.
+	Attributes DynamoDBAttributes `json:"attributes"`
+	// Limit is the most items evaluated per query; 0 means no limit (one
+	// page of results).
+	Limit int32 `json:"limit,omitempty"`
+	// ScanIndexForward returns items in ascending sort key order. False,
+	// the zero value, means descending: what Substation does when the
+	// setting is left out (its documentation says ascending).
+	ScanIndexForward bool `json:"scan_index_forward,omitempty"`
+	// ConsistentRead asks for strongly consistent reads (a Weir
+	// extension).
+	ConsistentRead bool `json:"consistent_read,omitempty"`
+	// AWS.ARN is the table's ARN or name. Required.
+	AWS AWSSettings `json:"aws"`
+	// ID names this transform in errors.
+	ID string `json:"id,omitempty"`
+	// Client queries the table; nil means a client built from AWS (see
+	// [EnrichAWSLambdaConfig.Client] for the credentials).
+	Client enrich.DynamoDBQuerier `json:"-"`
+	// Backoff retries throttled queries; the zero value retries 3 times.
+	Backoff enrich.Backoff `json:"-"`
+}
+
+// EnrichAWSDynamoDBQuery queries a DynamoDB table with a value of each
+// message and writes the items found into it, as an array of objects
+// (numbers as DynamoDB keeps them, binary values as base64 strings, sets
+// as arrays). A message without the value, with an array value that is
+// not a key pair, or whose query finds nothing passes unchanged. It is
+// safe for concurrent use.
+type EnrichAWSDynamoDBQuery struct {
+	id       string
+	src, dst string
+	pair     bool // a sort key attribute is set, so pairs are queried
+	q        *enrich.DynamoDBQuery
+}
+
+// NewEnrichAWSDynamoDBQuery returns an EnrichAWSDynamoDBQuery.
+func NewEnrichAWSDynamoDBQuery(cfg EnrichAWSDynamoDBQueryConfig) (*EnrichAWSDynamoDBQuery, error) {
+	const typ = "enrich_aws_dynamodb_query"
+	switch {
+	case cfg.Object.TargetKey == "":
+		return nil, &weir.ConfigError{Type: typ, Field: "object.target_key", Err: errObjectRequired}
+	case cfg.Attributes.PartitionKey == "":
+		return nil, &weir.ConfigError{Type: typ, Field: "attributes.partition_key", Err: errObjectRequired}
+	case cfg.AWS.ARN == "":
+		return nil, &weir.ConfigError{Type: typ, Field: "aws.arn", Err: errObjectRequired}
+	case cfg.Limit < 0:
+		return nil, &weir.ConfigError{Type: typ, Field: "limit", Err: fmt.Errorf("%d is negative", cfg.Limit)}
+	}
+	client := cfg.Client
+	if client == nil {
+		c, err := newDynamoDBClient(cfg.AWS)
+		if err != nil {
+			return nil, configErr(typ, err)
+		}
+		client = c
+	}
+	q, err := enrich.NewDynamoDBQuery(enrich.DynamoDBQueryConfig{
+		Client: client, Table: cfg.AWS.ARN,
+		PartitionKey: cfg.Attributes.PartitionKey, SortKey: cfg.Attributes.SortKey,
+		Limit: cfg.Limit, ScanIndexForward: cfg.ScanIndexForward, ConsistentRead: cfg.ConsistentRead,
+		Backoff: cfg.Backoff,
+	})
+	if err != nil {
+		return nil, &weir.ConfigError{Type: typ, Err: err}
+	}
+	return &EnrichAWSDynamoDBQuery{
+		id: cfg.ID, src: cfg.Object.SourceKey, dst: cfg.Object.TargetKey,
+		pair: cfg.Attributes.SortKey != "", q: q,
+	}, nil
+}
+
+// Transform implements [Transformer].
+func (t *EnrichAWSDynamoDBQuery) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	const typ = "enrich_aws_dynamodb_query"
+	if msg.IsControl() {
+		return msg.AsSlice(), nil
+	}
+	v := msg.Get(t.src)
+	if !v.Exists() {
+		return msg.AsSlice(), nil
+	}
+	var (
+		pk string
+		sk *string
+	)
+	switch {
+	case !v.IsArray():
+		pk = v.String()
+	case t.pair && len(v.Array()) == 2:
+		a := v.Array()
+		s := a[1].String()
+		pk, sk = a[0].String(), &s
+	default:
+		return msg.AsSlice(), nil
+	}
+	items, err := t.q.Query(ctx, pk, sk)
+	if err != nil {
+		return nil, &Error{Type: typ, ID: t.id, Err: err}
+	}
+	if items == nil {
+		return msg.AsSlice(), nil
+	}
+	if err := msg.SetRaw(t.dst, items); err != nil {
+		return nil, &Error{Type: typ, ID: t.id, Err: err}
+	}
+	return msg.AsSlice(), nil
+}
+
+// newDynamoDBClient builds a DynamoDB client from the aws settings and the
+// environment.
+func newDynamoDBClient(s AWSSettings) (*dynamodb.Client, error) {
+	region, creds, err := awsClientSettings(s)
+	if err != nil {
+		return nil, err
+	}
+	opts := dynamodb.Options{Region: region, Credentials: creds}
+	if s.Endpoint != "" {
+		opts.BaseEndpoint = aws.String(s.Endpoint)
+	}
+	return dynamodb.New(opts), nil
+}
+
+// awsClientSettings returns the region and credentials of an AWS client
+// built from the aws settings: the region of aws.arn, else aws.region,
+// else AWS_REGION or AWS_DEFAULT_REGION; static credentials from
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. Errors
+// are *weir.ConfigErrors.
+func awsClientSettings(s AWSSettings) (string, aws.CredentialsProvider, error) {
+	if s.AssumeRoleARN != "" {
+		return "", nil, &weir.ConfigError{Field: "aws.assume_role_arn",
+			Err: errors.New("assuming roles is not built in: give the transform a client with the role's credentials")}
+	}
+	region := s.Region
+	if a, err := arn.Parse(s.ARN); err == nil && a.Region != "" {
+		region = a.Region
+	}
+	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if region == "" {
+			region = os.Getenv(env)
+		}
+	}
+	if region == "" {
+		return "", nil, &weir.ConfigError{Field: "aws.region", Err: errors.New("no region in aws.arn, aws.region, AWS_REGION or AWS_DEFAULT_REGION")}
+	}
+	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if id == "" || secret == "" {
+		return "", nil, &weir.ConfigError{Field: "aws", Err: errNoAWSCredentials}
+	}
+	return region, aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))), nil
+}
