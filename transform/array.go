@@ -49,7 +49,7 @@ func arrSource(msg *weir.Message, io strIO) (arr weir.Value, ok bool) {
 		}
 		return weir.ValueOf(d), true
 	}
-	v := msg.Get(io.src)
+	v := io.src.Get(msg)
 	return v, v.IsArray()
 }
 
@@ -60,7 +60,7 @@ func arrWriteRaw(msg *weir.Message, io strIO, raw []byte, typ, id string) ([]*we
 		msg.SetData(raw)
 		return strOne(msg)
 	}
-	if err := msg.SetRaw(io.dst, raw); err != nil {
+	if err := io.dst.SetRaw(msg, raw); err != nil {
 		return nil, &Error{Type: typ, ID: id, Err: err}
 	}
 	return strOne(msg)

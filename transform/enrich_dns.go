@@ -121,7 +121,7 @@ func (t *EnrichDNS) Transform(ctx context.Context, msg *weir.Message) ([]*weir.M
 	if t.io.whole() {
 		in = string(msg.Data())
 	} else {
-		v := msg.Get(t.io.src)
+		v := t.io.src.Get(msg)
 		if !v.Exists() {
 			return msg.AsSlice(), nil
 		}

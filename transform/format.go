@@ -190,7 +190,7 @@ func (t *FormatFromBase64) Transform(_ context.Context, msg *weir.Message) ([]*w
 		msg.SetData(b)
 		return formatOne(msg)
 	}
-	v := msg.Get(t.io.src)
+	v := t.io.src.Get(msg)
 	if !v.Exists() {
 		return formatOne(msg)
 	}
@@ -239,7 +239,7 @@ func (t *FormatToBase64) Transform(_ context.Context, msg *weir.Message) ([]*wei
 		msg.SetData(b)
 		return formatOne(msg)
 	}
-	v := msg.Get(t.io.src)
+	v := t.io.src.Get(msg)
 	if !v.Exists() {
 		return formatOne(msg)
 	}

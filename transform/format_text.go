@@ -156,7 +156,7 @@ func (t *FormatFromCSV) Transform(_ context.Context, msg *weir.Message) ([]*weir
 		}
 		return out, nil
 	}
-	v := msg.Get(t.io.src)
+	v := t.io.src.Get(msg)
 	if !v.Exists() {
 		return formatOne(msg)
 	}
@@ -169,7 +169,7 @@ func (t *FormatFromCSV) Transform(_ context.Context, msg *weir.Message) ([]*weir
 	case len(objs) > 1:
 		return nil, formatInvalid(typ, t.id, fmt.Errorf("csv: %d records in one value", len(objs)))
 	}
-	if err := msg.SetRaw(t.io.dst, objs[0]); err != nil {
+	if err := t.io.dst.SetRaw(msg, objs[0]); err != nil {
 		return nil, &Error{Type: typ, ID: t.id, Err: err}
 	}
 	return formatOne(msg)
@@ -376,7 +376,7 @@ func (t *FormatFromKV) Transform(_ context.Context, msg *weir.Message) ([]*weir.
 		msg.SetData(obj)
 		return formatOne(msg)
 	}
-	v := msg.Get(t.io.src)
+	v := t.io.src.Get(msg)
 	if !v.Exists() {
 		return formatOne(msg)
 	}
@@ -384,7 +384,7 @@ func (t *FormatFromKV) Transform(_ context.Context, msg *weir.Message) ([]*weir.
 	if err != nil {
 		return nil, formatInvalid(typ, t.id, fmt.Errorf("kv: %w", err))
 	}
-	if err := msg.SetRaw(t.io.dst, json.RawMessage(obj)); err != nil {
+	if err := t.io.dst.SetRaw(msg, json.RawMessage(obj)); err != nil {
 		return nil, &Error{Type: typ, ID: t.id, Err: err}
 	}
 	return formatOne(msg)

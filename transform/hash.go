@@ -128,7 +128,7 @@ func (h *hasher) Transform(_ context.Context, msg *weir.Message) ([]*weir.Messag
 		msg.SetData(h.algo.appendHex(make([]byte, 0, n), msg.Data()))
 		return strOne(msg)
 	}
-	v := msg.Get(h.io.src)
+	v := h.io.src.Get(msg)
 	if !v.Exists() {
 		return strOne(msg)
 	}
@@ -138,7 +138,7 @@ func (h *hasher) Transform(_ context.Context, msg *weir.Message) ([]*weir.Messag
 	str := v.String()
 	raw = h.algo.appendHex(raw, unsafe.Slice(unsafe.StringData(str), len(str))) // read only
 	raw = append(raw, '"')
-	if err := msg.SetRaw(h.io.dst, raw); err != nil {
+	if err := h.io.dst.SetRaw(msg, raw); err != nil {
 		return nil, &Error{Type: h.typ, ID: h.id, Err: err}
 	}
 	return strOne(msg)

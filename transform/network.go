@@ -56,7 +56,7 @@ func (t *netDomain) Transform(_ context.Context, msg *weir.Message) ([]*weir.Mes
 		msg.SetData([]byte(r))
 		return strOne(msg)
 	}
-	v := msg.Get(t.io.src)
+	v := t.io.src.Get(msg)
 	if !v.Exists() {
 		return strOne(msg)
 	}
@@ -221,7 +221,7 @@ func (t *NetworkIPInCIDR) Transform(_ context.Context, msg *weir.Message) ([]*we
 		}
 		return strOne(msg)
 	}
-	v := msg.Get(t.io.src)
+	v := t.io.src.Get(msg)
 	if !v.Exists() {
 		return strOne(msg)
 	}

@@ -98,7 +98,7 @@ func (t *numBound) Transform(_ context.Context, msg *weir.Message) ([]*weir.Mess
 	if t.io.whole() {
 		f = numDataFloat(msg.Data())
 	} else {
-		v := msg.Get(t.io.src)
+		v := t.io.src.Get(msg)
 		if !v.Exists() {
 			return strOne(msg)
 		}

@@ -50,7 +50,7 @@ type ObjectCopyConfig struct {
 // the whole data into a field. Create it with [NewObjectCopy].
 type ObjectCopy struct {
 	id       string
-	src, dst string
+	src, dst weir.Path
 }
 
 // NewObjectCopy returns an object_copy transformer. It works in one of three
@@ -68,7 +68,7 @@ type ObjectCopy struct {
 // A missing source value passes the message unchanged, as does a config with
 // neither key.
 func NewObjectCopy(cfg ObjectCopyConfig) (*ObjectCopy, error) {
-	return &ObjectCopy{id: cfg.ID, src: cfg.Object.SourceKey, dst: cfg.Object.TargetKey}, nil
+	return &ObjectCopy{id: cfg.ID, src: weir.ParsePath(cfg.Object.SourceKey), dst: weir.ParsePath(cfg.Object.TargetKey)}, nil
 }
 
 // Transform implements [Transformer].
@@ -77,31 +77,31 @@ func (t *ObjectCopy) Transform(_ context.Context, msg *weir.Message) ([]*weir.Me
 		return objPass(msg), nil
 	}
 	switch {
-	case t.src == "" && t.dst == "":
+	case t.src.String() == "" && t.dst.String() == "":
 		return objPass(msg), nil
-	case t.dst == "":
-		v := msg.Get(t.src)
+	case t.dst.String() == "":
+		v := t.src.Get(msg)
 		if !v.Exists() {
 			return objPass(msg), nil
 		}
 		msg.SetDataValue(v)
 		return objPass(msg), nil
-	case t.src == "":
+	case t.src.String() == "":
 		data := msg.Data()
 		if len(data) == 0 {
 			return objPass(msg), nil
 		}
 		msg.SetData(nil)
-		if err := msg.Set(t.dst, data); err != nil {
+		if err := t.dst.Set(msg, data); err != nil {
 			return nil, &Error{Type: "object_copy", ID: t.id, Err: err}
 		}
 		return objPass(msg), nil
 	}
-	v := msg.Get(t.src)
+	v := t.src.Get(msg)
 	if !v.Exists() {
 		return objPass(msg), nil
 	}
-	if err := msg.SetValue(t.dst, v); err != nil {
+	if err := t.dst.SetValue(msg, v); err != nil {
 		return nil, &Error{Type: "object_copy", ID: t.id, Err: err}
 	}
 	return objPass(msg), nil
@@ -118,7 +118,7 @@ type ObjectDeleteConfig struct {
 // ObjectDelete removes a field. Create it with [NewObjectDelete].
 type ObjectDelete struct {
 	id  string
-	src string
+	src weir.Path
 }
 
 // NewObjectDelete returns an object_delete transformer, which removes the
@@ -127,7 +127,7 @@ func NewObjectDelete(cfg ObjectDeleteConfig) (*ObjectDelete, error) {
 	if cfg.Object.SourceKey == "" {
 		return nil, &weir.ConfigError{Type: "object_delete", Field: "object.source_key", Err: errObjectRequired}
 	}
-	return &ObjectDelete{id: cfg.ID, src: cfg.Object.SourceKey}, nil
+	return &ObjectDelete{id: cfg.ID, src: weir.ParsePath(cfg.Object.SourceKey)}, nil
 }
 
 // Transform implements [Transformer].
@@ -135,7 +135,7 @@ func (t *ObjectDelete) Transform(_ context.Context, msg *weir.Message) ([]*weir.
 	if msg.IsControl() {
 		return objPass(msg), nil
 	}
-	if err := msg.Delete(t.src); err != nil {
+	if err := t.src.Delete(msg); err != nil {
 		return nil, &Error{Type: "object_delete", ID: t.id, Err: err}
 	}
 	return objPass(msg), nil
@@ -157,7 +157,7 @@ type ObjectInsertConfig struct {
 // [NewObjectInsert].
 type ObjectInsert struct {
 	id  string
-	dst string
+	dst weir.Path
 	raw []byte // the value's JSON text; never modified
 }
 
@@ -182,7 +182,7 @@ func NewObjectInsert(cfg ObjectInsertConfig) (*ObjectInsert, error) {
 		return nil, &weir.ConfigError{Type: "object_insert", Field: "value", Err: err}
 	}
 	raw := []byte(scratch.Get("v").Raw())
-	return &ObjectInsert{id: cfg.ID, dst: cfg.Object.TargetKey, raw: raw[:len(raw):len(raw)]}, nil
+	return &ObjectInsert{id: cfg.ID, dst: weir.ParsePath(cfg.Object.TargetKey), raw: raw[:len(raw):len(raw)]}, nil
 }
 
 // Transform implements [Transformer].
@@ -192,7 +192,7 @@ func (t *ObjectInsert) Transform(_ context.Context, msg *weir.Message) ([]*weir.
 	}
 	// Messages never modify the bytes given to them, so every message can
 	// share t.raw.
-	if err := msg.SetRaw(t.dst, t.raw); err != nil {
+	if err := t.dst.SetRaw(msg, t.raw); err != nil {
 		return nil, &Error{Type: "object_insert", ID: t.id, Err: err}
 	}
 	return objPass(msg), nil
@@ -361,15 +361,15 @@ func NewObjectToString(cfg ObjectToStringConfig) (*ObjectToString, error) {
 // Transform implements [Transformer].
 func (t *ObjectToString) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	c := &t.objectConvert
-	if msg.IsControl() || c.src == "" {
+	if msg.IsControl() || c.src.String() == "" {
 		return c.transform(msg)
 	}
 	// Write the string straight into the message, without an interim copy.
-	v := msg.Get(c.src)
+	v := c.src.Get(msg)
 	if !v.Exists() {
 		return c.transform(msg)
 	}
-	if err := msg.SetString(c.dst, v.String()); err != nil {
+	if err := c.dst.SetString(msg, v.String()); err != nil {
 		return nil, &Error{Type: "object_to_string", ID: c.id, Err: err}
 	}
 	return objPass(msg), nil
@@ -410,7 +410,7 @@ func (c *objectConvert) Transform(_ context.Context, msg *weir.Message) ([]*weir
 
 type objectConvert struct {
 	typ, id  string
-	src, dst string
+	src, dst weir.Path
 	kind     string // what conv converts to, for errors
 	// conv returns the JSON text of the converted value, or ok == false if
 	// v cannot be converted.
@@ -424,14 +424,14 @@ func newObjectConvert(typ, id string, obj ObjectSettings, kind string, conv func
 	case obj.SourceKey != "" && obj.TargetKey == "":
 		return objectConvert{}, &weir.ConfigError{Type: typ, Field: "object.target_key", Err: errors.New("required with object.source_key")}
 	}
-	return objectConvert{typ: typ, id: id, src: obj.SourceKey, dst: obj.TargetKey, kind: kind, conv: conv}, nil
+	return objectConvert{typ: typ, id: id, src: weir.ParsePath(obj.SourceKey), dst: weir.ParsePath(obj.TargetKey), kind: kind, conv: conv}, nil
 }
 
 func (c *objectConvert) transform(msg *weir.Message) ([]*weir.Message, error) {
-	if msg.IsControl() || c.src == "" {
+	if msg.IsControl() || c.src.String() == "" {
 		return objPass(msg), nil
 	}
-	v := msg.Get(c.src)
+	v := c.src.Get(msg)
 	if !v.Exists() {
 		return objPass(msg), nil
 	}
@@ -439,7 +439,7 @@ func (c *objectConvert) transform(msg *weir.Message) ([]*weir.Message, error) {
 	if !ok {
 		return nil, &Error{Type: c.typ, ID: c.id, Err: fmt.Errorf("%s: cannot convert %s to %s: %w", c.src, objDescribe(v), c.kind, weir.ErrInvalidData)}
 	}
-	if err := msg.SetRaw(c.dst, raw); err != nil {
+	if err := c.dst.SetRaw(msg, raw); err != nil {
 		return nil, &Error{Type: c.typ, ID: c.id, Err: err}
 	}
 	return objPass(msg), nil

@@ -42,7 +42,7 @@ var errStrRequired = errors.New("required setting is missing")
 // strIO says where a string transform reads and writes: two paths, or the
 // whole data when both are empty.
 type strIO struct {
-	src, dst string
+	src, dst weir.Path
 }
 
 // newStrIO checks that o names both keys or neither.
@@ -55,11 +55,11 @@ func newStrIO(typ string, o ObjectSettings) (strIO, error) {
 		return strIO{}, &weir.ConfigError{Type: typ, Field: "object.target_key",
 			Err: errors.New("required when object.source_key is set")}
 	}
-	return strIO{src: o.SourceKey, dst: o.TargetKey}, nil
+	return strIO{src: weir.ParsePath(o.SourceKey), dst: weir.ParsePath(o.TargetKey)}, nil
 }
 
 // whole reports whether the transform works on the whole data.
-func (io strIO) whole() bool { return io.src == "" }
+func (io strIO) whole() bool { return io.src.String() == "" }
 
 // strOne returns msg as the only result.
 func strOne(msg *weir.Message) ([]*weir.Message, error) {
@@ -67,24 +67,24 @@ func strOne(msg *weir.Message) ([]*weir.Message, error) {
 }
 
 // strSet writes v to the target and returns msg, or the error as an *Error.
-func strSet(msg *weir.Message, path string, v any, typ, id string) ([]*weir.Message, error) {
-	if err := msg.Set(path, v); err != nil {
+func strSet(msg *weir.Message, path weir.Path, v any, typ, id string) ([]*weir.Message, error) {
+	if err := path.Set(msg, v); err != nil {
 		return nil, &Error{Type: typ, ID: id, Err: err}
 	}
 	return msg.AsSlice(), nil
 }
 
 // strSetText is strSet for a string, without boxing it.
-func strSetText(msg *weir.Message, path, v, typ, id string) ([]*weir.Message, error) {
-	if err := msg.SetText(path, v); err != nil {
+func strSetText(msg *weir.Message, path weir.Path, v, typ, id string) ([]*weir.Message, error) {
+	if err := path.SetText(msg, v); err != nil {
 		return nil, &Error{Type: typ, ID: id, Err: err}
 	}
 	return msg.AsSlice(), nil
 }
 
 // strSetInt is strSet for an int64, without boxing it.
-func strSetInt(msg *weir.Message, path string, v int64, typ, id string) ([]*weir.Message, error) {
-	if err := msg.SetInt(path, v); err != nil {
+func strSetInt(msg *weir.Message, path weir.Path, v int64, typ, id string) ([]*weir.Message, error) {
+	if err := path.SetInt(msg, v); err != nil {
 		return nil, &Error{Type: typ, ID: id, Err: err}
 	}
 	return msg.AsSlice(), nil
@@ -192,7 +192,7 @@ func (t *StringAppend) Transform(_ context.Context, msg *weir.Message) ([]*weir.
 		msg.SetData(append(append(b, d...), suffix...))
 		return strOne(msg)
 	}
-	v := msg.Get(t.io.src)
+	v := t.io.src.Get(msg)
 	if !v.Exists() {
 		return strOne(msg)
 	}
@@ -268,7 +268,7 @@ func NewStringCapture(cfg StringCaptureConfig) (*StringCapture, error) {
 			continue
 		}
 		seen[name] = len(t.named)
-		t.named = append(t.named, strGroup{name: name, path: io.dst + "." + name, idx: i})
+		t.named = append(t.named, strGroup{name: name, path: io.dst.String() + "." + name, idx: i})
 	}
 	return t, nil
 }
@@ -291,7 +291,7 @@ func (t *StringCapture) Transform(_ context.Context, msg *weir.Message) ([]*weir
 	if t.io.whole() {
 		return t.data(msg)
 	}
-	v := msg.Get(t.io.src)
+	v := t.io.src.Get(msg)
 	if !v.Exists() {
 		return strOne(msg)
 	}
@@ -404,7 +404,7 @@ func (t *StringReplace) Transform(_ context.Context, msg *weir.Message) ([]*weir
 		msg.SetData(t.re.ReplaceAll(msg.Data(), t.rb))
 		return strOne(msg)
 	}
-	v := msg.Get(t.io.src)
+	v := t.io.src.Get(msg)
 	if !v.Exists() {
 		return strOne(msg)
 	}
@@ -466,7 +466,7 @@ func (t *StringSplit) Transform(_ context.Context, msg *weir.Message) ([]*weir.M
 		msg.SetData(append(buf, ']'))
 		return strOne(msg)
 	}
-	v := msg.Get(t.io.src)
+	v := t.io.src.Get(msg)
 	if !v.Exists() {
 		return strOne(msg)
 	}
@@ -567,7 +567,7 @@ func (t *strMap) Transform(_ context.Context, msg *weir.Message) ([]*weir.Messag
 		msg.SetData(t.onBytes(msg.Data()))
 		return strOne(msg)
 	}
-	v := msg.Get(t.io.src)
+	v := t.io.src.Get(msg)
 	if !v.Exists() {
 		return strOne(msg)
 	}
@@ -645,7 +645,7 @@ type StringUUIDConfig struct {
 // StringUUID writes a new random UUID to each message (type "string_uuid").
 type StringUUID struct {
 	id     string
-	target string
+	target weir.Path
 	gen    func() (string, error)
 }
 
@@ -655,7 +655,7 @@ func NewStringUUID(cfg StringUUIDConfig) (*StringUUID, error) {
 	if gen == nil {
 		gen = strRandomUUID
 	}
-	return &StringUUID{id: cfg.ID, target: cfg.Object.TargetKey, gen: gen}, nil
+	return &StringUUID{id: cfg.ID, target: weir.ParsePath(cfg.Object.TargetKey), gen: gen}, nil
 }
 
 // strRandomUUID returns a random version 4 UUID.
@@ -677,7 +677,7 @@ func (t *StringUUID) Transform(_ context.Context, msg *weir.Message) ([]*weir.Me
 	if err != nil {
 		return nil, &Error{Type: "string_uuid", ID: t.id, Err: fmt.Errorf("generate uuid: %w", err)}
 	}
-	if t.target == "" {
+	if t.target.String() == "" {
 		msg.SetData([]byte(u))
 		return strOne(msg)
 	}

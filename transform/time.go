@@ -165,7 +165,7 @@ func (t *TimeFromString) Transform(_ context.Context, msg *weir.Message) ([]*wei
 		msg.SetData(strconv.AppendInt(nil, ns, 10))
 		return strOne(msg)
 	}
-	v := msg.Get(t.io.src)
+	v := t.io.src.Get(msg)
 	if !v.Exists() {
 		return strOne(msg)
 	}
@@ -238,7 +238,7 @@ func (t *TimeToString) Transform(_ context.Context, msg *weir.Message) ([]*weir.
 		msg.SetData([]byte(t.format(ns)))
 		return strOne(msg)
 	}
-	v := msg.Get(t.io.src)
+	v := t.io.src.Get(msg)
 	if !v.Exists() {
 		return strOne(msg)
 	}
@@ -277,7 +277,7 @@ func (t *timeUnix) Transform(_ context.Context, msg *weir.Message) ([]*weir.Mess
 	if t.io.whole() {
 		n, err = timeParseInt(string(msg.Data()))
 	} else {
-		v := msg.Get(t.io.src)
+		v := t.io.src.Get(msg)
 		if !v.Exists() {
 			return strOne(msg)
 		}
@@ -415,7 +415,7 @@ type TimeNowConfig struct {
 // JSON integer at the target key, or decimal digits replacing the data.
 type TimeNow struct {
 	id     string
-	target string
+	target weir.Path
 	now    func() time.Time
 }
 
@@ -425,7 +425,7 @@ func NewTimeNow(cfg TimeNowConfig) (*TimeNow, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &TimeNow{id: cfg.ID, target: cfg.Object.TargetKey, now: now}, nil
+	return &TimeNow{id: cfg.ID, target: weir.ParsePath(cfg.Object.TargetKey), now: now}, nil
 }
 
 // Transform implements [Transformer].
@@ -434,7 +434,7 @@ func (t *TimeNow) Transform(_ context.Context, msg *weir.Message) ([]*weir.Messa
 		return strOne(msg)
 	}
 	ns := t.now().UnixNano()
-	if t.target == "" {
+	if t.target.String() == "" {
 		msg.SetData(strconv.AppendInt(nil, ns, 10))
 		return strOne(msg)
 	}
