@@ -17,7 +17,7 @@ type ExistsConfig struct {
 // true when the field at object.source_key is present and not null. An empty
 // string, array or object counts as present. Control messages are false.
 type Exists struct {
-	key string
+	key weir.Path
 }
 
 // NewExists returns an exists inspector.
@@ -29,11 +29,11 @@ func NewExists(cfg ExistsConfig) (*Exists, error) {
 	if err := rejectTargetKey(typ, cfg.Object); err != nil {
 		return nil, err
 	}
-	return &Exists{key: cfg.Object.SourceKey}, nil
+	return &Exists{key: weir.ParsePath(cfg.Object.SourceKey)}, nil
 }
 
 // Inspect implements Inspector.
 func (e *Exists) Inspect(_ context.Context, msg *weir.Message) (bool, error) {
-	v := msg.Get(e.key) // missing for a control message
+	v := e.key.Get(msg) // missing for a control message
 	return v.Exists() && !v.IsNull(), nil
 }

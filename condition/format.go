@@ -29,7 +29,7 @@ type FormatJSONConfig struct {
 // (or the field at object.source_key) is valid JSON. A missing field and a
 // control message are false.
 type FormatJSON struct {
-	key string
+	key weir.Path
 }
 
 // NewFormatJSON returns a format_json inspector.
@@ -37,7 +37,7 @@ func NewFormatJSON(cfg FormatJSONConfig) (*FormatJSON, error) {
 	if err := rejectTargetKey("format_json", cfg.Object); err != nil {
 		return nil, err
 	}
-	return &FormatJSON{key: cfg.Object.SourceKey}, nil
+	return &FormatJSON{key: weir.ParsePath(cfg.Object.SourceKey)}, nil
 }
 
 // Inspect implements Inspector.
@@ -45,10 +45,10 @@ func (f *FormatJSON) Inspect(_ context.Context, msg *weir.Message) (bool, error)
 	if msg.IsControl() {
 		return false, nil
 	}
-	if f.key == "" {
+	if f.key.String() == "" {
 		return json.Valid(msg.Data()), nil
 	}
-	v := msg.Get(f.key)
+	v := f.key.Get(msg)
 	if !v.Exists() {
 		return false, nil
 	}

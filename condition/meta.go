@@ -53,7 +53,7 @@ const (
 // meta is what the meta inspectors share.
 type meta struct {
 	mode metaMode
-	key  string
+	key  weir.Path
 	is   []Inspector
 }
 
@@ -75,7 +75,7 @@ func newMeta(ctx context.Context, typ string, mode metaMode, cfg MetaConfig) (me
 		}
 		is = append(is, in)
 	}
-	return meta{mode: mode, key: cfg.Object.SourceKey, is: is}, nil
+	return meta{mode: mode, key: weir.ParsePath(cfg.Object.SourceKey), is: is}, nil
 }
 
 // eval combines the nested inspectors' answers for one message.
@@ -98,10 +98,10 @@ func (m *meta) eval(ctx context.Context, msg *weir.Message) (bool, error) {
 }
 
 func (m *meta) inspect(ctx context.Context, msg *weir.Message) (bool, error) {
-	if m.key == "" {
+	if m.key.String() == "" {
 		return m.eval(ctx, msg)
 	}
-	v := msg.Get(m.key)
+	v := m.key.Get(msg)
 	if !v.Exists() {
 		return false, nil
 	}

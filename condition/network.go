@@ -32,7 +32,7 @@ type NetworkIPConfig struct {
 // networkIP is what every network_ip_* inspector does: parse an address and
 // test it.
 type networkIP struct {
-	key  string
+	key  weir.Path
 	test func(a netip.Addr) bool
 }
 
@@ -40,7 +40,7 @@ func newNetworkIP(typ string, cfg NetworkIPConfig, test func(netip.Addr) bool) (
 	if err := rejectTargetKey(typ, cfg.Object); err != nil {
 		return networkIP{}, err
 	}
-	return networkIP{key: cfg.Object.SourceKey, test: test}, nil
+	return networkIP{key: weir.ParsePath(cfg.Object.SourceKey), test: test}, nil
 }
 
 func (n *networkIP) inspect(msg *weir.Message) bool {
@@ -48,10 +48,10 @@ func (n *networkIP) inspect(msg *weir.Message) bool {
 		return false
 	}
 	var s string
-	if n.key == "" {
+	if n.key.String() == "" {
 		s = string(msg.Data())
 	} else {
-		s = msg.Get(n.key).String()
+		s = n.key.Get(msg).String()
 	}
 	return n.test(parseIP(s))
 }

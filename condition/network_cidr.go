@@ -31,7 +31,7 @@ type NetworkIPInCIDRConfig struct {
 // Each address is compared with every range of its family, so the cost
 // grows with the number of ranges; a few hundred cost microseconds.
 type NetworkIPInCIDR struct {
-	key    string
+	key    weir.Path
 	v4, v6 []netip.Prefix
 }
 
@@ -46,7 +46,7 @@ func NewNetworkIPInCIDR(cfg NetworkIPInCIDRConfig) (*NetworkIPInCIDR, error) {
 	if len(cfg.CIDRs) == 0 {
 		return nil, &weir.ConfigError{Type: typ, Field: "cidrs", Err: errors.New("at least one range is required")}
 	}
-	in := &NetworkIPInCIDR{key: cfg.Object.SourceKey}
+	in := &NetworkIPInCIDR{key: weir.ParsePath(cfg.Object.SourceKey)}
 	for n, s := range cfg.CIDRs {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
@@ -88,9 +88,9 @@ func (i *NetworkIPInCIDR) Inspect(_ context.Context, msg *weir.Message) (bool, e
 	if msg.IsControl() {
 		return false, nil
 	}
-	if i.key == "" {
+	if i.key.String() == "" {
 		return i.Contains(string(msg.Data())), nil
 	}
-	v := msg.Get(i.key)
+	v := i.key.Get(msg)
 	return v.Exists() && i.Contains(v.String()), nil
 }

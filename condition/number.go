@@ -45,7 +45,7 @@ type NumberConfig struct {
 // numberCompare is what the number comparisons share.
 type numberCompare struct {
 	typ           string
-	key, target   string
+	key, target   weir.Path
 	value         float64
 	requireSource bool // a missing source field is false, not 0
 	cmp           func(x, y float64) bool
@@ -56,19 +56,19 @@ func (n *numberCompare) inspect(msg *weir.Message) (bool, error) {
 		return false, nil
 	}
 	y := n.value
-	if n.target != "" {
-		if t := msg.Get(n.target); t.Exists() {
+	if n.target.String() != "" {
+		if t := n.target.Get(msg); t.Exists() {
 			y = t.Float()
 		}
 	}
-	if n.key == "" {
+	if n.key.String() == "" {
 		x, err := strconv.ParseFloat(string(msg.Data()), 64)
 		if err != nil {
 			return false, invalidData(n.typ, "data is not a number")
 		}
 		return n.cmp(x, y), nil
 	}
-	v := msg.Get(n.key)
+	v := n.key.Get(msg)
 	if n.requireSource && !v.Exists() {
 		return false, nil
 	}
@@ -86,7 +86,7 @@ type NumberEqualTo struct{ numberCompare }
 // NewNumberEqualTo returns a number_equal_to inspector.
 func NewNumberEqualTo(cfg NumberEqualToConfig) (*NumberEqualTo, error) {
 	return &NumberEqualTo{numberCompare{
-		typ: "number_equal_to", key: cfg.Object.SourceKey, target: cfg.Object.TargetKey,
+		typ: "number_equal_to", key: weir.ParsePath(cfg.Object.SourceKey), target: weir.ParsePath(cfg.Object.TargetKey),
 		value: cfg.Value, requireSource: true,
 		cmp: func(x, y float64) bool { return x == y },
 	}}, nil
@@ -109,7 +109,7 @@ type NumberGreaterThan struct{ numberCompare }
 // NewNumberGreaterThan returns a number_greater_than inspector.
 func NewNumberGreaterThan(cfg NumberGreaterThanConfig) (*NumberGreaterThan, error) {
 	return &NumberGreaterThan{numberCompare{
-		typ: "number_greater_than", key: cfg.Object.SourceKey, target: cfg.Object.TargetKey,
+		typ: "number_greater_than", key: weir.ParsePath(cfg.Object.SourceKey), target: weir.ParsePath(cfg.Object.TargetKey),
 		value: cfg.Value,
 		cmp:   func(x, y float64) bool { return x > y },
 	}}, nil
@@ -131,7 +131,7 @@ type NumberLessThan struct{ numberCompare }
 // NewNumberLessThan returns a number_less_than inspector.
 func NewNumberLessThan(cfg NumberLessThanConfig) (*NumberLessThan, error) {
 	return &NumberLessThan{numberCompare{
-		typ: "number_less_than", key: cfg.Object.SourceKey, target: cfg.Object.TargetKey,
+		typ: "number_less_than", key: weir.ParsePath(cfg.Object.SourceKey), target: weir.ParsePath(cfg.Object.TargetKey),
 		value: cfg.Value,
 		cmp:   func(x, y float64) bool { return x < y },
 	}}, nil
@@ -160,7 +160,7 @@ type NumberBitwiseConfig struct {
 // op(integer, value) is not zero.
 type numberBitwise struct {
 	typ   string
-	key   string
+	key   weir.Path
 	value int64
 	op    func(x, y int64) int64
 }
@@ -169,7 +169,7 @@ func newNumberBitwise(typ string, obj ObjectSettings, value int64, op func(x, y 
 	if err := rejectTargetKey(typ, obj); err != nil {
 		return numberBitwise{}, err
 	}
-	return numberBitwise{typ: typ, key: obj.SourceKey, value: value, op: op}, nil
+	return numberBitwise{typ: typ, key: weir.ParsePath(obj.SourceKey), value: value, op: op}, nil
 }
 
 func (n *numberBitwise) inspect(msg *weir.Message) (bool, error) {
@@ -177,13 +177,13 @@ func (n *numberBitwise) inspect(msg *weir.Message) (bool, error) {
 		return false, nil
 	}
 	var x int64
-	if n.key == "" {
+	if n.key.String() == "" {
 		var err error
 		if x, err = strconv.ParseInt(string(msg.Data()), 10, 64); err != nil {
 			return false, invalidData(n.typ, "data is not an integer")
 		}
 	} else {
-		x = msg.Get(n.key).Int()
+		x = n.key.Get(msg).Int()
 	}
 	return n.op(x, n.value) != 0, nil
 }
@@ -299,7 +299,7 @@ type NumberLengthConfig struct {
 
 // numberLength is what the length inspectors share.
 type numberLength struct {
-	key   string
+	key   weir.Path
 	chars bool
 	value int
 	cmp   func(n, value int) bool
@@ -309,7 +309,7 @@ func newNumberLength(typ string, cfg NumberLengthConfig, cmp func(n, value int) 
 	if err := rejectTargetKey(typ, cfg.Object); err != nil {
 		return numberLength{}, err
 	}
-	n := numberLength{key: cfg.Object.SourceKey, value: cfg.Value, cmp: cmp}
+	n := numberLength{key: weir.ParsePath(cfg.Object.SourceKey), value: cfg.Value, cmp: cmp}
 	switch cfg.Measurement {
 	case "", "byte":
 	case "char", "rune":
@@ -325,14 +325,14 @@ func (n *numberLength) inspect(msg *weir.Message) bool {
 	if msg.IsControl() {
 		return false
 	}
-	if n.key == "" {
+	if n.key.String() == "" {
 		data := msg.Data()
 		if n.chars {
 			return n.cmp(utf8.RuneCount(data), n.value)
 		}
 		return n.cmp(len(data), n.value)
 	}
-	v := msg.Get(n.key)
+	v := n.key.Get(msg)
 	if v.IsArray() {
 		count := 0
 		v.ForEach(func(_, _ weir.Value) bool { count++; return true })

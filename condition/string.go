@@ -89,7 +89,7 @@ func (op stringOp) bytes(x, y []byte) bool {
 // stringCompare is what the string comparisons share.
 type stringCompare struct {
 	op          stringOp
-	key, target string
+	key, target weir.Path
 	value       string
 	valueBytes  []byte
 	// requireSource makes a missing source field false; otherwise it is
@@ -103,8 +103,8 @@ type stringCompare struct {
 func newStringCompare(op stringOp, cfg StringConfig) stringCompare {
 	return stringCompare{
 		op:             op,
-		key:            cfg.Object.SourceKey,
-		target:         cfg.Object.TargetKey,
+		key:            weir.ParsePath(cfg.Object.SourceKey),
+		target:         weir.ParsePath(cfg.Object.TargetKey),
 		value:          cfg.Value,
 		valueBytes:     []byte(cfg.Value),
 		requireSource:  op == opEqual,
@@ -117,22 +117,22 @@ func (s *stringCompare) inspect(msg *weir.Message) bool {
 		return false
 	}
 	y, yb := s.value, s.valueBytes
-	if s.target != "" {
-		t := msg.Get(s.target)
+	if s.target.String() != "" {
+		t := s.target.Get(msg)
 		switch {
 		case t.Exists():
 			y = t.String()
-			if s.key == "" {
+			if s.key.String() == "" {
 				yb = []byte(y)
 			}
 		case !s.targetFallback:
 			return false
 		}
 	}
-	if s.key == "" {
+	if s.key.String() == "" {
 		return s.op.bytes(msg.Data(), yb)
 	}
-	v := msg.Get(s.key)
+	v := s.key.Get(msg)
 	if s.requireSource && !v.Exists() {
 		return false
 	}
@@ -267,7 +267,7 @@ type StringMatchConfig struct {
 // object.source_key (a string's contents, any other value's JSON text; a
 // missing field is the empty string). Control messages are false.
 type StringMatch struct {
-	key string
+	key weir.Path
 	re  *regexp.Regexp
 }
 
@@ -285,7 +285,7 @@ func NewStringMatch(cfg StringMatchConfig) (*StringMatch, error) {
 	if err := rejectTargetKey(typ, cfg.Object); err != nil {
 		return nil, err
 	}
-	return &StringMatch{key: cfg.Object.SourceKey, re: re}, nil
+	return &StringMatch{key: weir.ParsePath(cfg.Object.SourceKey), re: re}, nil
 }
 
 // Inspect implements Inspector.
@@ -293,8 +293,8 @@ func (i *StringMatch) Inspect(_ context.Context, msg *weir.Message) (bool, error
 	if msg.IsControl() {
 		return false, nil
 	}
-	if i.key == "" {
+	if i.key.String() == "" {
 		return i.re.Match(msg.Data()), nil
 	}
-	return i.re.MatchString(msg.Get(i.key).String()), nil
+	return i.re.MatchString(i.key.Get(msg).String()), nil
 }
