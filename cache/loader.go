@@ -32,13 +32,22 @@ type LoaderConfig struct {
 	NegativeTTL time.Duration
 }
 
-// LoaderStats counts what a [Loader] did. Hits + NegativeHits + Misses is
-// the number of Get calls; Misses - Loads of them shared a load another
-// caller started.
+// LoaderStats counts what a [Loader] did. Each Get call counts once in
+// Hits, NegativeHits or Misses, by what its own look in the cache found, so
+// Hits + NegativeHits + Misses is the number of Get calls and the hit ratio
+// is the share of calls the cache answered at once.
+//
+// A miss is answered by a load of the key, its own or one another caller
+// started; Loads counts only the calls of Load, so Misses - Loads of the
+// misses were answered without one. Some of those shared a load in flight;
+// the others missed just before another caller's load filled the cache and
+// found the value when their flight looked again (see [Loader]). Those
+// count as misses, not hits: the cache did not answer their first look,
+// and they waited for a flight.
 type LoaderStats struct {
-	Hits         uint64 // answered with a cached value
-	NegativeHits uint64 // answered with a cached "not found"
-	Misses       uint64 // not in the cache
+	Hits         uint64 // answered by the caller's look in the cache: a value
+	NegativeHits uint64 // answered by the caller's look in the cache: a "not found"
+	Misses       uint64 // not in the cache when the caller looked; answered by a flight
 	Loads        uint64 // calls of Load
 	LoadErrors   uint64 // loads that failed (not counting "not found")
 	CacheErrors  uint64 // cache Get or Set calls that failed (the lookup went on)
@@ -49,11 +58,17 @@ type LoaderStats struct {
 // a "not found" one too (for [LoaderConfig.NegativeTTL]).
 //
 // However many callers miss the same key at the same time, Load runs once
-// for it and they all get its answer. Load runs on a goroutine of its own
-// with the first caller's context stripped of its cancellation (but not of
-// its values), so one caller giving up does not fail the others; each
-// caller waits only as long as its own context allows. Load should bound
-// its own time (a client timeout).
+// for it and they all get its answer. A caller that misses just as
+// another's load finishes would start a second one, so each flight looks in
+// the cache again before it calls Load, and answers from the cache if the
+// key is there now: one more cache Get per miss (none when the caller's own
+// Get failed, as the cache is likely down).
+//
+// Load runs on a goroutine of its own with the first caller's context
+// stripped of its cancellation (but not of its values), so one caller
+// giving up does not fail the others; each caller waits only as long as
+// its own context allows. Load should bound its own time (a client
+// timeout).
 //
 // A failing cache does not fail lookups: a Get error counts as a miss and
 // a Set error is ignored; both are counted in CacheErrors.
@@ -97,23 +112,31 @@ func NewLoader(cfg LoaderConfig) (*Loader, error) {
 // that there is no value, Load's error when it failed, and ctx's error when
 // ctx ends first. The returned slice must not be modified.
 func (l *Loader) Get(ctx context.Context, key string) ([]byte, error) {
-	v, ok, err := l.cache.Get(ctx, key)
-	if err != nil {
-		l.cErr.Add(1)
-	}
-	if ok && len(v) > 0 {
-		if v[0] == tagFound {
-			l.hits.Add(1)
-			return v[1:], nil
-		}
+	v, found, ok, cacheUp := l.cached(ctx, key)
+	switch {
+	case ok && found:
+		l.hits.Add(1)
+		return v, nil
+	case ok:
 		l.negHits.Add(1)
 		return nil, ErrNotFound
 	}
 	l.misses.Add(1)
 
 	ch := l.group.DoChan(key, func() (any, error) {
+		fctx := context.WithoutCancel(ctx)
+		// Between this caller's miss and this flight starting, another
+		// flight for key may have ended and filled the cache: look again.
+		if cacheUp {
+			if v, found, ok, _ := l.cached(fctx, key); ok {
+				if !found {
+					return nil, ErrNotFound
+				}
+				return v, nil
+			}
+		}
 		l.loads.Add(1)
-		return l.fill(context.WithoutCancel(ctx), key)
+		return l.fill(fctx, key)
 	})
 	select {
 	case r := <-ch:
@@ -124,6 +147,20 @@ func (l *Loader) Get(ctx context.Context, key string) ([]byte, error) {
 	case <-ctx.Done():
 		return nil, context.Cause(ctx)
 	}
+}
+
+// cached looks key up in the cache. ok reports whether the cache holds an
+// answer for it: v if found, "not found" if not. cacheUp is false when the
+// cache failed (counted in CacheErrors).
+func (l *Loader) cached(ctx context.Context, key string) (v []byte, found, ok, cacheUp bool) {
+	t, ok, err := l.cache.Get(ctx, key)
+	if err != nil {
+		l.cErr.Add(1)
+	}
+	if !ok || len(t) == 0 {
+		return nil, false, false, err == nil
+	}
+	return t[1:], t[0] == tagFound, true, err == nil
 }
 
 // fill loads key and caches the answer.
