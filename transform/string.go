@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -377,7 +379,8 @@ type StringReplace struct {
 	io   strIO
 	re   *regexp.Regexp
 	repl string
-	rb   []byte // repl, for the whole data
+	rb   []byte      // repl, for the whole data
+	lit  *strLiteral // the pattern as a literal, when it is one
 }
 
 // NewStringReplace returns a StringReplace for cfg. A pattern that does not
@@ -392,7 +395,11 @@ func NewStringReplace(cfg StringReplaceConfig) (*StringReplace, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &StringReplace{id: cfg.ID, io: io, re: re, repl: cfg.Replacement, rb: []byte(cfg.Replacement)}, nil
+	t := &StringReplace{id: cfg.ID, io: io, re: re, repl: cfg.Replacement, rb: []byte(cfg.Replacement)}
+	if lit, ok := strLiteralOf(cfg.Pattern); ok && !strings.Contains(cfg.Replacement, "$") {
+		t.lit = &lit
+	}
+	return t, nil
 }
 
 // Transform implements [Transformer].
@@ -408,7 +415,70 @@ func (t *StringReplace) Transform(_ context.Context, msg *weir.Message) ([]*weir
 	if !v.Exists() {
 		return strOne(msg)
 	}
-	return strSetText(msg, t.io.dst, t.re.ReplaceAllString(v.String(), t.repl), "string_replace", t.id)
+	var out string
+	if t.lit != nil {
+		out = t.lit.replaceAll(v.String(), t.repl)
+	} else {
+		out = t.re.ReplaceAllString(v.String(), t.repl)
+	}
+	return strSetText(msg, t.io.dst, out, "string_replace", t.id)
+}
+
+// strLiteral is a pattern that matches one literal text, anywhere or only
+// at the start or the end of the string, such as "^TLSv" or
+// `\.amazonaws\.com$`. Replacing it needs no regular expression engine.
+type strLiteral struct {
+	text   string
+	anchor byte // 0: anywhere, '^': at the start only, '$': at the end only
+}
+
+// strLiteralOf reports whether pattern (a valid regular expression) is a
+// literal, anchored or not, and returns it. Case-insensitive literals and
+// literals holding U+FFFD (which a regular expression also matches against
+// invalid UTF-8) are not.
+func strLiteralOf(pattern string) (strLiteral, bool) {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return strLiteral{}, false
+	}
+	re = re.Simplify()
+	lit := func(r *syntax.Regexp) (string, bool) {
+		if r.Op != syntax.OpLiteral || r.Flags&syntax.FoldCase != 0 || slices.Contains(r.Rune, utf8.RuneError) {
+			return "", false
+		}
+		return string(r.Rune), true
+	}
+	if s, ok := lit(re); ok {
+		return strLiteral{text: s}, true
+	}
+	if re.Op != syntax.OpConcat || len(re.Sub) != 2 {
+		return strLiteral{}, false
+	}
+	if s, ok := lit(re.Sub[1]); ok && re.Sub[0].Op == syntax.OpBeginText {
+		return strLiteral{text: s, anchor: '^'}, true
+	}
+	if s, ok := lit(re.Sub[0]); ok && re.Sub[1].Op == syntax.OpEndText {
+		return strLiteral{text: s, anchor: '$'}, true
+	}
+	return strLiteral{}, false
+}
+
+// replaceAll is regexp's ReplaceAllString for the literal, with a
+// replacement that holds no "$" expansions.
+func (l *strLiteral) replaceAll(s, repl string) string {
+	switch l.anchor {
+	case '^':
+		if rest, ok := strings.CutPrefix(s, l.text); ok {
+			return repl + rest
+		}
+		return s
+	case '$':
+		if rest, ok := strings.CutSuffix(s, l.text); ok {
+			return rest + repl
+		}
+		return s
+	}
+	return strings.ReplaceAll(s, l.text, repl)
 }
 
 // StringSplitConfig configures [StringSplit].

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -653,4 +654,27 @@ func BenchmarkStringToSnake(b *testing.B) {
 
 func BenchmarkStringUUID(b *testing.B) {
 	strBench(b, strMust(NewStringUUID(StringUUIDConfig{Object: ObjectSettings{TargetKey: "event.id"}})), strBenchEvent)
+}
+
+// FuzzStringReplaceLiteral checks the literal fast path of string_replace
+// against the regular expression it stands for.
+func FuzzStringReplaceLiteral(f *testing.F) {
+	for _, seed := range []struct{ pattern, s, repl string }{
+		{`^TLSv`, "TLSv1.2", ""}, {`\.amazonaws\.com$`, "s3.amazonaws.com", ""},
+		{`aa`, "aaaaa", "b"}, {`(?i)abc`, "ABC", "x"}, {`a$`, "a\na", "-"}, {"é", "\xff\xc3\xa9", "e"},
+		{`^`, "abc", "x"}, {`x|y`, "xyz", "-"}, {`\x{FFFD}`, "\xff", "?"},
+	} {
+		f.Add(seed.pattern, seed.s, seed.repl)
+	}
+	f.Fuzz(func(t *testing.T, pattern, s, repl string) {
+		re, err := regexp.Compile(pattern)
+		if err != nil || strings.Contains(repl, "$") {
+			return
+		}
+		lit, ok := strLiteralOf(pattern)
+		if !ok {
+			return
+		}
+		require.Equal(t, re.ReplaceAllString(s, repl), lit.replaceAll(s, repl), "pattern %q on %q", pattern, s)
+	})
 }
