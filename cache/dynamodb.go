@@ -6,14 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
+
+	"github.com/weirhq/weir/internal/awsclient"
+	"github.com/weirhq/weir/internal/backoff"
 )
 
 // DynamoDBClient is the part of *dynamodb.Client a [DynamoDB] cache calls.
@@ -68,8 +69,9 @@ type DynamoDBConfig struct {
 	// MaxAttempts bounds the attempts of a throttled call; default 5.
 	MaxAttempts int `json:"max_attempts,omitempty"`
 	// BaseDelay and MaxDelay shape the backoff between throttled attempts:
-	// a random wait in [0, min(MaxDelay, BaseDelay·2^attempt)) ("full
-	// jitter"). Defaults 25 ms and 1 s.
+	// after attempt n (from 1), a random wait in
+	// [0, min(MaxDelay, BaseDelay·2ⁿ⁻¹)) ("full jitter"). Defaults 25 ms
+	// and 1 s.
 	BaseDelay time.Duration `json:"-"`
 	MaxDelay  time.Duration `json:"-"`
 	// Now returns the current time; nil means time.Now. Tests set it.
@@ -104,8 +106,7 @@ type DynamoDB struct {
 	valAttr, ttlAttr   string
 	maxKey             int
 	consistent         bool
-	attempts           int
-	base, maxDelay     time.Duration
+	backoff            backoff.Policy
 	now                func() time.Time
 	fixedSize          int // size of the attributes every item has, but for the key and value
 	projection         *string
@@ -169,8 +170,9 @@ func NewDynamoDB(cfg DynamoDBConfig) (*DynamoDB, error) {
 		c: cfg.Client, table: aws.String(cfg.Table),
 		pk: or(cfg.PartitionKey, "PK"), prefix: cfg.KeyPrefix, sk: cfg.SortKey, sv: or(cfg.SortValue, "cache"),
 		valAttr: or(cfg.ValueAttribute, "value"), ttlAttr: or(cfg.TTLAttribute, "ttl"),
-		maxKey: cfg.MaxKeyBytes, consistent: cfg.ConsistentRead, attempts: cfg.MaxAttempts,
-		base: cfg.BaseDelay, maxDelay: cfg.MaxDelay, now: cfg.Now,
+		maxKey: cfg.MaxKeyBytes, consistent: cfg.ConsistentRead,
+		backoff: backoff.Policy{Retries: cfg.MaxAttempts - 1, Base: cfg.BaseDelay, Max: cfg.MaxDelay},
+		now:     cfg.Now,
 	}
 	switch {
 	case cfg.Client == nil:
@@ -194,14 +196,14 @@ func NewDynamoDB(cfg DynamoDBConfig) (*DynamoDB, error) {
 	if d.maxKey == 0 {
 		d.maxKey = DefaultMaxKeyBytes
 	}
-	if d.attempts == 0 {
-		d.attempts = 5
+	if cfg.MaxAttempts == 0 {
+		d.backoff.Retries = 4 // 5 attempts
 	}
-	if d.base == 0 {
-		d.base = 25 * time.Millisecond
+	if d.backoff.Base == 0 {
+		d.backoff.Base = 25 * time.Millisecond
 	}
-	if d.maxDelay == 0 {
-		d.maxDelay = time.Second
+	if d.backoff.Max == 0 {
+		d.backoff.Max = time.Second
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -364,53 +366,20 @@ func (d *DynamoDB) Delete(ctx context.Context, key string) error {
 	})
 }
 
-// retry calls f until it is not throttled, up to d.attempts times, with
+// retry calls f until it is not throttled, up to MaxAttempts times, with
 // full-jitter exponential backoff in between.
 func (d *DynamoDB) retry(ctx context.Context, op string, f func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := f()
-		if err == nil {
-			return nil
-		}
-		if !throttled(err) {
-			var ccf *types.ConditionalCheckFailedException
-			if errors.As(err, &ccf) {
-				return err
-			}
-			return fmt.Errorf("cache: dynamodb %s: %w", op, err)
-		}
-		if attempt >= d.attempts {
-			return &ThrottledError{Op: op, Attempts: attempt, Err: err}
-		}
-		t := time.NewTimer(d.backoff(attempt))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("cache: dynamodb %s: throttled, then %w", op, context.Cause(ctx))
-		}
+	attempts, err, stopped := d.backoff.Do(ctx, awsclient.Throttled, f)
+	switch {
+	case err == nil:
+		return nil
+	case stopped != nil:
+		return fmt.Errorf("cache: dynamodb %s: throttled, then %w", op, context.Cause(ctx))
+	case awsclient.Throttled(err):
+		return &ThrottledError{Op: op, Attempts: attempts, Err: err}
 	}
-}
-
-// backoff returns the wait after the attempt-th attempt: uniform in
-// [0, min(maxDelay, base·2^(attempt-1))].
-func (d *DynamoDB) backoff(attempt int) time.Duration {
-	ceil := d.maxDelay
-	if attempt <= 30 {
-		ceil = min(ceil, d.base<<(attempt-1))
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		return err
 	}
-	return rand.N(ceil + 1)
-}
-
-// throttled reports whether err is one of DynamoDB's throttling errors.
-func throttled(err error) bool {
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	switch ae.ErrorCode() {
-	case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded":
-		return true
-	}
-	return false
+	return fmt.Errorf("cache: dynamodb %s: %w", op, err)
 }

@@ -3,8 +3,6 @@ package cache_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -21,35 +19,6 @@ import (
 	"github.com/weirhq/weir/internal/dynamotest"
 )
 
-// throttler answers the first n requests with DynamoDB's throttling error
-// and forwards the rest to the server.
-type throttler struct {
-	n, seen atomic.Int64
-	next    http.RoundTripper
-}
-
-func (th *throttler) RoundTrip(r *http.Request) (*http.Response, error) {
-	if th.seen.Add(1) > th.n.Load() {
-		return th.next.RoundTrip(r)
-	}
-	if r.Body != nil {
-		_, _ = io.Copy(io.Discard, r.Body)
-		_ = r.Body.Close()
-	}
-	body := `{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",` +
-		`"message":"The level of configured provisioned throughput for the table was exceeded."}`
-	h := http.Header{}
-	h.Set("Content-Type", "application/x-amz-json-1.0")
-	h.Set("X-Amzn-Errortype", "ProvisionedThroughputExceededException")
-	h.Set("X-Amzn-Requestid", "weir-test")
-	return &http.Response{
-		Status: "400 Bad Request", StatusCode: http.StatusBadRequest,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: h, Body: io.NopCloser(strings.NewReader(body)),
-		ContentLength: int64(len(body)), Request: r,
-	}, nil
-}
-
 // countingClient counts the calls of a DynamoDB client.
 type countingClient struct {
 	cache.DynamoDBClient
@@ -62,22 +31,18 @@ func (c *countingClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput,
 }
 
 // client returns a client of the test server over a transport of its own
-// (closed at cleanup, for goleak), with throttled requests first.
-func client(t testing.TB, throttled int64) (*dynamodb.Client, *throttler) {
+// (closed at cleanup, for goleak) that throttles its first throttled
+// requests.
+func client(t testing.TB, throttled int64) (*dynamodb.Client, *dynamotest.Throttler) {
 	t.Helper()
-	ep := dynamotest.Endpoint(t)
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(tr.CloseIdleConnections)
-	th := &throttler{next: tr}
-	th.n.Store(throttled)
-	o := dynamotest.Options(ep)
-	o.HTTPClient = &http.Client{Transport: th}
-	return dynamodb.New(o), th
+	c, th := dynamotest.ThrottledClient(t)
+	th.Left.Store(throttled)
+	return c, th
 }
 
 // table returns a client and a table with a PK partition key and an SK
 // sort key.
-func table(t testing.TB) (*dynamodb.Client, *throttler, string) {
+func table(t testing.TB) (*dynamodb.Client, *dynamotest.Throttler, string) {
 	t.Helper()
 	c, th := client(t, 0)
 	return c, th, dynamotest.Table(t, c, "PK", "SK")
@@ -246,37 +211,37 @@ func TestDynamoDBThrottlingRetried(t *testing.T) {
 	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", MaxAttempts: 4, BaseDelay: time.Millisecond})
 	require.NoError(t, d.Set(ctx, "k", []byte("v"), 0))
 
-	th.seen.Store(0)
-	th.n.Store(3)
+	th.Calls.Store(0)
+	th.Left.Store(3)
 	v, ok := get(t, d, "k")
 	assert.True(t, ok, "succeeds on the 4th attempt")
 	assert.Equal(t, "v", v)
-	assert.Equal(t, int64(4), th.seen.Load())
+	assert.Equal(t, int64(4), th.Calls.Load())
 
-	th.seen.Store(0)
-	th.n.Store(4)
+	th.Calls.Store(0)
+	th.Left.Store(4)
 	err := d.Set(ctx, "k", []byte("w"), 0)
 	require.ErrorIs(t, err, cache.ErrThrottled)
 	var te *cache.ThrottledError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, 4, te.Attempts)
 	assert.Equal(t, "PutItem", te.Op)
-	assert.Equal(t, int64(4), th.seen.Load(), "no more than MaxAttempts")
-	th.n.Store(0)
+	assert.Equal(t, int64(4), th.Calls.Load(), "no more than MaxAttempts")
+	th.Left.Store(0)
 	v, _ = get(t, d, "k")
 	assert.Equal(t, "v", v, "the throttled write did not happen")
 
-	th.seen.Store(0)
-	th.n.Store(2)
+	th.Calls.Store(0)
+	th.Left.Store(2)
 	require.NoError(t, d.Delete(ctx, "k"))
-	assert.Equal(t, int64(3), th.seen.Load())
+	assert.Equal(t, int64(3), th.Calls.Load())
 }
 
 func TestDynamoDBThrottlingHonoursContext(t *testing.T) {
 	t.Parallel()
 	c, th, tbl := table(t)
 	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", MaxAttempts: 100, BaseDelay: time.Hour, MaxDelay: time.Hour})
-	th.n.Store(1 << 30)
+	th.Left.Store(1 << 30)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"time"
@@ -15,10 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 	"github.com/tidwall/gjson"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/internal/awsclient"
+	"github.com/weirhq/weir/internal/backoff"
 )
 
 // DynamoDBQuerier is the part of the aws-sdk-go-v2 DynamoDB client that
@@ -54,7 +54,10 @@ type DynamoDBQueryConfig struct {
 
 // DynamoDBQuery queries a DynamoDB table by partition key (and optionally
 // sort key) for enrichment and returns the items as JSON. Throttled
-// queries are retried with [Backoff]. It is safe for concurrent use.
+// queries are retried with [Backoff]; the error of one still throttled
+// after the last retry wraps DynamoDB's (such as a
+// *types.ProvisionedThroughputExceededException). It is safe for
+// concurrent use.
 type DynamoDBQuery struct {
 	client       DynamoDBQuerier
 	table        string
@@ -121,7 +124,7 @@ func (q *DynamoDBQuery) Query(ctx context.Context, pk string, sk *string) ([]byt
 		in.ExpressionAttributeValues[":sk"] = &types.AttributeValueMemberS{Value: *sk}
 	}
 	var out *dynamodb.QueryOutput
-	err := q.backoff.Retry(ctx, IsDynamoDBThrottle, func() error {
+	err := q.backoff.Retry(ctx, awsclient.Throttled, func() error {
 		var err error
 		out, err = q.client.Query(ctx, in)
 		return err
@@ -145,22 +148,7 @@ func (q *DynamoDBQuery) Query(ctx context.Context, pk string, sk *string) ([]byt
 }
 
 // ---------------------------------------------------------------------------
-// Throttling and backoff
-
-// throttleCodes are the error codes of a throttled DynamoDB request.
-var throttleCodes = [...]string{
-	"ProvisionedThroughputExceededException",
-	"RequestLimitExceeded",
-	"ThrottlingException",
-}
-
-// IsDynamoDBThrottle reports whether err is DynamoDB throttling a request
-// (ProvisionedThroughputExceededException, RequestLimitExceeded or
-// ThrottlingException): worth retrying later.
-func IsDynamoDBThrottle(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && slices.Contains(throttleCodes[:], ae.ErrorCode())
-}
+// Backoff
 
 // Backoff retries an operation that failed with a retryable error, waiting
 // between attempts: retry n (from 0) waits a random time in
@@ -189,43 +177,21 @@ func (b Backoff) check() error {
 // accept, the retries run out (its last error is returned) or ctx is done
 // (ctx's error is returned).
 func (b Backoff) Retry(ctx context.Context, retryable func(error) bool, op func() error) error {
-	retries, base, ceil := b.MaxRetries, b.BaseDelay, b.MaxDelay
-	if retries == 0 {
-		retries = 3
+	p := backoff.Policy{Retries: max(b.MaxRetries, 0), Base: b.BaseDelay, Max: b.MaxDelay, Sleep: b.Sleep}
+	if b.MaxRetries == 0 {
+		p.Retries = 3
 	}
-	if base == 0 {
-		base = 50 * time.Millisecond
+	if p.Base == 0 {
+		p.Base = 50 * time.Millisecond
 	}
-	if ceil == 0 {
-		ceil = 5 * time.Second
+	if p.Max == 0 {
+		p.Max = 5 * time.Second
 	}
-	sleep := b.Sleep
-	if sleep == nil {
-		sleep = sleepCtx
+	_, err, stopped := p.Do(ctx, retryable, op)
+	if stopped != nil {
+		return ctxErr(ctx, stopped)
 	}
-	for n := 0; ; n++ {
-		err := op()
-		if err == nil || n >= retries || !retryable(err) {
-			return err
-		}
-		if err := sleep(ctx, jitter(base, ceil, n)); err != nil {
-			return ctxErr(ctx, err)
-		}
-	}
-}
-
-// jitter returns a random wait in [0, min(ceil, base·2ⁿ)).
-func jitter(base, ceil time.Duration, n int) time.Duration {
-	c := ceil
-	if n < 62 {
-		if d := base << n; d > 0 && d < c {
-			c = d
-		}
-	}
-	if c <= 0 {
-		return 0
-	}
-	return rand.N(c)
+	return err
 }
 
 // ---------------------------------------------------------------------------

@@ -2,14 +2,9 @@ package enrich_test
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
@@ -20,56 +15,14 @@ import (
 	"github.com/weirhq/weir/internal/dynamotest"
 )
 
-// throttler answers the first n requests with DynamoDB's throttling error,
-// in the service's own wire format, and forwards the rest.
-type throttler struct {
-	next  http.RoundTripper
-	left  atomic.Int32
-	calls atomic.Int32
-}
-
-func (th *throttler) RoundTrip(r *http.Request) (*http.Response, error) {
-	th.calls.Add(1)
-	if th.left.Add(-1) < 0 {
-		return th.next.RoundTrip(r)
-	}
-	if r.Body != nil {
-		_, _ = io.Copy(io.Discard, r.Body)
-		_ = r.Body.Close()
-	}
-	body := `{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}`
-	h := http.Header{}
-	h.Set("Content-Type", "application/x-amz-json-1.0")
-	h.Set("X-Amzn-Errortype", "ProvisionedThroughputExceededException")
-	return &http.Response{
-		StatusCode: http.StatusBadRequest, Status: "400 Bad Request",
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: h, Body: io.NopCloser(strings.NewReader(body)),
-		ContentLength: int64(len(body)), Request: r,
-	}, nil
-}
-
 // dynamoClient returns a client for the test server whose requests go
 // through th (throttling the first throttled ones), with its connections
 // closed when the test ends.
-func dynamoClient(t testing.TB, throttled int32) (*dynamodb.Client, *throttler) {
+func dynamoClient(t testing.TB, throttled int64) (*dynamodb.Client, *dynamotest.Throttler) {
 	t.Helper()
-	ep := dynamotest.Endpoint(t)
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
-	th := &throttler{next: tr}
-	th.left.Store(throttled)
-	return dynamodb.New(dynamotest.Options(ep), func(o *dynamodb.Options) {
-		o.HTTPClient = &http.Client{Transport: th}
-	}), th
-}
-
-func putItems(t testing.TB, c *dynamodb.Client, table string, items ...map[string]types.AttributeValue) {
-	t.Helper()
-	for _, it := range items {
-		_, err := c.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: it})
-		require.NoError(t, err)
-	}
+	c, th := dynamotest.ThrottledClient(t)
+	th.Left.Store(throttled)
+	return c, th
 }
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
@@ -78,7 +31,7 @@ func TestDynamoDBQueryAttributeTypes(t *testing.T) {
 	t.Parallel()
 	c, _ := dynamoClient(t, 0)
 	table := dynamotest.Table(t, c, "pk", "sk")
-	putItems(t, c, table, map[string]types.AttributeValue{
+	dynamotest.PutItems(t, c, table, map[string]types.AttributeValue{
 		"pk":   s("user"),
 		"sk":   s("a"),
 		"str":  s("é\"<"),
@@ -115,9 +68,9 @@ func TestDynamoDBQueryOrderAndLimit(t *testing.T) {
 	c, _ := dynamoClient(t, 0)
 	table := dynamotest.Table(t, c, "pk", "sk")
 	for _, sk := range []string{"b", "a", "c"} {
-		putItems(t, c, table, map[string]types.AttributeValue{"pk": s("p"), "sk": s(sk)})
+		dynamotest.PutItems(t, c, table, map[string]types.AttributeValue{"pk": s("p"), "sk": s(sk)})
 	}
-	putItems(t, c, table, map[string]types.AttributeValue{"pk": s("other"), "sk": s("a")})
+	dynamotest.PutItems(t, c, table, map[string]types.AttributeValue{"pk": s("other"), "sk": s("a")})
 	sk := func(v string) *string { return &v }
 	tests := []struct {
 		name    string
@@ -151,11 +104,11 @@ func TestDynamoDBQueryThrottling(t *testing.T) {
 	t.Parallel()
 	c, th := dynamoClient(t, 0)
 	table := dynamotest.Table(t, c, "pk", "")
-	putItems(t, c, table, map[string]types.AttributeValue{"pk": s("k"), "v": s("x")})
+	dynamotest.PutItems(t, c, table, map[string]types.AttributeValue{"pk": s("k"), "v": s("x")})
 
 	tests := []struct {
 		name      string
-		throttled int32
+		throttled int64
 		retries   int
 		wantErr   bool
 		waits     int
@@ -166,8 +119,8 @@ func TestDynamoDBQueryThrottling(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { // not parallel: they share th
-			th.left.Store(tt.throttled)
-			th.calls.Store(0)
+			th.Left.Store(tt.throttled)
+			th.Calls.Store(0)
 			var waits []time.Duration
 			q, err := enrich.NewDynamoDBQuery(enrich.DynamoDBQueryConfig{
 				Client: c, Table: table, PartitionKey: "pk",
@@ -182,12 +135,12 @@ func TestDynamoDBQueryThrottling(t *testing.T) {
 			}
 			if tt.wantErr {
 				require.Error(t, err)
-				assert.True(t, enrich.IsDynamoDBThrottle(err), "%v", err)
+				assert.ErrorAs(t, err, new(*types.ProvisionedThroughputExceededException))
 				return
 			}
 			require.NoError(t, err)
 			assert.Equal(t, `[{"pk":"k","v":"x"}]`, string(got))
-			assert.Equal(t, tt.throttled+1, th.calls.Load())
+			assert.Equal(t, tt.throttled+1, th.Calls.Load())
 		})
 	}
 }
@@ -216,7 +169,7 @@ func TestDynamoDBQueryConfigErrors(t *testing.T) {
 func BenchmarkDynamoDBQuery(b *testing.B) {
 	c, _ := dynamoClient(b, 0)
 	table := dynamotest.Table(b, c, "pk", "")
-	putItems(b, c, table, map[string]types.AttributeValue{"pk": s("k"), "v": s("x"), "n": &types.AttributeValueMemberN{Value: "42"}})
+	dynamotest.PutItems(b, c, table, map[string]types.AttributeValue{"pk": s("k"), "v": s("x"), "n": &types.AttributeValueMemberN{Value: "42"}})
 	q, err := enrich.NewDynamoDBQuery(enrich.DynamoDBQueryConfig{Client: c, Table: table, PartitionKey: "pk"})
 	require.NoError(b, err)
 	ctx := context.Background()

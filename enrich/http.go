@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/weirhq/weir/cache"
+	"github.com/weirhq/weir/internal/backoff"
 )
 
 // Defaults of [HTTPConfig].
@@ -109,13 +109,11 @@ type HTTP struct {
 	timeout     time.Duration
 	headers     []Header
 	interpolate func(string) (string, error)
-	retries     int
-	base, max   time.Duration
+	backoff     backoff.Policy
 	limiter     *rate.Limiter
 	cache       cache.Cache
 	cacheTTL    time.Duration
 	maxBody     int64
-	sleep       func(context.Context, time.Duration) error
 }
 
 // NewHTTP returns an HTTP configured by cfg.
@@ -142,13 +140,10 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 		timeout:     cfg.Timeout,
 		headers:     append([]Header(nil), cfg.Headers...),
 		interpolate: cfg.Interpolate,
-		retries:     cfg.MaxRetries,
-		base:        cfg.BaseDelay,
-		max:         cfg.MaxDelay,
+		backoff:     backoff.Policy{Retries: max(cfg.MaxRetries, 0), Base: cfg.BaseDelay, Max: cfg.MaxDelay, Sleep: cfg.Sleep},
 		cache:       cfg.Cache,
 		cacheTTL:    cfg.CacheTTL,
 		maxBody:     cfg.MaxResponseSize,
-		sleep:       cfg.Sleep,
 	}
 	if h.client == nil {
 		h.client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
@@ -157,17 +152,14 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if h.timeout == 0 {
 		h.timeout = defaultHTTPTimeout
 	}
-	switch {
-	case h.retries == 0:
-		h.retries = defaultHTTPRetries
-	case h.retries < 0:
-		h.retries = 0
+	if cfg.MaxRetries == 0 {
+		h.backoff.Retries = defaultHTTPRetries
 	}
-	if h.base == 0 {
-		h.base = defaultHTTPBaseDelay
+	if h.backoff.Base == 0 {
+		h.backoff.Base = defaultHTTPBaseDelay
 	}
-	if h.max == 0 {
-		h.max = defaultHTTPMaxDelay
+	if h.backoff.Max == 0 {
+		h.backoff.Max = defaultHTTPMaxDelay
 	}
 	if cfg.RateLimit > 0 {
 		burst := max(cfg.Burst, 1)
@@ -178,9 +170,6 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	}
 	if h.maxBody == 0 {
 		h.maxBody = defaultHTTPMaxBody
-	}
-	if h.sleep == nil {
-		h.sleep = sleepCtx
 	}
 	return h, nil
 }
@@ -226,29 +215,31 @@ func (h *HTTP) Do(ctx context.Context, method, url string, body []byte) ([]byte,
 		}
 		hdr.Add(x.Key, v)
 	}
-	var last error
-	for attempt := 0; ; attempt++ {
+	var (
+		resp  []byte
+		retry bool
+	)
+	_, err, stopped := h.backoff.Do(ctx, func(error) bool { return retry }, func() error {
 		if h.limiter != nil {
 			if err := h.limiter.Wait(ctx); err != nil {
-				return nil, fmt.Errorf("enrich: HTTP %s %s: rate limit: %w", method, url, ctxErr(ctx, err))
+				retry = false
+				return fmt.Errorf("enrich: HTTP %s %s: rate limit: %w", method, url, ctxErr(ctx, err))
 			}
 		}
-		resp, retry, err := h.attempt(ctx, method, url, body, hdr)
-		if err == nil {
-			if h.cache != nil {
-				_ = h.cache.Set(ctx, key, resp, h.cacheTTL) // a cache that fails costs a request, not the answer
-			}
-			return resp, nil
-		}
-		last = err
-		if !retry || attempt >= h.retries {
-			break
-		}
-		if err := h.sleep(ctx, h.backoff(attempt)); err != nil {
-			return nil, fmt.Errorf("%w (retry: %w)", last, err)
-		}
+		var err error
+		resp, retry, err = h.attempt(ctx, method, url, body, hdr)
+		return err
+	})
+	switch {
+	case stopped != nil:
+		return nil, fmt.Errorf("%w (retry: %w)", err, stopped)
+	case err != nil:
+		return nil, err
 	}
-	return nil, last
+	if h.cache != nil {
+		_ = h.cache.Set(ctx, key, resp, h.cacheTTL) // a cache that fails costs a request, not the answer
+	}
+	return resp, nil
 }
 
 // attempt sends one request and reports whether its failure is retryable.
@@ -301,21 +292,6 @@ func (h *HTTP) interp(s string) (string, error) {
 	return h.interpolate(s)
 }
 
-// backoff returns the wait before retry n (from 0): full jitter over an
-// exponentially growing cap.
-func (h *HTTP) backoff(n int) time.Duration {
-	c := h.max
-	if n < 62 {
-		if d := h.base << n; d > 0 && d < c {
-			c = d
-		}
-	}
-	if c <= 0 {
-		return 0
-	}
-	return rand.N(c)
-}
-
 // retryableStatus reports whether a status is worth retrying.
 func retryableStatus(code int) bool {
 	return code == http.StatusTooManyRequests || code >= 500
@@ -336,19 +312,4 @@ func ctxErr(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	return err
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -267,20 +267,6 @@ func TestHTTPTimeout(t *testing.T) {
 	assert.Eventually(t, func() bool { return n.Load() == 3 }, time.Second, 5*time.Millisecond)
 }
 
-func TestHTTPBackoffFullJitter(t *testing.T) {
-	t.Parallel()
-	h, err := NewHTTP(HTTPConfig{BaseDelay: time.Millisecond, MaxDelay: 8 * time.Millisecond})
-	require.NoError(t, err)
-	for n := range 70 {
-		limit := min(8*time.Millisecond, time.Millisecond<<min(n, 10))
-		for range 20 {
-			d := h.backoff(n)
-			assert.GreaterOrEqual(t, d, time.Duration(0))
-			assert.Less(t, d, limit)
-		}
-	}
-}
-
 func TestNewHTTPRejects(t *testing.T) {
 	t.Parallel()
 	for name, cfg := range map[string]HTTPConfig{

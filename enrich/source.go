@@ -14,9 +14,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+
+	"github.com/weirhq/weir/internal/awsclient"
 )
 
 // The defaults of [Source].
@@ -153,34 +154,25 @@ func (s Source) forLocation(loc string) (Source, error) {
 
 // newS3Client builds the default S3 client (see Source.S3).
 func (s Source) newS3Client() (*s3.Client, error) {
-	region := s.S3Region
-	endpoint := s.S3Endpoint
-	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
-		if region == "" {
-			region = os.Getenv(env)
-		}
-	}
-	for _, env := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"} {
-		if endpoint == "" {
-			endpoint = os.Getenv(env)
-		}
-	}
-	if region == "" {
+	c, err := awsclient.Resolve(awsclient.Settings{
+		Region:      s.S3Region,
+		Endpoint:    s.S3Endpoint,
+		EndpointEnv: []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"},
+	})
+	switch {
+	case errors.Is(err, awsclient.ErrNoRegion):
 		return nil, errors.New("no S3 region: set Source.S3Region, AWS_REGION or AWS_DEFAULT_REGION, or give a client")
-	}
-	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
-	if id == "" || secret == "" {
+	case errors.Is(err, awsclient.ErrNoCredentials):
 		return nil, errors.New("no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give a client")
+	case err != nil:
+		return nil, err
 	}
-	opts := s3.Options{
-		Region:      region,
-		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))),
-	}
-	if endpoint != "" {
-		opts.BaseEndpoint = aws.String(endpoint)
-		opts.UsePathStyle = true
-	}
-	return s3.New(opts), nil
+	return s3.New(s3.Options{
+		Region:       c.Region,
+		Credentials:  c.Credentials,
+		BaseEndpoint: c.Endpoint,
+		UsePathStyle: c.Endpoint != nil, // as S3-compatible servers expect
+	}), nil
 }
 
 // Fetch returns the contents of the file at location: a local path, an

@@ -2,17 +2,14 @@ package transform
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
+	"net/http"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/enrich"
+	"github.com/weirhq/weir/internal/awsclient"
 )
 
 // DynamoDBAttributes is the "attributes" setting of enrich_aws_dynamodb_query
@@ -76,6 +73,7 @@ type EnrichAWSDynamoDBQuery struct {
 	src, dst string
 	pair     bool // a sort key attribute is set, so pairs are queried
 	q        *enrich.DynamoDBQuery
+	own      *http.Client // the HTTP client of a client built here, or nil
 }
 
 // NewEnrichAWSDynamoDBQuery returns an EnrichAWSDynamoDBQuery.
@@ -92,12 +90,13 @@ func NewEnrichAWSDynamoDBQuery(cfg EnrichAWSDynamoDBQueryConfig) (*EnrichAWSDyna
 		return nil, &weir.ConfigError{Type: typ, Field: "limit", Err: fmt.Errorf("%d is negative", cfg.Limit)}
 	}
 	client := cfg.Client
+	var own *http.Client
 	if client == nil {
-		c, err := newDynamoDBClient(cfg.AWS)
+		c, hc, err := newDynamoDBClient(cfg.AWS)
 		if err != nil {
 			return nil, configErr(typ, err)
 		}
-		client = c
+		client, own = c, hc
 	}
 	q, err := enrich.NewDynamoDBQuery(enrich.DynamoDBQueryConfig{
 		Client: client, Table: cfg.AWS.ARN,
@@ -110,8 +109,16 @@ func NewEnrichAWSDynamoDBQuery(cfg EnrichAWSDynamoDBQueryConfig) (*EnrichAWSDyna
 	}
 	return &EnrichAWSDynamoDBQuery{
 		id: cfg.ID, src: cfg.Object.SourceKey, dst: cfg.Object.TargetKey,
-		pair: cfg.Attributes.SortKey != "", q: q,
+		pair: cfg.Attributes.SortKey != "", q: q, own: own,
 	}, nil
+}
+
+// Close closes the idle connections of the client the transform built; it
+// does nothing to a Client given in the config. The transform stays
+// usable.
+func (t *EnrichAWSDynamoDBQuery) Close() error {
+	closeIdle(t.own)
+	return nil
 }
 
 // Transform implements [Transformer].
@@ -152,44 +159,12 @@ func (t *EnrichAWSDynamoDBQuery) Transform(ctx context.Context, msg *weir.Messag
 }
 
 // newDynamoDBClient builds a DynamoDB client from the aws settings and the
-// environment.
-func newDynamoDBClient(s AWSSettings) (*dynamodb.Client, error) {
-	region, creds, err := awsClientSettings(s)
+// environment (see [awsClientConfig]), over an HTTP client of its own.
+func newDynamoDBClient(s AWSSettings) (*dynamodb.Client, *http.Client, error) {
+	c, err := awsClientConfig(s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	opts := dynamodb.Options{Region: region, Credentials: creds}
-	if s.Endpoint != "" {
-		opts.BaseEndpoint = aws.String(s.Endpoint)
-	}
-	return dynamodb.New(opts), nil
-}
-
-// awsClientSettings returns the region and credentials of an AWS client
-// built from the aws settings: the region of aws.arn, else aws.region,
-// else AWS_REGION or AWS_DEFAULT_REGION; static credentials from
-// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. Errors
-// are *weir.ConfigErrors.
-func awsClientSettings(s AWSSettings) (string, aws.CredentialsProvider, error) {
-	if s.AssumeRoleARN != "" {
-		return "", nil, &weir.ConfigError{Field: "aws.assume_role_arn",
-			Err: errors.New("assuming roles is not built in: give the transform a client with the role's credentials")}
-	}
-	region := s.Region
-	if a, err := arn.Parse(s.ARN); err == nil && a.Region != "" {
-		region = a.Region
-	}
-	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
-		if region == "" {
-			region = os.Getenv(env)
-		}
-	}
-	if region == "" {
-		return "", nil, &weir.ConfigError{Field: "aws.region", Err: errors.New("no region in aws.arn, aws.region, AWS_REGION or AWS_DEFAULT_REGION")}
-	}
-	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
-	if id == "" || secret == "" {
-		return "", nil, &weir.ConfigError{Field: "aws", Err: errNoAWSCredentials}
-	}
-	return region, aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))), nil
+	hc := awsclient.HTTPClient()
+	return dynamodb.New(dynamodb.Options{Region: c.Region, Credentials: c.Credentials, BaseEndpoint: c.Endpoint, HTTPClient: hc}), hc, nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,15 +21,6 @@ func awsTestEnv(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 }
 
-// dynamoPut writes items to table.
-func dynamoPut(t testing.TB, c *dynamodb.Client, table string, items ...map[string]types.AttributeValue) {
-	t.Helper()
-	for _, it := range items {
-		_, err := c.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: it})
-		require.NoError(t, err)
-	}
-}
-
 func dynS(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
 func dynN(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
@@ -43,7 +32,7 @@ func TestEnrichAWSDynamoDBQuery(t *testing.T) {
 	c := dynamotest.Client(t)
 	ep := dynamotest.Endpoint(t)
 	table := dynamotest.Table(t, c, "PK", "SK")
-	dynamoPut(t, c, table,
+	dynamotest.PutItems(t, c, table,
 		map[string]types.AttributeValue{"PK": dynS("alice"), "SK": dynS("2024"), "n": dynN("1.50"), "ss": &types.AttributeValueMemberSS{Value: []string{"a"}}},
 		map[string]types.AttributeValue{"PK": dynS("alice"), "SK": dynS("2025"), "n": dynN("2"), "b": &types.AttributeValueMemberB{Value: []byte("hi")}},
 		map[string]types.AttributeValue{"PK": dynS("bob"), "SK": dynS("2024"), "m": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"ok": &types.AttributeValueMemberBOOL{Value: true}}}},
@@ -144,7 +133,7 @@ func TestEnrichAWSDynamoDBQueryConfig(t *testing.T) {
 func BenchmarkEnrichAWSDynamoDBQuery(b *testing.B) {
 	c := dynamotest.Client(b)
 	table := dynamotest.Table(b, c, "PK", "")
-	dynamoPut(b, c, table, map[string]types.AttributeValue{"PK": dynS("alice"), "n": dynN("42"), "s": dynS("x")})
+	dynamotest.PutItems(b, c, table, map[string]types.AttributeValue{"PK": dynS("alice"), "n": dynN("42"), "s": dynS("x")})
 	tf, err := transform.NewEnrichAWSDynamoDBQuery(transform.EnrichAWSDynamoDBQueryConfig{
 		Object:     transform.ObjectSettings{SourceKey: "user", TargetKey: "info"},
 		Attributes: transform.DynamoDBAttributes{PartitionKey: "PK"},

@@ -5,15 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"net/http"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/enrich"
+	"github.com/weirhq/weir/internal/awsclient"
 )
 
 // AWSSettings is the "aws" setting of the AWS transforms.
@@ -50,7 +49,7 @@ type EnrichAWSLambdaConfig struct {
 	ID string `json:"id,omitempty"`
 	// Client invokes the function; nil means a client built from AWS, with
 	// static credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-	// AWS_SESSION_TOKEN.
+	// AWS_SESSION_TOKEN, whose idle connections Close releases.
 	Client enrich.LambdaInvoker `json:"-"`
 }
 
@@ -63,6 +62,7 @@ type EnrichAWSLambda struct {
 	id       string
 	src, dst string
 	fn       *enrich.Lambda
+	own      *http.Client // the HTTP client of a client built here, or nil
 }
 
 // errNoAWSCredentials is the cause of a client that cannot be built.
@@ -80,51 +80,70 @@ func NewEnrichAWSLambda(cfg EnrichAWSLambdaConfig) (*EnrichAWSLambda, error) {
 		return nil, &weir.ConfigError{Type: typ, Field: "aws.arn", Err: errObjectRequired}
 	}
 	client := cfg.Client
+	var own *http.Client
 	if client == nil {
-		c, err := newLambdaClient(cfg.AWS)
+		c, hc, err := newLambdaClient(cfg.AWS)
 		if err != nil {
 			return nil, configErr(typ, err)
 		}
-		client = c
+		client, own = c, hc
 	}
 	fn, err := enrich.NewLambda(enrich.LambdaConfig{Client: client, Function: cfg.AWS.ARN})
 	if err != nil {
 		return nil, &weir.ConfigError{Type: typ, Err: err}
 	}
-	return &EnrichAWSLambda{id: cfg.ID, src: cfg.Object.SourceKey, dst: cfg.Object.TargetKey, fn: fn}, nil
+	return &EnrichAWSLambda{id: cfg.ID, src: cfg.Object.SourceKey, dst: cfg.Object.TargetKey, fn: fn, own: own}, nil
+}
+
+// Close closes the idle connections of the client the transform built; it
+// does nothing to a Client given in the config. The transform stays
+// usable.
+func (t *EnrichAWSLambda) Close() error {
+	closeIdle(t.own)
+	return nil
+}
+
+// closeIdle closes the idle connections of an HTTP client a transform or
+// store built for itself, if any.
+func closeIdle(c *http.Client) {
+	if c != nil {
+		c.CloseIdleConnections()
+	}
 }
 
 // newLambdaClient builds a Lambda client from the aws settings and the
-// environment.
-func newLambdaClient(s AWSSettings) (*lambda.Client, error) {
+// environment (see [awsClientConfig]), over an HTTP client of its own.
+func newLambdaClient(s AWSSettings) (*lambda.Client, *http.Client, error) {
+	c, err := awsClientConfig(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	hc := awsclient.HTTPClient()
+	return lambda.New(lambda.Options{Region: c.Region, Credentials: c.Credentials, BaseEndpoint: c.Endpoint, HTTPClient: hc}), hc, nil
+}
+
+// awsClientConfig resolves the settings of an AWS client built from the
+// aws settings: the region of aws.arn, else aws.region, else AWS_REGION or
+// AWS_DEFAULT_REGION; the endpoint aws.endpoint, if any; static
+// credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+// AWS_SESSION_TOKEN. Errors are *weir.ConfigErrors naming the setting.
+func awsClientConfig(s AWSSettings) (awsclient.Config, error) {
 	if s.AssumeRoleARN != "" {
-		return nil, &weir.ConfigError{Field: "aws.assume_role_arn",
+		return awsclient.Config{}, &weir.ConfigError{Field: "aws.assume_role_arn",
 			Err: errors.New("assuming roles is not built in: give the transform a client with the role's credentials")}
 	}
 	region := s.Region
 	if a, err := arn.Parse(s.ARN); err == nil && a.Region != "" {
 		region = a.Region
 	}
-	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
-		if region == "" {
-			region = os.Getenv(env)
-		}
+	c, err := awsclient.Resolve(awsclient.Settings{Region: region, Endpoint: s.Endpoint})
+	switch {
+	case errors.Is(err, awsclient.ErrNoRegion):
+		return c, &weir.ConfigError{Field: "aws.region", Err: errors.New("no region in aws.arn, aws.region, AWS_REGION or AWS_DEFAULT_REGION")}
+	case errors.Is(err, awsclient.ErrNoCredentials):
+		return c, &weir.ConfigError{Field: "aws", Err: errNoAWSCredentials}
 	}
-	if region == "" {
-		return nil, &weir.ConfigError{Field: "aws.region", Err: errors.New("no region in aws.arn, aws.region, AWS_REGION or AWS_DEFAULT_REGION")}
-	}
-	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
-	if id == "" || secret == "" {
-		return nil, &weir.ConfigError{Field: "aws", Err: errNoAWSCredentials}
-	}
-	opts := lambda.Options{
-		Region:      region,
-		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))),
-	}
-	if s.Endpoint != "" {
-		opts.BaseEndpoint = aws.String(s.Endpoint)
-	}
-	return lambda.New(opts), nil
+	return c, err
 }
 
 // Transform implements [Transformer].

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/enrich"
+	"github.com/weirhq/weir/internal/awsclient"
 )
 
 // DynamoDBKVClient is the part of the aws-sdk-go-v2 DynamoDB client that
@@ -95,9 +97,11 @@ const kvSortValue = "substation:kv_store"
 // to atomically; they are read back as JSON arrays. Locks are conditional
 // writes: a lock is taken only if its item is absent or expired, so exactly
 // one of any number of concurrent users takes it. Throttled requests are
-// retried with backoff.
+// retried with backoff. Close releases the connections of a client the
+// store built (the aws_dynamodb kv_store's); [KVStores.Close] calls it.
 type DynamoDBKVStore struct {
 	c                  DynamoDBKVClient
+	own                *http.Client // the HTTP client of a client built here, or nil
 	table              string
 	pk, sk, value, ttl string
 	consistent         bool
@@ -130,16 +134,17 @@ func NewDynamoDBKVStore(cfg DynamoDBKVStoreConfig) (*DynamoDBKVStore, error) {
 		base = time.Nanosecond // "0s": retry at once
 	}
 	client := cfg.Client
+	var own *http.Client
 	if client == nil {
-		c, err := newDynamoDBClient(cfg.AWS)
+		c, hc, err := newDynamoDBClient(cfg.AWS)
 		if err != nil {
 			return nil, err
 		}
-		client = c
+		client, own = c, hc
 	}
 	a := cfg.Attributes
 	s := &DynamoDBKVStore{
-		c: client, table: cfg.TableName,
+		c: client, own: own, table: cfg.TableName,
 		pk: a.PartitionKey, sk: a.SortKey, value: a.Value, ttl: a.TTL,
 		consistent: cfg.ConsistentRead, now: cfg.Now,
 		backoff:   enrich.Backoff{MaxRetries: count, BaseDelay: base, MaxDelay: ceil, Sleep: cfg.Sleep},
@@ -170,7 +175,15 @@ func epoch(t time.Time) *types.AttributeValueMemberN {
 
 // retry runs op, retrying it while DynamoDB throttles it.
 func (s *DynamoDBKVStore) retry(ctx context.Context, op func() error) error {
-	return s.backoff.Retry(ctx, enrich.IsDynamoDBThrottle, op)
+	return s.backoff.Retry(ctx, awsclient.Throttled, op)
+}
+
+// Close implements io.Closer, so that [KVStores.Close] releases the store:
+// it closes the idle connections of the client the store built; it does
+// nothing to a Client given in the config. The store stays usable.
+func (s *DynamoDBKVStore) Close() error {
+	closeIdle(s.own)
+	return nil
 }
 
 // needs reports an error if attribute is not configured.

@@ -2,7 +2,9 @@ package transform_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/internal/dynamotest"
@@ -222,6 +225,41 @@ func TestEnrichKVStoreDynamoDB(t *testing.T) {
 	out, err := getTags.Transform(ctx, weir.NewMessage([]byte(`{"group":"g"}`)))
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []any{"a", "b"}, out[0].Get("tags").Any())
+}
+
+// TestDynamoDBKVStoreClose checks that a pipeline's KVStores, when closed,
+// releases the connections of the client an aws_dynamodb store built from
+// JSON, leaving no goroutine behind, and that a store given a client
+// leaves it alone.
+func TestDynamoDBKVStoreClose(t *testing.T) {
+	awsTestEnv(t) // not parallel: it sets the environment (and counts goroutines)
+	c := dynamotest.Client(t)
+	table := dynamotest.Table(t, c, "PK", "")
+	ctx := context.Background()
+	var cfg weir.Config
+	raw, err := json.Marshal(kvDynamoConfig(t, table))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &cfg))
+
+	func() {
+		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+		var stores transform.KVStores
+		st, err := stores.Store(ctx, cfg)
+		require.NoError(t, err)
+		require.Implements(t, (*io.Closer)(nil), st)
+		require.NoError(t, st.(transform.KVWriter).Set(ctx, "k", []byte(`1`), time.Time{}))
+		require.NoError(t, stores.Close())
+	}()
+
+	given, err := transform.NewDynamoDBKVStore(transform.DynamoDBKVStoreConfig{
+		TableName: table, Attributes: transform.DynamoDBKVAttributes{PartitionKey: "PK", Value: "value"}, Client: c,
+	})
+	require.NoError(t, err)
+	require.NoError(t, given.Close())
+	v, ok, err := given.Get(ctx, "k")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, "1", string(v))
 }
 
 func BenchmarkDynamoDBKVStoreGet(b *testing.B) {

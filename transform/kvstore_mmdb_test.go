@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -242,11 +243,13 @@ func TestMMDBKVStoreErrors(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.mmdb")
 	require.NoError(t, os.WriteFile(garbage, []byte("not a MaxMind DB"), 0o644))
+	url := notFoundServer(t)
 	tests := []struct {
 		name      string
 		settings  map[string]any
 		wantField string
 		wantErr   error
+		source    bool // the cause is an *enrich.SourceError
 	}{
 		{name: "no file", settings: map[string]any{}, wantField: "settings.file"},
 		{name: "no settings", wantField: "settings.file"},
@@ -254,8 +257,8 @@ func TestMMDBKVStoreErrors(t *testing.T) {
 		{name: "file not a string", settings: map[string]any{"file": json.Number("1")}, wantField: "settings.file"},
 		{name: "missing file", settings: map[string]any{"file": filepath.Join(dir, "none.mmdb")}, wantField: "settings.file", wantErr: os.ErrNotExist},
 		{name: "garbage file", settings: map[string]any{"file": garbage}, wantField: "settings.file"},
-		{name: "s3", settings: map[string]any{"file": "s3://bucket/GeoLite2-ASN.mmdb"}, wantField: "settings.file"},
-		{name: "https", settings: map[string]any{"file": "https://example.com/GeoLite2-ASN.mmdb"}, wantField: "settings.file"},
+		{name: "malformed s3 location", settings: map[string]any{"file": "s3:///GeoLite2-ASN.mmdb"}, wantField: "settings.file", source: true},
+		{name: "http not found", settings: map[string]any{"file": url + "/GeoLite2-ASN.mmdb"}, wantField: "settings.file", wantErr: fs.ErrNotExist, source: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,6 +271,9 @@ func TestMMDBKVStoreErrors(t *testing.T) {
 				assert.ErrorIs(t, err, tt.wantErr)
 				var me *enrich.MMDBError
 				assert.ErrorAs(t, err, &me)
+			}
+			if tt.source {
+				assert.ErrorAs(t, err, new(*enrich.SourceError))
 			}
 		})
 	}

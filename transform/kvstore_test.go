@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,6 +20,7 @@ import (
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/cache"
+	"github.com/weirhq/weir/enrich"
 )
 
 // enrichRegistry returns the built-ins plus the enrich family, whether or
@@ -123,9 +127,19 @@ type kvVectorMsg struct {
 	Metadata json.RawMessage `json:"metadata"`
 }
 
+// notFoundServer returns the URL of a loopback server that answers every
+// request with 404, closed when the test ends.
+func notFoundServer(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 func TestNewKVStoreErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	url := notFoundServer(t)
 	csvPath := filepath.Join(dir, "t.csv")
 	require.NoError(t, os.WriteFile(csvPath, []byte("a,b\n1,2\n"), 0o644))
 	tests := []struct {
@@ -133,6 +147,7 @@ func TestNewKVStoreErrors(t *testing.T) {
 		cfg       string
 		wantField string
 		wantErr   error
+		source    bool // the cause is an *enrich.SourceError
 	}{
 		{name: "no type", cfg: `{}`, wantField: "type"},
 		{name: "unknown type", cfg: `{"type":"redis"}`, wantField: "type", wantErr: weir.ErrUnknownType},
@@ -147,8 +162,8 @@ func TestNewKVStoreErrors(t *testing.T) {
 		{name: "csv bad delimiter", cfg: `{"type":"csv_file","settings":{"file":"` + csvPath + `","column":"a","delimiter":"\""}}`, wantField: "settings.delimiter"},
 		{name: "csv bad header", cfg: `{"type":"csv_file","settings":{"file":"` + csvPath + `","column":"a","header":"a,\"b"}}`, wantField: "settings.header"},
 		{name: "missing file", cfg: `{"type":"text_file","settings":{"file":"` + filepath.Join(dir, "none") + `"}}`, wantField: "settings.file", wantErr: os.ErrNotExist},
-		{name: "s3 file", cfg: `{"type":"json_file","settings":{"file":"s3://bucket/kv.json"}}`, wantField: "settings.file"},
-		{name: "https file", cfg: `{"type":"text_file","settings":{"file":"https://example.com/list.txt"}}`, wantField: "settings.file"},
+		{name: "malformed s3 location", cfg: `{"type":"json_file","settings":{"file":"s3://bucket"}}`, wantField: "settings.file", source: true},
+		{name: "http file not found", cfg: `{"type":"text_file","settings":{"file":"` + url + `/list.txt"}}`, wantField: "settings.file", wantErr: fs.ErrNotExist, source: true},
 		{name: "json file not JSON", cfg: `{"type":"json_file","settings":{"file":"` + csvPath + `"}}`, wantField: "settings.file"},
 	}
 	for _, tt := range tests {
@@ -163,6 +178,9 @@ func TestNewKVStoreErrors(t *testing.T) {
 			assert.Equal(t, tt.wantField, ce.Field)
 			if tt.wantErr != nil {
 				assert.ErrorIs(t, err, tt.wantErr)
+			}
+			if tt.source {
+				assert.ErrorAs(t, err, new(*enrich.SourceError))
 			}
 
 			// Through a transform, the field is under kv_store.

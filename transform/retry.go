@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"regexp"
 	"time"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/condition"
+	"github.com/weirhq/weir/internal/backoff"
 )
 
 // Defaults of RetrySettings.
@@ -90,42 +90,9 @@ func (r RetrySettings) policy() (count int, base, ceil time.Duration, err error)
 	return r.Count, base, ceil, nil
 }
 
-// backoffCeil returns the longest wait before retry n (n ≥ 1):
-// min(ceil, base·2ⁿ⁻¹).
-func backoffCeil(base, ceil time.Duration, n int) time.Duration {
-	d := base
-	for i := 1; i < n && d > 0 && d < ceil; i++ {
-		if d > ceil/2 {
-			return ceil
-		}
-		d *= 2
-	}
-	return min(d, ceil)
-}
-
-// fullJitter returns a random duration in [0, ceil).
-func fullJitter(ceil time.Duration) time.Duration {
-	if ceil <= 0 {
-		return 0
-	}
-	return rand.N(ceil)
-}
-
 // sleepCtx waits for d or until ctx is done, and returns ctx's error in
 // the latter case.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func sleepCtx(ctx context.Context, d time.Duration) error { return backoff.Sleep(ctx, d) }
 
 // errorMatches reports whether a pattern matches the text of err or of an
 // error it wraps.
@@ -253,7 +220,7 @@ func NewMetaRetry(cfg MetaRetryConfig) (*MetaRetry, error) {
 		r.sleep = sleepCtx
 	}
 	if r.jitter == nil {
-		r.jitter = fullJitter
+		r.jitter = backoff.Jitter
 	}
 	return r, nil
 }
@@ -297,7 +264,7 @@ func (r *MetaRetry) Transform(ctx context.Context, msg *weir.Message) ([]*weir.M
 	attempt := 0
 	for ; r.count == 0 || attempt <= r.count; attempt++ {
 		if attempt > 0 {
-			d := r.jitter(backoffCeil(r.base, r.ceil, attempt))
+			d := r.jitter(backoff.Ceil(r.base, r.ceil, attempt-1))
 			if err := r.sleep(ctx, d); err != nil {
 				return nil, &Error{Type: "meta_retry", ID: r.id,
 					Err: fmt.Errorf("stopped after %d attempts (last: %v): %w", attempt, last, err)}

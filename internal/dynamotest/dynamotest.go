@@ -10,7 +10,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/weirhq/weir/internal/testenv"
 )
 
 // EnvEndpoint names the variable holding the server's URL.
@@ -27,15 +32,7 @@ const EnvEndpoint = "WEIR_DYNAMODB_ENDPOINT"
 // WEIR_REQUIRE_SERVICES=1) when there is none.
 func Endpoint(t testing.TB) string {
 	t.Helper()
-	ep := os.Getenv(EnvEndpoint)
-	if ep == "" {
-		msg := EnvEndpoint + " is not set: run `make test`, which starts dynalite and sets it"
-		if os.Getenv("WEIR_REQUIRE_SERVICES") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return ep
+	return testenv.Endpoint(t, EnvEndpoint, "dynalite")
 }
 
 // Client returns a DynamoDB client for the server, with static test
@@ -98,4 +95,63 @@ func Table(t testing.TB, c *dynamodb.Client, pk, sk string) string {
 		_, _ = c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
 	})
 	return name
+}
+
+// PutItems writes items to table, failing t on error.
+func PutItems(t testing.TB, c *dynamodb.Client, table string, items ...map[string]types.AttributeValue) {
+	t.Helper()
+	for _, it := range items {
+		_, err := c.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: it})
+		if err != nil {
+			t.Fatalf("dynamotest: put item in %s: %v", table, err)
+		}
+	}
+}
+
+// Throttler is an http.RoundTripper that answers the next Left requests
+// with DynamoDB's throttling error (ProvisionedThroughputExceededException,
+// in the service's wire format) and forwards the others to Next. Calls
+// counts every request. Set Left and reset Calls between steps of a test.
+type Throttler struct {
+	Next  http.RoundTripper
+	Left  atomic.Int64
+	Calls atomic.Int64
+}
+
+// RoundTrip implements http.RoundTripper.
+func (th *Throttler) RoundTrip(r *http.Request) (*http.Response, error) {
+	th.Calls.Add(1)
+	if th.Left.Add(-1) < 0 {
+		return th.Next.RoundTrip(r)
+	}
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_ = r.Body.Close()
+	}
+	const body = `{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",` +
+		`"message":"The level of configured provisioned throughput for the table was exceeded."}`
+	h := http.Header{}
+	h.Set("Content-Type", "application/x-amz-json-1.0")
+	h.Set("X-Amzn-Errortype", "ProvisionedThroughputExceededException")
+	h.Set("X-Amzn-Requestid", "weir-test")
+	return &http.Response{
+		Status: "400 Bad Request", StatusCode: http.StatusBadRequest,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: h, Body: io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)), Request: r,
+	}, nil
+}
+
+// ThrottledClient returns a client for the server (skipping t as
+// [Endpoint] does) whose requests go through a [Throttler] that throttles
+// none yet, over a transport of its own whose idle connections are closed
+// when the test ends (for goleak).
+func ThrottledClient(t testing.TB) (*dynamodb.Client, *Throttler) {
+	t.Helper()
+	o := Options(Endpoint(t))
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	th := &Throttler{Next: tr}
+	o.HTTPClient = &http.Client{Transport: th}
+	return dynamodb.New(o), th
 }

@@ -13,13 +13,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/weirhq/weir/internal/testenv"
 )
 
 // EnvEndpoint names the variable holding the server's URL.
@@ -37,15 +38,7 @@ const (
 // WEIR_REQUIRE_SERVICES=1) when there is none.
 func Endpoint(t testing.TB) string {
 	t.Helper()
-	ep := os.Getenv(EnvEndpoint)
-	if ep == "" {
-		msg := EnvEndpoint + " is not set: run `make test`, which starts s3rver and sets it"
-		if os.Getenv("WEIR_REQUIRE_SERVICES") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return ep
+	return testenv.Endpoint(t, EnvEndpoint, "s3rver")
 }
 
 // Client returns an S3 client for the server: path-style, static test
