@@ -1,6 +1,8 @@
 package weir
 
 import (
+	"slices"
+
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
@@ -25,6 +27,13 @@ type document struct {
 	nodes   []node // the index; nodes[0] is the root object
 	indexed bool   // nodes[0] is valid
 	dirty   bool   // the index holds changes not yet in raw
+
+	// The last plain path read and the node it led to (-1: missing), valid
+	// until the next write: a pipeline often reads a field twice in a row
+	// (a condition tests it, then a transform copies it).
+	memoPath string
+	memoNode int32
+	memoOK   bool
 }
 
 // node is one JSON value in the index: an object member (or the root).
@@ -54,9 +63,22 @@ func (d *document) set(b []byte) {
 	d.reset()
 }
 
+// reuse replaces the payload with b and drops the index, keeping the
+// memory of the index and the arena for the new payload: everything read
+// from the document before becomes invalid.
+func (d *document) reuse(b []byte) {
+	d.memoOK = false
+	d.raw = b
+	d.nodes = d.nodes[:0]
+	d.indexed = false
+	d.dirty = false
+	d.arena = d.arena[:0]
+}
+
 // reset drops the index. The arena is not reused: Values may still point
 // into it.
 func (d *document) reset() {
+	d.memoOK = false
 	d.nodes = d.nodes[:0]
 	d.indexed = false
 	d.dirty = false
@@ -348,13 +370,19 @@ func (d *document) appendTo(buf []byte, x int32) []byte {
 	return append(buf, '}')
 }
 
-// text returns node x's current JSON text.
+// text returns node x's current JSON text. The text of a modified object
+// is built at the end of the arena: like every arena value, it is never
+// changed afterwards.
 func (d *document) text(x int32) []byte {
 	n := &d.nodes[x]
 	if n.flags&modified == 0 {
 		return d.val(n)
 	}
-	return d.appendTo(make([]byte, 0, d.size(x)), x)
+	start := d.arenaStart(0)
+	buf := slices.Grow(d.arena, d.size(x))
+	buf = d.appendTo(buf, x)
+	d.arena = buf
+	return buf[start:len(buf):len(buf)]
 }
 
 // get reads p from the document, through the index when p is plain.
@@ -370,6 +398,12 @@ func (d *document) get(p *Path, parts []pathPart) gjson.Result {
 
 // getParts reads the plain path p below the root of an indexed document.
 func (d *document) getParts(p *Path, parts []pathPart) gjson.Result {
+	if d.memoOK && d.memoPath == p.inner {
+		if d.memoNode < 0 {
+			return gjson.Result{}
+		}
+		return d.result(d.memoNode)
+	}
 	var x int32
 	for _, part := range parts {
 		if !d.expand(x) {
@@ -378,8 +412,12 @@ func (d *document) getParts(p *Path, parts []pathPart) gjson.Result {
 			return gjson.Get(b2s(d.text(x)), p.inner[part.off:])
 		}
 		if x = d.child(x, p.name(part)); x < 0 {
-			return gjson.Result{}
+			break
 		}
+	}
+	d.memoPath, d.memoNode, d.memoOK = p.inner, x, true
+	if x < 0 {
+		return gjson.Result{}
 	}
 	return d.result(x)
 }
@@ -412,6 +450,7 @@ func (d *document) result(x int32) gjson.Result {
 // setRaw writes the JSON text value at p. If value is the tail of the
 // arena (as Message.Set leaves it) it is used in place, else copied there.
 func (d *document) setRaw(p *Path, parts []pathPart, value []byte) error {
+	d.memoOK = false
 	if parts != nil && !p.digits && d.index(true) {
 		vs, vl := d.toArena(value)
 		if d.setParts(p, parts, vs, vl) {
@@ -531,6 +570,7 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 
 // del removes p from the document.
 func (d *document) del(p *Path, parts []pathPart) error {
+	d.memoOK = false
 	if parts != nil && !p.digits && d.index(false) {
 		if changed, handled := d.delParts(p, parts); handled {
 			if changed {

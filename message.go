@@ -48,6 +48,21 @@ func NewMessage(data []byte) *Message {
 	return m
 }
 
+// Reset makes m a data message holding data, as NewMessage(data) would,
+// reusing the memory m holds: a loop that handles one message at a time
+// and is done with each before the next can process a stream of events
+// without allocating per event. After Reset, every slice and [Value]
+// obtained from m before (its Data and Metadata included) is invalid, as are
+// messages that share m's memory: those produced from m by [Message.Clone],
+// and messages whose data was set with [Message.SetDataValue] to a Value of
+// m. It returns m.
+func (m *Message) Reset(data []byte) *Message {
+	m.ctrl = false
+	m.data.reuse(data)
+	m.meta.reuse(nil)
+	return m
+}
+
 // NewControl returns a control message. Control messages carry no data;
 // they tell stateful transforms to flush what they hold, and every
 // transform passes them on.

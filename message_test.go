@@ -392,3 +392,24 @@ func FuzzAppendEscaped(f *testing.F) {
 		require.Equal(t, string(want), string(appendEscaped(nil, s)))
 	})
 }
+
+// TestMessageRereadAfterWrite checks that a path read again after a write
+// sees the write (the document remembers its last read).
+func TestMessageRereadAfterWrite(t *testing.T) {
+	m := NewMessage([]byte(`{"a":{"b":1}}`))
+	p := ParsePath("a.b")
+	require.Equal(t, "1", p.Get(m).Raw())
+	require.Equal(t, "1", m.Get("a.b").Raw())
+	require.NoError(t, m.Delete("a"))
+	assert.False(t, p.Get(m).Exists())
+	require.NoError(t, m.SetRaw("a", []byte(`{"b":2}`)))
+	assert.Equal(t, "2", p.Get(m).Raw())
+	assert.False(t, m.Get("x").Exists())
+	require.NoError(t, m.Set("x", "y"))
+	assert.Equal(t, "y", m.Get("x").String())
+	m.SetData([]byte(`{"x":"z"}`))
+	assert.Equal(t, "z", m.Get("x").String())
+	m.Reset([]byte(`{"a":{"b":3}}`))
+	assert.Equal(t, "3", p.Get(m).Raw())
+	assert.False(t, m.Get("x").Exists())
+}

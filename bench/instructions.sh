@@ -29,7 +29,7 @@ for e in ${@:-floor config typed}; do
 	for n in $small $big; do
 		GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind \
 			--callgrind-out-file="$out/$e.$n" "$out/bench.test" \
-			-test.run '^$' -test.bench "W1\$/$e" -test.benchtime=${n}x >/dev/null 2>&1
+			-test.run '^$' -test.bench "W1\$/$e\$" -test.benchtime=${n}x >/dev/null 2>&1
 	done
 	profile "$out/$e.$small" >"$out/$e.$small.txt"
 	profile "$out/$e.$big" >"$out/$e.$big.txt"
