@@ -386,21 +386,21 @@ func (d *document) text(x int32) []byte {
 }
 
 // get reads p from the document, through the index when p is plain.
-func (d *document) get(p *Path, parts []pathPart) gjson.Result {
+func (d *document) get(p *Path, parts []pathPart) Value {
 	switch {
 	case p.inner == "@this":
-		return gjson.Parse(b2s(d.bytes()))
+		return valueOf(gjson.Parse(b2s(d.bytes())))
 	case parts != nil && d.index(false):
 		return d.getParts(p, parts)
 	}
-	return gjson.Get(b2s(d.bytes()), p.inner)
+	return valueOf(gjson.Get(b2s(d.bytes()), p.inner))
 }
 
 // getParts reads the plain path p below the root of an indexed document.
-func (d *document) getParts(p *Path, parts []pathPart) gjson.Result {
+func (d *document) getParts(p *Path, parts []pathPart) Value {
 	if d.memoOK && d.memoPath == p.inner {
 		if d.memoNode < 0 {
-			return gjson.Result{}
+			return Value{}
 		}
 		return d.result(d.memoNode)
 	}
@@ -409,7 +409,7 @@ func (d *document) getParts(p *Path, parts []pathPart) gjson.Result {
 		if !d.expand(x) {
 			// Not an object: let gjson resolve the rest (array indexes,
 			// or nothing on a scalar).
-			return gjson.Get(b2s(d.text(x)), p.inner[part.off:])
+			return valueOf(gjson.Get(b2s(d.text(x)), p.inner[part.off:]))
 		}
 		if x = d.child(x, p.name(part)); x < 0 {
 			break
@@ -417,34 +417,14 @@ func (d *document) getParts(p *Path, parts []pathPart) gjson.Result {
 	}
 	d.memoPath, d.memoNode, d.memoOK = p.inner, x, true
 	if x < 0 {
-		return gjson.Result{}
+		return Value{}
 	}
 	return d.result(x)
 }
 
-// result returns node x's value as a gjson result without rescanning plain
-// strings.
-func (d *document) result(x int32) gjson.Result {
-	n := &d.nodes[x]
-	raw := d.text(x)
-	s := b2s(raw)
-	if len(raw) > 0 {
-		switch raw[0] {
-		case '"':
-			if n.flags&plainStr != 0 {
-				return gjson.Result{Type: gjson.String, Raw: s, Str: s[1 : len(s)-1]}
-			}
-		case '{', '[':
-			return gjson.Result{Type: gjson.JSON, Raw: s}
-		case 't':
-			return gjson.Result{Type: gjson.True, Raw: s}
-		case 'f':
-			return gjson.Result{Type: gjson.False, Raw: s}
-		case 'n':
-			return gjson.Result{Type: gjson.Null, Raw: s}
-		}
-	}
-	return gjson.Parse(s)
+// result returns node x's value without rescanning it.
+func (d *document) result(x int32) Value {
+	return textValue(b2s(d.text(x)), d.nodes[x].flags&plainStr != 0)
 }
 
 // setRaw writes the JSON text value at p. If value is the tail of the

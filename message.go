@@ -171,9 +171,9 @@ func (m *Message) get(p *Path, parts []pathPart) Value {
 	d := m.doc(p)
 	if parts != nil && d.index(false) {
 		// The usual case, inline: a plain path served by the index.
-		return Value{r: d.getParts(p, parts)}
+		return d.getParts(p, parts)
 	}
-	return Value{r: d.get(p, parts)}
+	return d.get(p, parts)
 }
 
 // Set writes v at path, creating objects on the way, and returns a
@@ -292,10 +292,7 @@ func (m *Message) SetDataValue(v Value) *Message {
 	if m.ctrl {
 		return m
 	}
-	s := v.r.String()
-	if v.r.Type == gjson.String && len(v.r.Raw) == len(s)+2 {
-		s = v.r.Raw[1 : len(v.r.Raw)-1] // no escapes: share the text
-	}
+	s := v.String() // shares the message's text unless it holds escapes
 	m.data.set(unsafe.Slice(unsafe.StringData(s), len(s)))
 	return m
 }
@@ -386,12 +383,17 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 // appendValueOf appends the JSON text Set writes for a Value.
 func appendValueOf(dst []byte, v Value) []byte {
 	switch {
-	case !v.r.Exists():
+	case v.raw == "":
 		return append(dst, "null"...)
-	case v.r.Type == gjson.String && isJSONContainer(unsafe.Slice(unsafe.StringData(v.r.Str), len(v.r.Str))):
-		return append(dst, v.r.Str...)
+	case gjson.Type(v.kind) == gjson.String:
+		// A string holding a JSON object or array is written as that JSON.
+		if s := v.raw[1 : len(v.raw)-1]; len(s) >= 2 && (s[0] == '{' || s[0] == '[' || v.esc) {
+			if s = v.String(); isJSONContainer(unsafe.Slice(unsafe.StringData(s), len(s))) {
+				return append(dst, s...)
+			}
+		}
 	}
-	return append(dst, v.r.Raw...)
+	return append(dst, v.raw...)
 }
 
 // encodeValue returns the JSON text Set writes for v.

@@ -413,3 +413,32 @@ func TestMessageRereadAfterWrite(t *testing.T) {
 	assert.Equal(t, "3", p.Get(m).Raw())
 	assert.False(t, m.Get("x").Exists())
 }
+
+// FuzzValue checks that a Value read through the index answers as the
+// gjson result of the same path does.
+func FuzzValue(f *testing.F) {
+	f.Add([]byte(sampleDoc), "a.b")
+	f.Add([]byte(`{"s":"x\"y","n":1.50,"i":-3,"t":true,"z":null,"o":{},"a":[1,"2"]}`), "s")
+	f.Add([]byte(`{"n":1e400}`), "n")
+	f.Fuzz(func(t *testing.T, data []byte, path string) {
+		path = strings.TrimSpace(path)
+		if !json.Valid(data) {
+			return
+		}
+		want := gjson.GetBytes(data, path)
+		got := NewMessage(bytes.Clone(data)).Get(path)
+		r := got.Result()
+		require.Equal(t, want.Exists(), got.Exists(), "exists %q", path)
+		require.Equal(t, want.Raw, got.Raw(), "raw %q", path)
+		require.Equal(t, want.String(), got.String(), "string %q", path)
+		require.Equal(t, want.Type, r.Type, "type %q", path)
+		require.Equal(t, want.Int(), got.Int(), "int %q", path)
+		require.Equal(t, want.Bool(), got.Bool(), "bool %q", path)
+		require.Equal(t, want.IsObject(), got.IsObject())
+		require.Equal(t, want.IsArray(), got.IsArray())
+		require.Equal(t, want.Type == gjson.Null && want.Exists(), got.IsNull())
+		if f := want.Float(); f == f { // not NaN
+			require.Equal(t, f, got.Float(), "float %q", path)
+		}
+	})
+}

@@ -1,6 +1,8 @@
 package weir
 
 import (
+	"strconv"
+
 	"github.com/tidwall/gjson"
 )
 
@@ -9,98 +11,171 @@ import (
 //
 // A Value may share memory with the message it came from; it stays valid
 // after the message is changed, because a Message never rewrites bytes it has
-// handed out.
+// handed out (until [Message.Reset]).
+//
+// A Value is three words: the field's JSON text and its kind. Strings are
+// unescaped, and numbers parsed, only when asked for.
 type Value struct {
-	r gjson.Result
+	raw  string // JSON text; "" when missing
+	kind uint8  // a gjson.Type
+	esc  bool   // a string holding escapes
+}
+
+// valueOf returns the Value of a gjson result.
+func valueOf(r gjson.Result) Value {
+	if !r.Exists() {
+		return Value{}
+	}
+	raw := r.Raw
+	if raw == "" {
+		// A value gjson computed without text (a modifier's number, …).
+		switch r.Type {
+		case gjson.Number:
+			raw = strconv.FormatFloat(r.Num, 'f', -1, 64)
+		case gjson.String:
+			raw = string(appendString(nil, r.Str))
+		default:
+			raw = r.String()
+		}
+	}
+	v := Value{raw: raw, kind: uint8(r.Type)}
+	if r.Type == gjson.String && len(r.Str) != len(raw)-2 {
+		v.esc = true
+	}
+	return v
+}
+
+// textValue returns the Value of the JSON text s of a value that is known
+// to be well formed (it came from the index). plain says that a string holds
+// no escapes.
+func textValue(s string, plain bool) Value {
+	if len(s) == 0 {
+		return Value{}
+	}
+	switch s[0] {
+	case '"':
+		return Value{raw: s, kind: uint8(gjson.String), esc: !plain}
+	case '{', '[':
+		return Value{raw: s, kind: uint8(gjson.JSON)}
+	case 't':
+		return Value{raw: s, kind: uint8(gjson.True)}
+	case 'f':
+		return Value{raw: s, kind: uint8(gjson.False)}
+	case 'n':
+		return Value{raw: s, kind: uint8(gjson.Null)}
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return Value{raw: s, kind: uint8(gjson.Number)}
+	}
+	return valueOf(gjson.Parse(s))
 }
 
 // ValueOf returns a Value for the JSON text raw (a document, object, array,
 // string, number, boolean or null). It is how code that is not reading a
 // Message builds a Value, e.g. to compare against.
 func ValueOf(raw []byte) Value {
-	return Value{r: gjson.ParseBytes(raw)}
+	return valueOf(gjson.ParseBytes(raw))
 }
 
-// Result returns the underlying gjson result, for callers that need gjson's
-// full API (paths relative to this value, modifiers).
-func (v Value) Result() gjson.Result { return v.r }
+// Result returns the value as a gjson result, for callers that need gjson's
+// full API (paths relative to this value, modifiers). Its Index and Indexes
+// are not set.
+func (v Value) Result() gjson.Result {
+	switch {
+	case v.raw == "":
+		return gjson.Result{}
+	case gjson.Type(v.kind) == gjson.String && !v.esc:
+		return gjson.Result{Type: gjson.String, Raw: v.raw, Str: v.raw[1 : len(v.raw)-1]}
+	case gjson.Type(v.kind) == gjson.String, gjson.Type(v.kind) == gjson.Number:
+		return gjson.Parse(v.raw) // unescape, or parse the number
+	}
+	return gjson.Result{Type: gjson.Type(v.kind), Raw: v.raw}
+}
 
 // Exists reports whether the field was present (it may be present and null).
-func (v Value) Exists() bool { return v.r.Exists() }
+func (v Value) Exists() bool { return v.raw != "" }
 
 // IsNull reports whether the field is present and JSON null.
-func (v Value) IsNull() bool { return v.r.Exists() && v.r.Type == gjson.Null }
+func (v Value) IsNull() bool { return v.raw != "" && gjson.Type(v.kind) == gjson.Null }
 
 // IsMissing reports whether the field is absent.
-func (v Value) IsMissing() bool { return !v.r.Exists() }
+func (v Value) IsMissing() bool { return v.raw == "" }
 
 // IsObject reports whether the field is a JSON object.
-func (v Value) IsObject() bool { return v.r.IsObject() }
+func (v Value) IsObject() bool { return gjson.Type(v.kind) == gjson.JSON && v.raw[0] == '{' }
 
 // IsArray reports whether the field is a JSON array.
-func (v Value) IsArray() bool { return v.r.IsArray() }
+func (v Value) IsArray() bool { return gjson.Type(v.kind) == gjson.JSON && v.raw[0] == '[' }
 
 // IsString reports whether the field is a JSON string.
-func (v Value) IsString() bool { return v.r.Type == gjson.String }
+func (v Value) IsString() bool { return gjson.Type(v.kind) == gjson.String }
 
 // IsNumber reports whether the field is a JSON number.
-func (v Value) IsNumber() bool { return v.r.Type == gjson.Number }
+func (v Value) IsNumber() bool { return gjson.Type(v.kind) == gjson.Number }
 
 // IsBool reports whether the field is a JSON boolean.
-func (v Value) IsBool() bool { return v.r.IsBool() }
+func (v Value) IsBool() bool {
+	return gjson.Type(v.kind) == gjson.True || gjson.Type(v.kind) == gjson.False
+}
 
 // IsEmpty reports whether the field is missing, null, an empty string, an
 // empty array or an empty object.
 func (v Value) IsEmpty() bool {
-	switch {
-	case v.r.IsArray():
+	if gjson.Type(v.kind) == gjson.JSON {
 		empty := true
-		v.r.ForEach(func(_, _ gjson.Result) bool { empty = false; return false })
-		return empty
-	case v.r.IsObject():
-		empty := true
-		v.r.ForEach(func(_, _ gjson.Result) bool { empty = false; return false })
+		v.Result().ForEach(func(_, _ gjson.Result) bool { empty = false; return false })
 		return empty
 	}
-	return v.r.String() == ""
+	return v.String() == ""
 }
 
 // String returns the field as a string: a JSON string unescaped, any other
 // JSON value as its text, "" when missing or null.
-func (v Value) String() string { return v.r.String() }
+func (v Value) String() string {
+	switch gjson.Type(v.kind) {
+	case gjson.String:
+		if !v.esc {
+			return v.raw[1 : len(v.raw)-1]
+		}
+	case gjson.JSON:
+		return v.raw
+	case gjson.Null:
+		return ""
+	}
+	return v.Result().String()
+}
 
 // Bytes returns String as a new byte slice.
-func (v Value) Bytes() []byte { return []byte(v.r.String()) }
+func (v Value) Bytes() []byte { return []byte(v.String()) }
 
 // Raw returns the field's JSON text exactly as it stands in the message ("" when
 // missing).
-func (v Value) Raw() string { return v.r.Raw }
+func (v Value) Raw() string { return v.raw }
 
 // Int returns the field as an int64, with gjson's conversions (numeric
 // strings parse, true is 1, floats truncate).
-func (v Value) Int() int64 { return v.r.Int() }
+func (v Value) Int() int64 { return v.Result().Int() }
 
 // Uint returns the field as a uint64, with the same conversions as Int.
-func (v Value) Uint() uint64 { return v.r.Uint() }
+func (v Value) Uint() uint64 { return v.Result().Uint() }
 
 // Float returns the field as a float64, with the same conversions as Int.
-func (v Value) Float() float64 { return v.r.Float() }
+func (v Value) Float() float64 { return v.Result().Float() }
 
 // Bool returns the field as a bool: true, "true", "1", "t" and non-zero
 // numbers are true.
-func (v Value) Bool() bool { return v.r.Bool() }
+func (v Value) Bool() bool { return v.Result().Bool() }
 
 // Any returns the field as a Go value: nil, bool, float64, string,
 // []any or map[string]any.
-func (v Value) Any() any { return v.r.Value() }
+func (v Value) Any() any { return v.Result().Value() }
 
 // Array returns the elements of an array; a non-array value is returned as a
 // one-element slice and a missing value as an empty one.
 func (v Value) Array() []Value {
-	rs := v.r.Array()
+	rs := v.Result().Array()
 	out := make([]Value, len(rs))
 	for i, r := range rs {
-		out[i] = Value{r: r}
+		out[i] = valueOf(r)
 	}
 	return out
 }
@@ -108,13 +183,13 @@ func (v Value) Array() []Value {
 // ForEach calls fn for each element of an array (key is the zero Value) or each
 // member of an object, in document order, until fn returns false.
 func (v Value) ForEach(fn func(key, value Value) bool) {
-	if !v.r.IsArray() && !v.r.IsObject() {
+	if gjson.Type(v.kind) != gjson.JSON {
 		return
 	}
-	v.r.ForEach(func(k, val gjson.Result) bool {
-		return fn(Value{r: k}, Value{r: val})
+	v.Result().ForEach(func(k, val gjson.Result) bool {
+		return fn(valueOf(k), valueOf(val))
 	})
 }
 
 // Get returns the value at a gjson path relative to v.
-func (v Value) Get(path string) Value { return Value{r: v.r.Get(path)} }
+func (v Value) Get(path string) Value { return valueOf(v.Result().Get(path)) }
