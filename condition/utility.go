@@ -114,10 +114,10 @@ func (u *UtilityRandom) Inspect(_ context.Context, msg *weir.Message) (bool, err
 		return false, nil
 	}
 	if u.src == nil {
-		return rand.Uint64()&1 == 1, nil
+		return rand.Uint64()>>63 == 1, nil
 	}
 	u.mu.Lock()
 	n := u.src.Uint64()
 	u.mu.Unlock()
-	return n&1 == 1, nil
+	return n>>63 == 1, nil // the top bit: some generators' low bits are weak
 }

@@ -127,6 +127,10 @@ func (r *Registry) Register(name string, f Factory) error {
 // Types returns the registered type names, sorted.
 func (r *Registry) Types() []string { return r.m.Names() }
 
+// Lookup returns the factory registered under name, e.g. to build a
+// registry that replaces one type and keeps the others.
+func (r *Registry) Lookup(name string) (Factory, bool) { return r.m.Lookup(name) }
+
 // New builds the Transformer cfg describes. Transformers nested in cfg (as
 // in meta_switch) are built from r too.
 func (r *Registry) New(ctx context.Context, cfg weir.Config) (Transformer, error) {
