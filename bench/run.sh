@@ -149,7 +149,7 @@ field() {
 
 declare -A best med cpu allocs bytes name
 engines=()
-for e in config typed floor; do
+for e in config typed config-new floor; do
 	engines+=("$e")
 	name[$e]="weir $e"
 	best[$e]=$(weir "$e" ns/op | minimum)
