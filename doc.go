@@ -23,7 +23,19 @@
 //
 // Fields are addressed with GJSON/SJSON paths ("userIdentity.arn",
 // "Records.#.eventName", "@this"). A path that starts with "meta " addresses
-// the message's metadata instead of its data, as in Substation.
+// the message's metadata instead of its data, as in Substation. Code that
+// reads or writes the same path on many messages parses it once with
+// [ParsePath] and uses the [Path] methods; every built-in transform and
+// condition does.
+//
+// # Speed
+//
+// A Message indexes its event once, on the first read, and serves later
+// reads and writes of plain dotted paths from that index; the output is
+// serialized once. A loop that handles one event at a time can reuse one
+// Message with [Message.Reset] and then allocates nothing per event. On
+// workload W1 (CloudTrail to ECS, 1.1 KB events, bench/README.md) a
+// Substation-format pipeline runs within 2x of hand-written Go.
 //
 // # Substation compatibility
 //
