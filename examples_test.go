@@ -223,3 +223,37 @@ func ExampleConfig_Decode() {
 	// Output:
 	// weir: my_type: setting "object.source_kee": unknown setting
 }
+
+// A path parsed once serves every message: built-in transforms hold their
+// paths this way.
+func ExampleParsePath() {
+	src, dst := weir.ParsePath("userIdentity.arn"), weir.ParsePath("meta user.arn")
+	for _, line := range []string{
+		`{"userIdentity":{"arn":"arn:aws:iam::123456789012:user/alice"}}`,
+		`{"userIdentity":{"arn":"arn:aws:iam::123456789012:user/bob"}}`,
+	} {
+		msg := weir.NewMessage([]byte(line))
+		if v := src.Get(msg); v.Exists() {
+			_ = dst.SetValue(msg, v)
+		}
+		fmt.Println(string(msg.Metadata()))
+	}
+	// Output:
+	// {"user":{"arn":"arn:aws:iam::123456789012:user/alice"}}
+	// {"user":{"arn":"arn:aws:iam::123456789012:user/bob"}}
+}
+
+// A loop that is done with each event before the next reuses one Message,
+// and with it the memory of its index and of the fields it wrote.
+func ExampleMessage_Reset() {
+	msg := weir.NewMessage(nil)
+	for _, line := range []string{`{"eventName":"ConsoleLogin"}`, `{"eventName":"GetObject"}`} {
+		msg.Reset([]byte(line))
+		_ = msg.SetString("action", msg.Get("eventName").String())
+		_ = msg.Delete("eventName")
+		fmt.Println(string(msg.Data())) // used before the next Reset
+	}
+	// Output:
+	// {"action":"ConsoleLogin"}
+	// {"action":"GetObject"}
+}

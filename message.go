@@ -168,12 +168,7 @@ func (m *Message) get(p *Path, parts []pathPart) Value {
 	if m.ctrl {
 		return Value{}
 	}
-	d := m.doc(p)
-	if parts != nil && d.index(false) {
-		// The usual case, inline: a plain path served by the index.
-		return d.getParts(p, parts)
-	}
-	return d.get(p, parts)
+	return m.doc(p).get(p, parts)
 }
 
 // Set writes v at path, creating objects on the way, and returns a
@@ -387,10 +382,8 @@ func appendValueOf(dst []byte, v Value) []byte {
 		return append(dst, "null"...)
 	case gjson.Type(v.kind) == gjson.String:
 		// A string holding a JSON object or array is written as that JSON.
-		if s := v.raw[1 : len(v.raw)-1]; len(s) >= 2 && (s[0] == '{' || s[0] == '[' || v.esc) {
-			if s = v.String(); isJSONContainer(unsafe.Slice(unsafe.StringData(s), len(s))) {
-				return append(dst, s...)
-			}
+		if s := v.String(); isJSONContainer(unsafe.Slice(unsafe.StringData(s), len(s))) {
+			return append(dst, s...)
 		}
 	}
 	return append(dst, v.raw...)

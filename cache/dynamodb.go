@@ -131,6 +131,7 @@ type ItemTooLargeError struct {
 	Max  int    // the limit
 }
 
+// Error implements error.
 func (e *ItemTooLargeError) Error() string {
 	return fmt.Sprintf("cache: item %q is %d bytes, over the %d-byte limit", e.Key, e.Size, e.Max)
 }
@@ -146,6 +147,7 @@ type ThrottledError struct {
 	Err      error
 }
 
+// Error implements error.
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("cache: dynamodb %s throttled after %d attempts: %v", e.Op, e.Attempts, e.Err)
 }
