@@ -86,3 +86,48 @@ func DecodeJSON(typ string, b []byte, v any) error {
 	}
 	return &ConfigError{Type: typ, Err: err}
 }
+
+// ParseConfig parses one transform or condition config, {"type": …,
+// "settings": {…}}, strictly: a member other than "type" and "settings" is
+// an error (a misspelt "settings" must not pass silently), and numbers keep
+// the digits they were written with (as json.Number).
+func ParseConfig(b []byte) (Config, error) {
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(&c); err != nil {
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return c, &ConfigError{Field: strings.Trim(name, `"`),
+				Err: errors.New(`unknown member (a config has "type" and "settings")`)}
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			what := map[string]string{"type": `"type" must be a string`, "settings": `"settings" must be an object`}[te.Field]
+			if what == "" {
+				what = "a config must be an object"
+			}
+			return c, &ConfigError{Err: fmt.Errorf("%s, got %s", what, jsonKind(te.Value))}
+		}
+		return c, &ConfigError{Err: err}
+	}
+	if c.Type == "" {
+		return c, &ConfigError{Field: "type", Err: ErrMissingSetting}
+	}
+	return c, nil
+}
+
+// jsonKind names a JSON value's kind as encoding/json's UnmarshalTypeError
+// reports it ("string", "number", "object", …), with an article.
+func jsonKind(v string) string {
+	switch v {
+	case "object", "array", "number":
+		return "an " + v
+	case "":
+		return "a value"
+	}
+	if strings.HasPrefix(v, "number") {
+		return "a number"
+	}
+	return "a " + v
+}

@@ -238,7 +238,6 @@ func TestConformanceExamples(t *testing.T) {
 	ctx := context.Background()
 	files := readVectors[exampleVector](t, "examples")
 	treg, creg := transform.Builtins(), seededConditions(t)
-	ctx = condition.WithRegistry(ctx, creg)
 	var pass, fail int
 	var pending []string
 	for _, name := range sortedKeys(files) {
@@ -267,11 +266,10 @@ func TestConformanceExamples(t *testing.T) {
 					require.NoError(t, json.Unmarshal(raw, &cfg))
 					cfgs = append(cfgs, cfg)
 				}
-				stores := new(transform.KVStores)
-				defer stores.Close()
-				ts, err := transform.NewAll(transform.WithRegistry(transform.WithKVStores(ctx, stores), treg), cfgs)
+				p, err := transform.NewPipeline(ctx, &transform.Env{Transforms: treg, Conditions: creg}, cfgs)
 				require.NoError(t, err)
-				got, err := runPipeline(ctx, t, ts, v.Input)
+				defer p.Close()
+				got, err := runPipeline(ctx, t, []transform.Transformer{p}, v.Input)
 				if v.Error {
 					require.Error(t, err)
 					return
@@ -467,7 +465,7 @@ func seededConditions(t *testing.T) *condition.Registry {
 	for _, name := range builtins.Types() {
 		f, _ := builtins.Lookup(name)
 		if name == "utility_random" {
-			f = func(context.Context, weir.Config) (condition.Inspector, error) {
+			f = func(context.Context, *condition.Env, weir.Config) (condition.Inspector, error) {
 				return condition.NewUtilityRandom(condition.UtilityRandomConfig{Source: rand.NewPCG(1, 2)})
 			}
 		}

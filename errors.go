@@ -24,21 +24,37 @@ var (
 	// field that should be a number is not, a payload that should be JSON is
 	// not). The message is bad, not the pipeline: route it aside and go on.
 	ErrInvalidData = errors.New("weir: invalid data")
+
+	// ErrMissingSetting is matched by the *ConfigError of a config that
+	// lacks a required setting. Add the setting.
+	ErrMissingSetting = errors.New("weir: required setting is missing")
+
+	// ErrTooLarge is matched by errors about a value over a size limit: an
+	// item too large for a store, a record too large for a service, a file
+	// over its cap. The error names the size and the limit; retrying the
+	// same value will not help.
+	ErrTooLarge = errors.New("weir: too large")
 )
 
 // ConfigError describes a configuration that cannot be used. It matches
 // [ErrInvalidConfig] (and [ErrUnknownType] when the type is unknown).
 type ConfigError struct {
-	Type  string // the config's type, e.g. "object_copy"
-	Field string // the setting at fault, as a dotted JSON path, or ""
-	Err   error  // what is wrong
+	// Location is where the config stands in its file, as a JSON path such
+	// as "transforms[3]" or "transforms[0].settings.cases[1].transforms[2]",
+	// or "" when it is not known.
+	Location string
+	Type     string // the config's type, e.g. "object_copy"
+	ID       string // the config's "id" setting, if any
+	Field    string // the setting at fault, as a dotted JSON path, or ""
+	Err      error  // what is wrong
 }
 
 // Error implements error.
 func (e *ConfigError) Error() string { return "weir: " + e.text() }
 
 // text is Error without the package prefix, so nested config errors read
-// as one sentence.
+// as one sentence: "transforms[3] (object_copy, id "c4"): setting
+// "object.target_key": what is wrong".
 func (e *ConfigError) text() string {
 	cause := e.Err.Error()
 	var inner *ConfigError
@@ -47,15 +63,27 @@ func (e *ConfigError) text() string {
 	} else {
 		cause = strings.TrimPrefix(cause, "weir: ")
 	}
-	switch {
-	case e.Type != "" && e.Field != "":
-		return fmt.Sprintf("%s: setting %q: %s", e.Type, e.Field, cause)
-	case e.Type != "":
-		return fmt.Sprintf("%s: %s", e.Type, cause)
-	case e.Field != "":
-		return fmt.Sprintf("setting %q: %s", e.Field, cause)
+	var b strings.Builder
+	what := e.Type
+	if e.ID != "" {
+		if what != "" {
+			what += ", "
+		}
+		what += fmt.Sprintf("id %q", e.ID)
 	}
-	return cause
+	switch {
+	case e.Location != "" && what != "":
+		fmt.Fprintf(&b, "%s (%s): ", e.Location, what)
+	case e.Location != "":
+		b.WriteString(e.Location + ": ")
+	case what != "":
+		b.WriteString(what + ": ")
+	}
+	if e.Field != "" {
+		fmt.Fprintf(&b, "setting %q: ", e.Field)
+	}
+	b.WriteString(cause)
+	return b.String()
 }
 
 // Unwrap returns the underlying error.

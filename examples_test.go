@@ -20,18 +20,12 @@ func Example_pipelineInService() {
 		{"type": "object_insert", "settings": {"object": {"target_key": "cloud.provider"}, "value": "aws"}},
 		{"type": "object_delete", "settings": {"object": {"source_key": "sourceIPAddress"}}}
 	]}`
-	var pipeline struct {
-		Transforms []weir.Config `json:"transforms"`
-	}
-	if err := json.Unmarshal([]byte(pipelineJSON), &pipeline); err != nil {
-		panic(err)
-	}
 	ctx := context.Background()
-	ts, err := transform.NewAll(ctx, pipeline.Transforms)
+	normalize, err := transform.Parse(ctx, nil, []byte(pipelineJSON))
 	if err != nil {
 		panic(err) // a bad config: fail at start-up, not per event
 	}
-	normalize := transform.Chain(ts...)
+	defer normalize.Close()
 
 	// The service's handler, called once per event (safe for concurrent use).
 	handle := func(event []byte) error {
@@ -93,7 +87,7 @@ func Example_customTransform() {
 	}
 
 	reg := transform.Builtins()
-	err := reg.Register("redact", func(_ context.Context, cfg weir.Config) (transform.Transformer, error) {
+	err := reg.Register("redact", func(_ context.Context, _ *transform.Env, cfg weir.Config) (transform.Transformer, error) {
 		var c RedactConfig
 		if err := cfg.Decode(&c); err != nil {
 			return nil, err
@@ -143,10 +137,11 @@ func Example_testNormalization() {
 			{"transforms": [{"type": "object_insert", "settings": {"object": {"target_key": "event.outcome"}, "value": "success"}}]}
 		]}}
 	]`), &cfgs)
-	ts, err := transform.NewAll(ctx, cfgs)
+	ts, err := transform.NewPipeline(ctx, nil, cfgs)
 	if err != nil {
 		panic(err)
 	}
+	defer ts.Close()
 
 	tests := []struct {
 		name, event, wantOutcome, wantUser string
@@ -155,7 +150,7 @@ func Example_testNormalization() {
 		{"successful login", `{"userIdentity":{"arn":"arn:aws:sts::111122223333:assumed-role/Admin/bob"},"responseElements":{"ConsoleLogin":"Success"}}`, "success", "bob"},
 	}
 	for _, tt := range tests {
-		out, err := transform.Apply(ctx, ts, weir.NewMessage([]byte(tt.event)))
+		out, err := ts.Transform(ctx, weir.NewMessage([]byte(tt.event)))
 		if err != nil || len(out) != 1 {
 			fmt.Printf("%s: unexpected result %v %v\n", tt.name, out, err)
 			continue

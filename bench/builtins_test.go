@@ -244,8 +244,7 @@ func caseTypes(tb testing.TB, cases []builtinCase) map[string]builtinCase {
 func newBuiltinTransform(tb testing.TB, c builtinCase) (transform.Transformer, []byte) {
 	tb.Helper()
 	cfg, data := loadCase(tb, c)
-	ctx := condition.WithRegistry(transform.WithRegistry(context.Background(), transform.Builtins()), condition.Builtins())
-	tf, err := transform.New(ctx, cfg)
+	tf, err := transform.New(context.Background(), cfg)
 	require.NoError(tb, err, c.cfg)
 	if cl, ok := tf.(io.Closer); ok {
 		tb.Cleanup(func() { _ = cl.Close() })
@@ -257,8 +256,7 @@ func newBuiltinTransform(tb testing.TB, c builtinCase) (transform.Transformer, [
 func newBuiltinCondition(tb testing.TB, c builtinCase) (condition.Inspector, []byte) {
 	tb.Helper()
 	cfg, data := loadCase(tb, c)
-	ctx := condition.WithRegistry(context.Background(), condition.Builtins())
-	in, err := condition.New(ctx, cfg)
+	in, err := condition.New(context.Background(), cfg)
 	require.NoError(tb, err, c.cfg)
 	if cl, ok := in.(io.Closer); ok {
 		tb.Cleanup(func() { _ = cl.Close() })

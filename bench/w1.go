@@ -50,13 +50,11 @@ func NewW1FromConfig(ctx context.Context) (transform.Transformer, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx = transform.WithRegistry(ctx, transform.Builtins())
-	ctx = condition.WithRegistry(ctx, condition.Builtins())
-	ts, err := transform.NewAll(ctx, cfgs)
+	p, err := transform.NewPipeline(ctx, nil, cfgs)
 	if err != nil {
 		return nil, fmt.Errorf("bench: W1 config: %w", err)
 	}
-	return transform.Chain(ts...), nil
+	return p, nil
 }
 
 // ecs is where the pipelines build the output before it replaces the data.

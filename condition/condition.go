@@ -9,7 +9,8 @@ package condition
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"sync"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/internal/registry"
@@ -76,9 +77,62 @@ func None(is ...Inspector) Inspector {
 	})
 }
 
-// Factory builds an Inspector from its config. It should validate every
-// setting and return a *weir.ConfigError naming the setting at fault.
-type Factory func(ctx context.Context, cfg weir.Config) (Inspector, error)
+// Env carries what condition factories need: the registry that nested
+// conditions (meta_all, meta_any, meta_none) are built from. The zero value
+// (and a nil *Env) uses the built-in types. Factories receive it
+// explicitly; nothing travels in a context value.
+type Env struct {
+	// Conditions resolves condition types, nested ones included. Nil means
+	// [Builtins].
+	Conditions *Registry
+}
+
+// registry returns the registry to use.
+func (e *Env) registry() *Registry {
+	if e != nil && e.Conditions != nil {
+		return e.Conditions
+	}
+	return builtins()
+}
+
+// New builds the Inspector cfg describes from e's registry; conditions
+// nested in cfg are built with e too.
+func (e *Env) New(ctx context.Context, cfg weir.Config) (Inspector, error) {
+	if e == nil {
+		e = &Env{}
+	}
+	r := e.registry()
+	f, ok := r.m.Lookup(cfg.Type)
+	if !ok {
+		return nil, registry.UnknownTypeError(r.Types(), cfg.Type)
+	}
+	in, err := f(ctx, e, cfg)
+	if err != nil {
+		return nil, wrapConfigErr(cfg.Type, err)
+	}
+	return in, nil
+}
+
+// Factory builds an Inspector from its config, with the dependencies env
+// carries (never nil). It should validate every setting and return a
+// *weir.ConfigError naming the setting at fault. [Typed] and [TypedEnv]
+// make a Factory from a typed constructor.
+type Factory func(ctx context.Context, env *Env, cfg weir.Config) (Inspector, error)
+
+// Typed returns a Factory that decodes a config's settings into a C (JSON
+// tags name the settings; unknown settings and values of the wrong JSON
+// type are *weir.ConfigErrors naming the setting) and calls fn with it:
+//
+//	reg.Register("my_condition", condition.Typed(NewMyCondition))
+func Typed[C any, I Inspector](fn func(cfg C) (I, error)) Factory {
+	return decoded(func(_ context.Context, _ *Env, c C) (I, error) { return fn(c) })
+}
+
+// TypedEnv is [Typed] for constructors that build nested conditions with
+// env.New.
+func TypedEnv[C any, I Inspector](fn func(ctx context.Context, env *Env, cfg C) (I, error)) Factory {
+	return decoded(fn)
+}
 
 // Registry maps condition type names to factories. The zero value is an
 // empty registry ready to use; [Builtins] returns one holding every built-in.
@@ -101,6 +155,19 @@ func Builtins() *Registry {
 	return r
 }
 
+// builtinsOnce holds the shared registry of built-ins that an Env without
+// a registry uses. It is never modified.
+var builtinsOnce struct {
+	once sync.Once
+	r    *Registry
+}
+
+// builtins returns the shared registry of built-ins.
+func builtins() *Registry {
+	builtinsOnce.once.Do(func() { builtinsOnce.r = Builtins() })
+	return builtinsOnce.r
+}
+
 // Register adds a type. Registering a name twice is an error.
 func (r *Registry) Register(name string, f Factory) error {
 	return r.m.Register("condition", name, f, f == nil)
@@ -113,51 +180,22 @@ func (r *Registry) Types() []string { return r.m.Names() }
 // registry that replaces one type and keeps the others.
 func (r *Registry) Lookup(name string) (Factory, bool) { return r.m.Lookup(name) }
 
-// New builds the Inspector cfg describes. Inspectors nested in cfg (as in
-// meta_all) are built from r too.
+// New builds the Inspector cfg describes with an Env whose registry is r.
+// Inspectors nested in cfg (as in meta_all) are built from r too.
 func (r *Registry) New(ctx context.Context, cfg weir.Config) (Inspector, error) {
-	f, ok := r.m.Lookup(cfg.Type)
-	if !ok {
-		return nil, &weir.ConfigError{Type: cfg.Type, Err: fmt.Errorf("%w %q", weir.ErrUnknownType, cfg.Type)}
-	}
-	in, err := f(WithRegistry(ctx, r), cfg)
-	if err != nil {
-		return nil, wrapConfigErr(cfg.Type, err)
-	}
-	return in, nil
+	return (&Env{Conditions: r}).New(ctx, cfg)
 }
 
-type registryKey struct{}
-
-// WithRegistry returns a context that makes [New] use r. Factories of types
-// that nest other conditions build them with New, so a custom type stays
-// usable inside a built-in one.
-func WithRegistry(ctx context.Context, r *Registry) context.Context {
-	return context.WithValue(ctx, registryKey{}, r)
-}
-
-// New builds the Inspector cfg describes, from the registry carried by ctx
-// (see [WithRegistry]) or else from the built-ins.
+// New builds the Inspector cfg describes from the built-in types.
 func New(ctx context.Context, cfg weir.Config) (Inspector, error) {
-	if r, ok := ctx.Value(registryKey{}).(*Registry); ok {
-		f, ok := r.m.Lookup(cfg.Type)
-		if !ok {
-			return nil, &weir.ConfigError{Type: cfg.Type, Err: fmt.Errorf("%w %q", weir.ErrUnknownType, cfg.Type)}
-		}
-		in, err := f(ctx, cfg)
-		if err != nil {
-			return nil, wrapConfigErr(cfg.Type, err)
-		}
-		return in, nil
-	}
-	return Builtins().New(ctx, cfg)
+	return (*Env)(nil).New(ctx, cfg)
 }
 
-// NewAll builds each config with [New].
-func NewAll(ctx context.Context, cfgs []weir.Config) ([]Inspector, error) {
+// NewAll builds each config with env.New (a nil env uses the built-ins).
+func NewAll(ctx context.Context, env *Env, cfgs []weir.Config) ([]Inspector, error) {
 	out := make([]Inspector, len(cfgs))
 	for i, c := range cfgs {
-		in, err := New(ctx, c)
+		in, err := env.New(ctx, c)
 		if err != nil {
 			return nil, err
 		}
@@ -167,13 +205,13 @@ func NewAll(ctx context.Context, cfgs []weir.Config) ([]Inspector, error) {
 }
 
 // decoded returns a Factory that decodes the settings into a C and calls fn.
-func decoded[C any, I Inspector](fn func(ctx context.Context, cfg C) (I, error)) Factory {
-	return func(ctx context.Context, cfg weir.Config) (Inspector, error) {
+func decoded[C any, I Inspector](fn func(ctx context.Context, env *Env, cfg C) (I, error)) Factory {
+	return func(ctx context.Context, env *Env, cfg weir.Config) (Inspector, error) {
 		var c C
 		if err := cfg.Decode(&c); err != nil {
 			return nil, err
 		}
-		in, err := fn(ctx, c)
+		in, err := fn(ctx, env, c)
 		if err != nil {
 			return nil, wrapConfigErr(cfg.Type, err)
 		}
@@ -183,16 +221,17 @@ func decoded[C any, I Inspector](fn func(ctx context.Context, cfg C) (I, error))
 
 // wrapConfigErr names typ in a constructor's error.
 func wrapConfigErr(typ string, err error) error {
-	if ce, ok := err.(*weir.ConfigError); ok {
+	var ce *weir.ConfigError
+	if errors.As(err, &ce) {
 		if ce.Type == "" {
 			ce.Type = typ
 		}
-		return ce
+		return err
 	}
 	return &weir.ConfigError{Type: typ, Err: err}
 }
 
 // decodedNoCtx is decoded for constructors that need no context.
 func decodedNoCtx[C any, I Inspector](fn func(cfg C) (I, error)) Factory {
-	return decoded(func(_ context.Context, c C) (I, error) { return fn(c) })
+	return Typed(fn)
 }

@@ -104,7 +104,9 @@ func TestRegistry(t *testing.T) {
 	_, err := r.New(context.Background(), weir.Config{Type: "string_contains"})
 	assert.ErrorIs(t, err, weir.ErrUnknownType, "the zero Registry is empty")
 
-	f := func(context.Context, weir.Config) (condition.Inspector, error) { return condition.All(), nil }
+	f := func(context.Context, *condition.Env, weir.Config) (condition.Inspector, error) {
+		return condition.All(), nil
+	}
 	require.NoError(t, r.Register("mine", f))
 	assert.Error(t, r.Register("mine", f), "registering twice")
 	assert.Error(t, r.Register("", f))
@@ -117,7 +119,7 @@ func TestRegistry(t *testing.T) {
 
 func TestNewAll(t *testing.T) {
 	t.Parallel()
-	is, err := condition.NewAll(context.Background(), []weir.Config{
+	is, err := condition.NewAll(context.Background(), nil, []weir.Config{
 		parseConfig(t, `{"type":"string_contains","settings":{"value":"a"}}`),
 		parseConfig(t, `{"type":"format_json"}`),
 	})
@@ -127,6 +129,6 @@ func TestNewAll(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ok)
 
-	_, err = condition.NewAll(context.Background(), []weir.Config{{Type: "format_json"}, {Type: "bogus"}})
+	_, err = condition.NewAll(context.Background(), nil, []weir.Config{{Type: "format_json"}, {Type: "bogus"}})
 	assert.ErrorIs(t, err, weir.ErrUnknownType)
 }

@@ -37,7 +37,7 @@ func ExampleNewMetaAny() {
 // meta_all takes conditions as configs and, from Go, ready-made inspectors.
 func ExampleNewMetaAll() {
 	isJSON, _ := condition.NewFormatJSON(condition.FormatJSONConfig{})
-	in, _ := condition.NewMetaAll(context.Background(), condition.MetaAllConfig{
+	in, _ := condition.NewMetaAll(context.Background(), nil, condition.MetaAllConfig{
 		Conditions: []weir.Config{{
 			Type:     "number_length_less_than",
 			Settings: map[string]any{"value": 64},

@@ -32,7 +32,7 @@ func metaBuiltins() map[string]Factory {
 // metadata. A missing field is false for all three types.
 type MetaConfig struct {
 	// Conditions are the nested inspectors, built with [New] from the
-	// registry in the context, so custom types may be nested.
+	// registry of the Env, so custom types may be nested.
 	Conditions []weir.Config `json:"conditions"`
 	// Object.SourceKey is the field to inspect (optional).
 	Object ObjectSettings `json:"object"`
@@ -57,13 +57,13 @@ type meta struct {
 	is   []Inspector
 }
 
-func newMeta(ctx context.Context, typ string, mode metaMode, cfg MetaConfig) (meta, error) {
+func newMeta(ctx context.Context, env *Env, typ string, mode metaMode, cfg MetaConfig) (meta, error) {
 	if err := rejectTargetKey(typ, cfg.Object); err != nil {
 		return meta{}, err
 	}
 	is := make([]Inspector, 0, len(cfg.Conditions)+len(cfg.Inspectors))
 	for n, c := range cfg.Conditions {
-		in, err := New(ctx, c)
+		in, err := env.New(ctx, c)
 		if err != nil {
 			return meta{}, &weir.ConfigError{Type: typ, Field: fmt.Sprintf("conditions[%d]", n), Err: err}
 		}
@@ -137,8 +137,8 @@ type MetaAll struct{ meta }
 
 // NewMetaAll returns a meta_all inspector; ctx carries the registry the
 // nested conditions are built from (see [WithRegistry]).
-func NewMetaAll(ctx context.Context, cfg MetaAllConfig) (*MetaAll, error) {
-	m, err := newMeta(ctx, "meta_all", modeAll, cfg)
+func NewMetaAll(ctx context.Context, env *Env, cfg MetaAllConfig) (*MetaAll, error) {
+	m, err := newMeta(ctx, env, "meta_all", modeAll, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +161,8 @@ type MetaAny struct{ meta }
 
 // NewMetaAny returns a meta_any inspector; ctx carries the registry the
 // nested conditions are built from (see [WithRegistry]).
-func NewMetaAny(ctx context.Context, cfg MetaAnyConfig) (*MetaAny, error) {
-	m, err := newMeta(ctx, "meta_any", modeAny, cfg)
+func NewMetaAny(ctx context.Context, env *Env, cfg MetaAnyConfig) (*MetaAny, error) {
+	m, err := newMeta(ctx, env, "meta_any", modeAny, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -185,8 +185,8 @@ type MetaNone struct{ meta }
 
 // NewMetaNone returns a meta_none inspector; ctx carries the registry the
 // nested conditions are built from (see [WithRegistry]).
-func NewMetaNone(ctx context.Context, cfg MetaNoneConfig) (*MetaNone, error) {
-	m, err := newMeta(ctx, "meta_none", modeNone, cfg)
+func NewMetaNone(ctx context.Context, env *Env, cfg MetaNoneConfig) (*MetaNone, error) {
+	m, err := newMeta(ctx, env, "meta_none", modeNone, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -78,7 +78,7 @@ func TestMeta(t *testing.T) {
 func TestMetaNestsCustomTypes(t *testing.T) {
 	t.Parallel()
 	reg := condition.Builtins()
-	require.NoError(t, reg.Register("is_x", func(context.Context, weir.Config) (condition.Inspector, error) {
+	require.NoError(t, reg.Register("is_x", func(context.Context, *condition.Env, weir.Config) (condition.Inspector, error) {
 		return condition.Func(func(_ context.Context, msg *weir.Message) (bool, error) {
 			return string(msg.Data()) == "x", nil
 		}), nil
@@ -109,7 +109,7 @@ func TestMetaTypedConstructors(t *testing.T) {
 	fails := condition.Func(func(context.Context, *weir.Message) (bool, error) { return false, boom })
 	ctx := context.Background()
 
-	all, err := condition.NewMetaAll(ctx, condition.MetaAllConfig{
+	all, err := condition.NewMetaAll(ctx, nil, condition.MetaAllConfig{
 		Conditions: []weir.Config{{Type: "string_contains", Settings: map[string]any{"value": "a"}}},
 		Inspectors: []condition.Inspector{isA},
 		Object:     condition.ObjectSettings{SourceKey: "v"},
@@ -119,7 +119,7 @@ func TestMetaTypedConstructors(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ok)
 
-	anyOf, err := condition.NewMetaAny(ctx, condition.MetaAnyConfig{Inspectors: []condition.Inspector{isA, fails}})
+	anyOf, err := condition.NewMetaAny(ctx, nil, condition.MetaAnyConfig{Inspectors: []condition.Inspector{isA, fails}})
 	require.NoError(t, err)
 	ok, err = anyOf.Inspect(ctx, weir.NewMessage([]byte("a")))
 	require.NoError(t, err, "any stops at the first true")
@@ -127,12 +127,12 @@ func TestMetaTypedConstructors(t *testing.T) {
 	_, err = anyOf.Inspect(ctx, weir.NewMessage([]byte("b")))
 	assert.ErrorIs(t, err, boom)
 
-	none, err := condition.NewMetaNone(ctx, condition.MetaNoneConfig{Inspectors: []condition.Inspector{isA}})
+	none, err := condition.NewMetaNone(ctx, nil, condition.MetaNoneConfig{Inspectors: []condition.Inspector{isA}})
 	require.NoError(t, err)
 	ok, err = none.Inspect(ctx, weir.NewMessage([]byte("b")))
 	require.NoError(t, err)
 	assert.True(t, ok)
 
-	_, err = condition.NewMetaNone(ctx, condition.MetaNoneConfig{Inspectors: []condition.Inspector{nil}})
+	_, err = condition.NewMetaNone(ctx, nil, condition.MetaNoneConfig{Inspectors: []condition.Inspector{nil}})
 	assert.ErrorIs(t, err, weir.ErrInvalidConfig)
 }

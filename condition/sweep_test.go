@@ -336,8 +336,8 @@ func sweepCheckConcurrent(ctx context.Context, in condition.Inspector, data []by
 
 // sweepCheckUnknownSetting builds cfg with an unknown setting, which must
 // fail, and with each setting the type documents to ignore, which must not.
-func sweepCheckUnknownSetting(ctx context.Context, cfg weir.Config) error {
-	_, err := condition.New(ctx, weir.Config{Type: cfg.Type, Settings: sweepWithSetting(cfg.Settings, "no_such_setting", json.Number("1"))})
+func sweepCheckUnknownSetting(ctx context.Context, env *condition.Env, cfg weir.Config) error {
+	_, err := env.New(ctx, weir.Config{Type: cfg.Type, Settings: sweepWithSetting(cfg.Settings, "no_such_setting", json.Number("1"))})
 	var ce *weir.ConfigError
 	switch {
 	case err == nil:
@@ -351,7 +351,7 @@ func sweepCheckUnknownSetting(ctx context.Context, cfg weir.Config) error {
 		if sweepHasSetting(cfg.Settings, path) {
 			continue
 		}
-		if _, err := condition.New(ctx, weir.Config{Type: cfg.Type, Settings: sweepWithSetting(cfg.Settings, path, "x")}); err != nil {
+		if _, err := env.New(ctx, weir.Config{Type: cfg.Type, Settings: sweepWithSetting(cfg.Settings, path, "x")}); err != nil {
 			return fmt.Errorf("documented to ignore the setting %q: %w", path, err)
 		}
 	}
@@ -375,7 +375,8 @@ func sweepCheck(t *testing.T, typ, check string, run func() error) {
 func TestSweepConditionBuiltins(t *testing.T) {
 	t.Parallel()
 	reg := condition.Builtins()
-	ctx := condition.WithRegistry(context.Background(), reg)
+	ctx := context.Background()
+	env := &condition.Env{Conditions: reg}
 	registered := reg.Types()
 
 	byType := map[string][]sweepCase{}
@@ -410,7 +411,7 @@ func TestSweepConditionBuiltins(t *testing.T) {
 		t.Run(typ, func(t *testing.T) {
 			t.Parallel()
 			cases := byType[typ]
-			sweepCheck(t, typ, "unknown_setting", func() error { return sweepCheckUnknownSetting(ctx, cases[0].cfg) })
+			sweepCheck(t, typ, "unknown_setting", func() error { return sweepCheckUnknownSetting(ctx, env, cases[0].cfg) })
 			bigData, bigKey := true, true
 			for _, c := range cases {
 				key := sweepSourceKey(c.cfg)
@@ -426,7 +427,7 @@ func TestSweepConditionBuiltins(t *testing.T) {
 				})
 				t.Run(c.name, func(t *testing.T) {
 					t.Parallel()
-					in, err := condition.New(ctx, c.cfg)
+					in, err := env.New(ctx, c.cfg)
 					require.NoError(t, err, "the config should load")
 					// Inspectors are safe for concurrent use: the checks share one.
 					sweepCheck(t, typ, "control", func() error { return sweepCheckControl(ctx, in) })
@@ -480,9 +481,9 @@ func TestSweepConditionSelfTest(t *testing.T) {
 	assert.ElementsMatch(t, []string{"meta_any", "format_mime", "none"}, seen)
 
 	reg := &condition.Registry{}
-	require.NoError(t, reg.Register("lax", func(context.Context, weir.Config) (condition.Inspector, error) { return yes, nil }))
-	assert.ErrorContains(t, sweepCheckUnknownSetting(condition.WithRegistry(ctx, reg), weir.Config{Type: "lax"}), "was accepted")
-	assert.NoError(t, sweepCheckUnknownSetting(ctx, weir.Config{Type: "number_bitwise_not"}))
+	require.NoError(t, reg.Register("lax", func(context.Context, *condition.Env, weir.Config) (condition.Inspector, error) { return yes, nil }))
+	assert.ErrorContains(t, sweepCheckUnknownSetting(ctx, &condition.Env{Conditions: reg}, weir.Config{Type: "lax"}), "was accepted")
+	assert.NoError(t, sweepCheckUnknownSetting(ctx, nil, weir.Config{Type: "number_bitwise_not"}))
 
 	assert.Equal(t, map[string]any{"a": 1, "object": map[string]any{"source_key": "k", "value": "x"}},
 		sweepWithSetting(map[string]any{"a": 1, "object": map[string]any{"source_key": "k"}}, "object.value", "x"))

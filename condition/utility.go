@@ -52,11 +52,11 @@ func invalidData(typ, what string) error {
 // test configs set a few settings their types never read. Every other
 // unknown setting is still an error.
 func ignoreSettings(f Factory, paths ...string) Factory {
-	return func(ctx context.Context, cfg weir.Config) (Inspector, error) {
+	return func(ctx context.Context, env *Env, cfg weir.Config) (Inspector, error) {
 		for _, p := range paths {
 			cfg.Settings = withoutSetting(cfg.Settings, strings.Split(p, "."))
 		}
-		return f(ctx, cfg)
+		return f(ctx, env, cfg)
 	}
 }
 

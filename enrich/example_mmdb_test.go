@@ -140,14 +140,13 @@ func ExampleNewMMDB_substationConfig() {
 	]`, asnFile, countryFile)), &cfgs); err != nil {
 		panic(err)
 	}
-	stores := new(transform.KVStores) // closes the files when done
-	defer stores.Close()
-	ctx := transform.WithKVStores(context.Background(), stores)
-	tfs, err := transform.NewAll(ctx, cfgs)
+	ctx := context.Background()
+	p, err := transform.NewPipeline(ctx, nil, cfgs)
 	if err != nil {
 		panic(err)
 	}
-	out, err := transform.Apply(ctx, tfs,
+	defer p.Close() // closes the files
+	out, err := transform.Apply(ctx, []transform.Transformer{p},
 		weir.NewMessage([]byte(`{"eventName":"ConsoleLogin","sourceIPAddress":"192.0.2.10"}`)),
 		weir.NewMessage([]byte(`{"eventName":"AssumeRole","sourceIPAddress":"198.51.100.1"}`)))
 	if err != nil {

@@ -37,7 +37,7 @@ func loadW1(b *testing.B) (transform.Transformer, [][]byte) {
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		b.Fatal(err)
 	}
-	ts, err := transform.NewAll(context.Background(), cfg.Transforms)
+	ts, err := transform.NewPipeline(context.Background(), nil, cfg.Transforms)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func loadW1(b *testing.B) (transform.Transformer, [][]byte) {
 	if err := sc.Err(); err != nil || len(recs) == 0 {
 		b.Fatalf("corpus: %d records, %v", len(recs), err)
 	}
-	return transform.Chain(ts...), recs
+	return ts, recs
 }
 
 // checkSink fails the benchmark on an empty output.

@@ -419,8 +419,8 @@ func sweepCheckConcurrent(ctx context.Context, tf transform.Transformer, in []by
 
 // sweepCheckUnknownSetting builds cfg with an unknown setting, which must
 // fail, and with each setting the type documents to ignore, which must not.
-func sweepCheckUnknownSetting(ctx context.Context, cfg weir.Config) error {
-	_, err := transform.New(ctx, sweepWithSetting(cfg, "no_such_setting", json.Number("1")))
+func sweepCheckUnknownSetting(ctx context.Context, env *transform.Env, cfg weir.Config) error {
+	_, err := env.New(ctx, sweepWithSetting(cfg, "no_such_setting", json.Number("1")))
 	var ce *weir.ConfigError
 	switch {
 	case err == nil:
@@ -434,7 +434,7 @@ func sweepCheckUnknownSetting(ctx context.Context, cfg weir.Config) error {
 		if _, set := cfg.Settings[key]; set {
 			continue
 		}
-		if _, err := transform.New(ctx, sweepWithSetting(cfg, key, "x")); err != nil {
+		if _, err := env.New(ctx, sweepWithSetting(cfg, key, "x")); err != nil {
 			return fmt.Errorf("documented to ignore the setting %q: %w", key, err)
 		}
 	}
@@ -458,7 +458,8 @@ func sweepCheck(t *testing.T, typ, check string, run func() error) {
 func TestSweepTransformBuiltins(t *testing.T) {
 	t.Parallel()
 	treg := transform.Builtins()
-	ctx := transform.WithRegistry(context.Background(), treg)
+	ctx := context.Background()
+	env := &transform.Env{Transforms: treg}
 	registered := map[string][]string{"transform": treg.Types(), "condition": condition.Builtins().Types()}
 
 	byType := map[string][]sweepCase{}
@@ -497,7 +498,7 @@ func TestSweepTransformBuiltins(t *testing.T) {
 		t.Run(typ, func(t *testing.T) {
 			t.Parallel()
 			cases := byType[typ]
-			sweepCheck(t, typ, "unknown_setting", func() error { return sweepCheckUnknownSetting(ctx, cases[0].cfg) })
+			sweepCheck(t, typ, "unknown_setting", func() error { return sweepCheckUnknownSetting(ctx, env, cases[0].cfg) })
 			bigData, bigKey := true, true
 			for _, c := range cases {
 				key := sweepSourceKey(c.cfg)
@@ -513,12 +514,12 @@ func TestSweepTransformBuiltins(t *testing.T) {
 				})
 				t.Run(c.name, func(t *testing.T) {
 					t.Parallel()
-					_, err := transform.New(ctx, c.cfg)
+					_, err := env.New(ctx, c.cfg)
 					require.NoError(t, err, "the config should load")
 					// Each check gets a transformer of its own.
 					with := func(check func(tf transform.Transformer) error) func() error {
 						return func() error {
-							tf, err := transform.New(ctx, c.cfg)
+							tf, err := env.New(ctx, c.cfg)
 							if err != nil {
 								return err
 							}
@@ -586,7 +587,7 @@ func TestSweepTransformSelfTest(t *testing.T) {
 	assert.ElementsMatch(t, []string{"transform meta_switch", "condition format_mime", "transform utility_drop", "transform x"}, seen)
 
 	reg := &transform.Registry{}
-	require.NoError(t, reg.Register("lax", func(context.Context, weir.Config) (transform.Transformer, error) { return pass, nil }))
-	assert.ErrorContains(t, sweepCheckUnknownSetting(transform.WithRegistry(ctx, reg), weir.Config{Type: "lax"}), "was accepted")
-	assert.NoError(t, sweepCheckUnknownSetting(ctx, weir.Config{Type: "utility_drop"}))
+	require.NoError(t, reg.Register("lax", func(context.Context, *transform.Env, weir.Config) (transform.Transformer, error) { return pass, nil }))
+	assert.ErrorContains(t, sweepCheckUnknownSetting(ctx, &transform.Env{Transforms: reg}, weir.Config{Type: "lax"}), "was accepted")
+	assert.NoError(t, sweepCheckUnknownSetting(ctx, nil, weir.Config{Type: "utility_drop"}))
 }

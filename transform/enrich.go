@@ -106,26 +106,32 @@ type EnrichKVStoreItemGet struct {
 	src, dst   string
 	reset      bool
 	store      KVStore
+	owned      *ownedStore
 }
 
 // NewEnrichKVStoreItemGet returns an EnrichKVStoreItemGet. The store is
-// cfg.Store, or else the one cfg.KVStore describes, shared through the
-// [KVStores] ctx carries if any (see [WithKVStores]).
-func NewEnrichKVStoreItemGet(ctx context.Context, cfg EnrichKVStoreItemGetConfig) (*EnrichKVStoreItemGet, error) {
+// cfg.Store, or else the one cfg.KVStore describes, shared through
+// env.KVStores if set; otherwise the transform makes a store of its own and
+// closes it on Close. env may be nil.
+func NewEnrichKVStoreItemGet(ctx context.Context, env *Env, cfg EnrichKVStoreItemGetConfig) (*EnrichKVStoreItemGet, error) {
 	const typ = "enrich_kv_store_item_get"
 	if err := kvCheckKeys(typ, cfg.Object.SourceKey, cfg.Object.TargetKey); err != nil {
 		return nil, err
 	}
-	st, err := kvStoreFor(ctx, cfg.Store, cfg.KVStore, false)
+	st, own, err := kvStoreFor(ctx, env, cfg.Store, cfg.KVStore, false)
 	if err != nil {
 		return nil, configErr(typ, err)
 	}
 	return &EnrichKVStoreItemGet{
 		id: cfg.ID, prefix: cfg.Prefix,
 		src: cfg.Object.SourceKey, dst: cfg.Object.TargetKey,
-		reset: cfg.CloseKVStore, store: st,
+		reset: cfg.CloseKVStore, store: st, owned: newOwnedStore(st, own),
 	}, nil
 }
+
+// Close closes the store if the transform made it; it is safe to call more
+// than once.
+func (t *EnrichKVStoreItemGet) Close() error { return t.owned.Close() }
 
 // Transform implements [Transformer].
 func (t *EnrichKVStoreItemGet) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
@@ -193,14 +199,15 @@ type EnrichKVStoreItemSet struct{ kvWrite }
 
 // NewEnrichKVStoreItemSet returns an EnrichKVStoreItemSet; the store is
 // found as for [NewEnrichKVStoreItemGet] and must be a [KVWriter].
-func NewEnrichKVStoreItemSet(ctx context.Context, cfg EnrichKVStoreItemSetConfig) (*EnrichKVStoreItemSet, error) {
+func NewEnrichKVStoreItemSet(ctx context.Context, env *Env, cfg EnrichKVStoreItemSetConfig) (*EnrichKVStoreItemSet, error) {
 	const typ = "enrich_kv_store_item_set"
-	w, st, err := newKVWrite(ctx, typ, cfg)
+	w, st, err := newKVWrite(ctx, env, typ, cfg)
 	if err != nil {
 		return nil, err
 	}
 	kw, ok := st.(KVWriter)
 	if !ok {
+		_ = w.owned.Close()
 		return nil, &weir.ConfigError{Type: typ, Field: "kv_store", Err: errors.New("the store is read-only")}
 	}
 	w.write = kw.Set
@@ -215,11 +222,16 @@ type kvWrite struct {
 	ttl             kvTTL
 	reset           bool
 	store           KVStore
+	owned           *ownedStore
 	write           func(ctx context.Context, key string, value []byte, expires time.Time) error
 }
 
+// Close closes the store if the transform made it; it is safe to call more
+// than once.
+func (w *kvWrite) Close() error { return w.owned.Close() }
+
 // newKVWrite checks cfg and finds its store; the caller sets write.
-func newKVWrite(ctx context.Context, typ string, cfg EnrichKVStoreItemSetConfig) (kvWrite, KVStore, error) {
+func newKVWrite(ctx context.Context, env *Env, typ string, cfg EnrichKVStoreItemSetConfig) (kvWrite, KVStore, error) {
 	if err := kvCheckKeys(typ, cfg.Object.SourceKey, cfg.Object.TargetKey); err != nil {
 		return kvWrite{}, nil, err
 	}
@@ -227,14 +239,14 @@ func newKVWrite(ctx context.Context, typ string, cfg EnrichKVStoreItemSetConfig)
 	if err != nil {
 		return kvWrite{}, nil, configErr(typ, err)
 	}
-	st, err := kvStoreFor(ctx, cfg.Store, cfg.KVStore, false)
+	st, own, err := kvStoreFor(ctx, env, cfg.Store, cfg.KVStore, false)
 	if err != nil {
 		return kvWrite{}, nil, configErr(typ, err)
 	}
 	return kvWrite{
 		typ: typ, id: cfg.ID, prefix: cfg.Prefix,
 		src: cfg.Object.SourceKey, dst: cfg.Object.TargetKey,
-		ttl: ttl, reset: cfg.CloseKVStore, store: st,
+		ttl: ttl, reset: cfg.CloseKVStore, store: st, owned: newOwnedStore(st, own),
 	}, st, nil
 }
 
@@ -278,14 +290,15 @@ type EnrichKVStoreSetAdd struct{ kvWrite }
 
 // NewEnrichKVStoreSetAdd returns an EnrichKVStoreSetAdd; the store is found
 // as for [NewEnrichKVStoreItemGet] and must be a [KVSetAdder].
-func NewEnrichKVStoreSetAdd(ctx context.Context, cfg EnrichKVStoreSetAddConfig) (*EnrichKVStoreSetAdd, error) {
+func NewEnrichKVStoreSetAdd(ctx context.Context, env *Env, cfg EnrichKVStoreSetAddConfig) (*EnrichKVStoreSetAdd, error) {
 	const typ = "enrich_kv_store_set_add"
-	w, st, err := newKVWrite(ctx, typ, EnrichKVStoreItemSetConfig(cfg))
+	w, st, err := newKVWrite(ctx, env, typ, EnrichKVStoreItemSetConfig(cfg))
 	if err != nil {
 		return nil, err
 	}
 	a, ok := st.(KVSetAdder)
 	if !ok {
+		_ = w.owned.Close()
 		return nil, &weir.ConfigError{Type: typ, Field: "kv_store", Err: errors.New("the store cannot keep sets (it is read-only)")}
 	}
 	w.write = a.SetAdd

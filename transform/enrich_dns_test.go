@@ -116,8 +116,7 @@ func TestEnrichDNSConfig(t *testing.T) {
 			t.Run(typ+"/"+tt.name, func(t *testing.T) {
 				var settings map[string]any
 				require.NoError(t, json.Unmarshal([]byte(tt.settings), &settings))
-				ctx := transform.WithRegistry(context.Background(), reg)
-				_, err := transform.New(ctx, weir.Config{Type: typ, Settings: settings})
+				_, err := (&transform.Env{Transforms: reg}).New(context.Background(), weir.Config{Type: typ, Settings: settings})
 				if tt.field == "" {
 					if _, serr := os.Stat("/etc/resolv.conf"); serr != nil {
 						// Built from JSON, the resolver reads the system's

@@ -139,29 +139,29 @@ type EnrichHTTP struct {
 
 // NewEnrichHTTPGet returns the enrich_http_get transform. ${SECRET:<id>}
 // references resolve in the [Secrets] ctx carries ([WithSecrets]).
-func NewEnrichHTTPGet(ctx context.Context, cfg EnrichHTTPGetConfig) (*EnrichHTTP, error) {
-	return newEnrichHTTP(ctx, "enrich_http_get", "GET", cfg.ID, cfg.URL, cfg.Object.SourceKey, cfg.Object.TargetKey, "",
+func NewEnrichHTTPGet(ctx context.Context, env *Env, cfg EnrichHTTPGetConfig) (*EnrichHTTP, error) {
+	return newEnrichHTTP(ctx, env, "enrich_http_get", "GET", cfg.ID, cfg.URL, cfg.Object.SourceKey, cfg.Object.TargetKey, "",
 		cfg.Headers, cfg.Request, cfg.Options)
 }
 
 // NewEnrichHTTPPost returns the enrich_http_post transform; see
 // [NewEnrichHTTPGet].
-func NewEnrichHTTPPost(ctx context.Context, cfg EnrichHTTPPostConfig) (*EnrichHTTP, error) {
+func NewEnrichHTTPPost(ctx context.Context, env *Env, cfg EnrichHTTPPostConfig) (*EnrichHTTP, error) {
 	if cfg.Object.BodyKey == "" {
 		return nil, &weir.ConfigError{Type: "enrich_http_post", Field: "object.body_key", Err: errObjectRequired}
 	}
-	return newEnrichHTTP(ctx, "enrich_http_post", "POST", cfg.ID, cfg.URL, cfg.Object.SourceKey, cfg.Object.TargetKey, cfg.Object.BodyKey,
+	return newEnrichHTTP(ctx, env, "enrich_http_post", "POST", cfg.ID, cfg.URL, cfg.Object.SourceKey, cfg.Object.TargetKey, cfg.Object.BodyKey,
 		cfg.Headers, cfg.Request, cfg.Options)
 }
 
-func newEnrichHTTP(ctx context.Context, typ, method, id, url, src, dst, body string,
+func newEnrichHTTP(ctx context.Context, env *Env, typ, method, id, url, src, dst, body string,
 	hdrs HTTPHeaders, req HTTPRequestSettings, opts enrich.HTTPConfig) (*EnrichHTTP, error) {
 	if url == "" {
 		return nil, &weir.ConfigError{Type: typ, Field: "url", Err: errObjectRequired}
 	}
-	secrets := SecretsFrom(ctx)
-	if secrets == nil {
-		secrets = &Secrets{} // references then fail as not found
+	secrets := env.secrets() // without the pipeline's, references fail as not found
+	if opts.Client == nil && env != nil {
+		opts.Client = env.HTTPClient
 	}
 	if req.Timeout != "" {
 		d, err := time.ParseDuration(req.Timeout)

@@ -91,8 +91,8 @@ func TestEnrichHTTPGet(t *testing.T) {
 			t.Parallel()
 			secrets := &transform.Secrets{}
 			secrets.Set("tok", "t0k3n")
-			ctx := transform.WithSecrets(context.Background(), secrets)
-			tf, err := transform.New(ctx, weir.Config{Type: "enrich_http_get", Settings: tt.settings})
+			ctx := context.Background()
+			tf, err := (&transform.Env{Secrets: secrets}).New(ctx, weir.Config{Type: "enrich_http_get", Settings: tt.settings})
 			require.NoError(t, err)
 			out, err := tf.Transform(ctx, weir.NewMessage([]byte(tt.in)))
 			require.NoError(t, err)
@@ -139,7 +139,7 @@ func TestEnrichHTTPErrors(t *testing.T) {
 	t.Parallel()
 	srv, n := httpAPI(t)
 	ctx := context.Background()
-	tf, err := transform.NewEnrichHTTPGet(ctx, transform.EnrichHTTPGetConfig{
+	tf, err := transform.NewEnrichHTTPGet(ctx, nil, transform.EnrichHTTPGetConfig{
 		Object: transform.ObjectSettings{SourceKey: "code", TargetKey: "r"},
 		URL:    srv.URL + "/status/${DATA}",
 		ID:     "lookup",
@@ -171,7 +171,7 @@ func TestEnrichHTTPCache(t *testing.T) {
 	t.Parallel()
 	srv, n := httpAPI(t)
 	ctx := context.Background()
-	tf, err := transform.NewEnrichHTTPGet(ctx, transform.EnrichHTTPGetConfig{
+	tf, err := transform.NewEnrichHTTPGet(ctx, nil, transform.EnrichHTTPGetConfig{
 		Object:  transform.ObjectSettings{SourceKey: "ip", TargetKey: "intel"},
 		URL:     srv.URL + "/json/${DATA}",
 		Options: enrich.HTTPConfig{Cache: cache.NewMemory(cache.MemoryConfig{})},

@@ -67,7 +67,7 @@ func TestEnrichKVStoreItemGet(t *testing.T) {
 			if obj.SourceKey == "" {
 				obj = transform.ObjectSettings{SourceKey: "k", TargetKey: "v"}
 			}
-			tf, err := transform.NewEnrichKVStoreItemGet(context.Background(), transform.EnrichKVStoreItemGetConfig{Object: obj, Prefix: tt.prefix, KVStore: tt.store})
+			tf, err := transform.NewEnrichKVStoreItemGet(context.Background(), nil, transform.EnrichKVStoreItemGetConfig{Object: obj, Prefix: tt.prefix, KVStore: tt.store})
 			require.NoError(t, err)
 			msg := weir.NewMessage([]byte(tt.in))
 			out, err := tf.Transform(context.Background(), msg)
@@ -87,7 +87,7 @@ func TestEnrichKVStoreCloseReloads(t *testing.T) {
 	p := kvFile(t, "kv.json", `{"a":1}`)
 	for _, reset := range []bool{false, true} {
 		require.NoError(t, os.WriteFile(p, []byte(`{"a":1}`), 0o644))
-		tf, err := transform.NewEnrichKVStoreItemGet(ctx, transform.EnrichKVStoreItemGetConfig{
+		tf, err := transform.NewEnrichKVStoreItemGet(ctx, nil, transform.EnrichKVStoreItemGetConfig{
 			Object:       transform.ObjectSettings{SourceKey: "k", TargetKey: "v"},
 			KVStore:      weir.Config{Type: "json_file", Settings: map[string]any{"file": p}},
 			CloseKVStore: reset,
@@ -146,7 +146,7 @@ func TestEnrichKVStoreItemSet(t *testing.T) {
 			cfg.Object = transform.KVObjectSettings{SourceKey: "k", TargetKey: "v"}
 		}
 		cfg.Store, cfg.Now = store, now
-		tf, err := transform.NewEnrichKVStoreItemSet(ctx, cfg)
+		tf, err := transform.NewEnrichKVStoreItemSet(ctx, nil, cfg)
 		require.NoError(t, err, tt.name)
 		out, err := tf.Transform(ctx, weir.NewMessage([]byte(tt.in)))
 		require.NoError(t, err, tt.name)
@@ -167,12 +167,12 @@ func TestEnrichKVStoreSetAdd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store := transform.NewCacheKVStore(transform.CacheKVStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{})})
-	add, err := transform.NewEnrichKVStoreSetAdd(ctx, transform.EnrichKVStoreSetAddConfig{
+	add, err := transform.NewEnrichKVStoreSetAdd(ctx, nil, transform.EnrichKVStoreSetAddConfig{
 		Object: transform.KVObjectSettings{SourceKey: "customer", TargetKey: "order"},
 		Store:  store,
 	})
 	require.NoError(t, err)
-	get, err := transform.NewEnrichKVStoreItemGet(ctx, transform.EnrichKVStoreItemGetConfig{
+	get, err := transform.NewEnrichKVStoreItemGet(ctx, nil, transform.EnrichKVStoreItemGetConfig{
 		Object: transform.ObjectSettings{SourceKey: "customer", TargetKey: "orders"},
 		Store:  store,
 	})
@@ -205,31 +205,31 @@ func TestEnrichKVStoreConfigErrors(t *testing.T) {
 		field string
 	}{
 		{"get without source", func() error {
-			_, err := transform.NewEnrichKVStoreItemGet(ctx, transform.EnrichKVStoreItemGetConfig{Object: transform.ObjectSettings{TargetKey: "v"}, KVStore: mem})
+			_, err := transform.NewEnrichKVStoreItemGet(ctx, nil, transform.EnrichKVStoreItemGetConfig{Object: transform.ObjectSettings{TargetKey: "v"}, KVStore: mem})
 			return err
 		}, "object.source_key"},
 		{"get without target", func() error {
-			_, err := transform.NewEnrichKVStoreItemGet(ctx, transform.EnrichKVStoreItemGetConfig{Object: transform.ObjectSettings{SourceKey: "k"}, KVStore: mem})
+			_, err := transform.NewEnrichKVStoreItemGet(ctx, nil, transform.EnrichKVStoreItemGetConfig{Object: transform.ObjectSettings{SourceKey: "k"}, KVStore: mem})
 			return err
 		}, "object.target_key"},
 		{"get without store", func() error {
-			_, err := transform.NewEnrichKVStoreItemGet(ctx, transform.EnrichKVStoreItemGetConfig{Object: transform.ObjectSettings{SourceKey: "k", TargetKey: "v"}})
+			_, err := transform.NewEnrichKVStoreItemGet(ctx, nil, transform.EnrichKVStoreItemGetConfig{Object: transform.ObjectSettings{SourceKey: "k", TargetKey: "v"}})
 			return err
 		}, "kv_store"},
 		{"set into a file", func() error {
-			_, err := transform.NewEnrichKVStoreItemSet(ctx, transform.EnrichKVStoreItemSetConfig{Object: both, KVStore: text})
+			_, err := transform.NewEnrichKVStoreItemSet(ctx, nil, transform.EnrichKVStoreItemSetConfig{Object: both, KVStore: text})
 			return err
 		}, "kv_store"},
 		{"set_add into a file", func() error {
-			_, err := transform.NewEnrichKVStoreSetAdd(ctx, transform.EnrichKVStoreSetAddConfig{Object: both, KVStore: text})
+			_, err := transform.NewEnrichKVStoreSetAdd(ctx, nil, transform.EnrichKVStoreSetAddConfig{Object: both, KVStore: text})
 			return err
 		}, "kv_store"},
 		{"bad ttl_offset", func() error {
-			_, err := transform.NewEnrichKVStoreItemSet(ctx, transform.EnrichKVStoreItemSetConfig{Object: both, KVStore: mem, TTLOffset: "1 day"})
+			_, err := transform.NewEnrichKVStoreItemSet(ctx, nil, transform.EnrichKVStoreItemSetConfig{Object: both, KVStore: mem, TTLOffset: "1 day"})
 			return err
 		}, "ttl_offset"},
 		{"set_add without target", func() error {
-			_, err := transform.NewEnrichKVStoreSetAdd(ctx, transform.EnrichKVStoreSetAddConfig{Object: transform.KVObjectSettings{SourceKey: "k"}, KVStore: mem})
+			_, err := transform.NewEnrichKVStoreSetAdd(ctx, nil, transform.EnrichKVStoreSetAddConfig{Object: transform.KVObjectSettings{SourceKey: "k"}, KVStore: mem})
 			return err
 		}, "object.target_key"},
 	}
@@ -260,9 +260,9 @@ func TestEnrichKVStoreStoreErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	obj := transform.ObjectSettings{SourceKey: "k", TargetKey: "v"}
-	get, err := transform.NewEnrichKVStoreItemGet(ctx, transform.EnrichKVStoreItemGetConfig{Object: obj, Store: failingStore{}, ID: "g"})
+	get, err := transform.NewEnrichKVStoreItemGet(ctx, nil, transform.EnrichKVStoreItemGetConfig{Object: obj, Store: failingStore{}, ID: "g"})
 	require.NoError(t, err)
-	set, err := transform.NewEnrichKVStoreItemSet(ctx, transform.EnrichKVStoreItemSetConfig{Object: transform.KVObjectSettings{SourceKey: "k", TargetKey: "v"}, Store: failingStore{}})
+	set, err := transform.NewEnrichKVStoreItemSet(ctx, nil, transform.EnrichKVStoreItemSetConfig{Object: transform.KVObjectSettings{SourceKey: "k", TargetKey: "v"}, Store: failingStore{}})
 	require.NoError(t, err)
 	for _, tf := range []transform.Transformer{get, set} {
 		out, err := tf.Transform(ctx, weir.NewMessage([]byte(`{"k":1}`)))
@@ -275,7 +275,7 @@ func TestEnrichKVStoreStoreErrors(t *testing.T) {
 
 func BenchmarkEnrichKVStoreItemGet(b *testing.B) {
 	p := kvFile(b, "kv.csv", "ip,asn,org\n192.0.2.1,64500,Example\n198.51.100.7,64501,Other\n")
-	tf, err := transform.NewEnrichKVStoreItemGet(context.Background(), transform.EnrichKVStoreItemGetConfig{
+	tf, err := transform.NewEnrichKVStoreItemGet(context.Background(), nil, transform.EnrichKVStoreItemGetConfig{
 		Object:  transform.ObjectSettings{SourceKey: "source.ip", TargetKey: "source.as"},
 		KVStore: weir.Config{Type: "csv_file", Settings: map[string]any{"file": p, "column": "ip"}},
 	})

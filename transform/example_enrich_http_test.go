@@ -26,8 +26,8 @@ func ExampleNewEnrichHTTPGet() {
 	// pipeline; here the token is set directly.
 	secrets := &transform.Secrets{}
 	secrets.Set("intel_token", "t0k3n")
-	ctx := transform.WithSecrets(context.Background(), secrets)
-	pipeline, err := transform.NewAll(ctx, []weir.Config{
+	ctx := context.Background()
+	pipeline, err := transform.NewPipeline(ctx, &transform.Env{Secrets: secrets}, []weir.Config{
 		{Type: "enrich_http_get", Settings: map[string]any{
 			"object":  map[string]any{"source_key": "source.ip", "target_key": "intel"},
 			"url":     api.URL + "/ip/${DATA}",
@@ -37,7 +37,8 @@ func ExampleNewEnrichHTTPGet() {
 	if err != nil {
 		panic(err)
 	}
-	out, err := transform.Apply(ctx, pipeline, weir.NewMessage([]byte(`{"source":{"ip":"192.0.2.1"}}`)))
+	defer pipeline.Close()
+	out, err := pipeline.Transform(ctx, weir.NewMessage([]byte(`{"source":{"ip":"192.0.2.1"}}`)))
 	if err != nil {
 		panic(err)
 	}

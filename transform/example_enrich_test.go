@@ -23,7 +23,7 @@ func ExampleNewEnrichKVStoreItemGet() {
 	}
 
 	ctx := context.Background()
-	tf, err := transform.NewEnrichKVStoreItemGet(ctx, transform.EnrichKVStoreItemGetConfig{
+	tf, err := transform.NewEnrichKVStoreItemGet(ctx, nil, transform.EnrichKVStoreItemGetConfig{
 		Object:  transform.ObjectSettings{SourceKey: "product", TargetKey: "info"},
 		KVStore: weir.Config{Type: "csv_file", Settings: map[string]any{"file": file, "column": "product"}},
 	})
@@ -48,7 +48,7 @@ func ExampleNewEnrichKVStoreSetAdd() {
 	// the same transform.KVStores (transform.WithKVStores) from identical
 	// kv_store configs.
 	store := transform.NewCacheKVStore(transform.CacheKVStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{})})
-	add, err := transform.NewEnrichKVStoreSetAdd(ctx, transform.EnrichKVStoreSetAddConfig{
+	add, err := transform.NewEnrichKVStoreSetAdd(ctx, nil, transform.EnrichKVStoreSetAddConfig{
 		Object:    transform.KVObjectSettings{SourceKey: "customer", TargetKey: "order"},
 		TTLOffset: "24h",
 		Store:     store,
@@ -56,7 +56,7 @@ func ExampleNewEnrichKVStoreSetAdd() {
 	if err != nil {
 		panic(err)
 	}
-	get, err := transform.NewEnrichKVStoreItemGet(ctx, transform.EnrichKVStoreItemGetConfig{
+	get, err := transform.NewEnrichKVStoreItemGet(ctx, nil, transform.EnrichKVStoreItemGetConfig{
 		Object: transform.ObjectSettings{SourceKey: "customer", TargetKey: "orders"},
 		Store:  store,
 	})
@@ -88,7 +88,7 @@ func ExampleNewMetaKVStoreLock() {
 	}
 	// Each distinct message is processed once while its lock lives (a
 	// minute); duplicates pass unchanged.
-	once, err := transform.NewMetaKVStoreLock(ctx, transform.MetaKVStoreLockConfig{
+	once, err := transform.NewMetaKVStoreLock(ctx, nil, transform.MetaKVStoreLockConfig{
 		Prefix:     "eo",
 		TTLOffset:  "1m",
 		Transforms: []transform.Transformer{mark},

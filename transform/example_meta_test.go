@@ -85,7 +85,7 @@ func ExampleNew_metaSwitch() {
 // from a Registry that holds them.
 func ExampleRegistry_metaSwitch() {
 	reg := transform.Builtins()
-	err := reg.Register("redact", func(context.Context, weir.Config) (transform.Transformer, error) {
+	err := reg.Register("redact", func(context.Context, *transform.Env, weir.Config) (transform.Transformer, error) {
 		return transform.Func(func(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 			if msg.IsControl() {
 				return []*weir.Message{msg}, nil

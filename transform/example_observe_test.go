@@ -74,11 +74,12 @@ func ExampleNewUtilityMetricCount() {
 
 // The metrics of a Substation config go to the importer's own metrics
 // system, whatever destination the config names.
-func ExampleWithMetrics() {
-	ctx := transform.WithMetrics(context.Background(), transform.MetricsFunc(func(_ context.Context, m transform.Metric) {
+func ExampleEnv_metrics() {
+	ctx := context.Background()
+	env := &transform.Env{Metrics: transform.MetricsFunc(func(_ context.Context, m transform.Metric) {
 		fmt.Printf("%s=%g %s\n", m.Name, m.Value, m.Unit)
-	}))
-	tf, err := transform.New(ctx, weir.Config{Type: "utility_metric_bytes", Settings: map[string]any{
+	})}
+	tf, err := env.New(ctx, weir.Config{Type: "utility_metric_bytes", Settings: map[string]any{
 		"metric": map[string]any{
 			"name":        "BytesReceived",
 			"destination": map[string]any{"type": "aws_cloudwatch_embedded_metrics"},

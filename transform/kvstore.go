@@ -161,44 +161,51 @@ func (s *KVStores) Close() error {
 	return errors.Join(errs...)
 }
 
-type kvStoresKey struct{}
-
-// WithKVStores returns a context that makes the transforms built with it
-// take their KV stores from s, so that identical kv_store configs share a
-// store.
-func WithKVStores(ctx context.Context, s *KVStores) context.Context {
-	return context.WithValue(ctx, kvStoresKey{}, s)
-}
-
-// KVStoresFrom returns the KVStores carried by ctx (see [WithKVStores]), or
-// nil.
-func KVStoresFrom(ctx context.Context) *KVStores {
-	s, _ := ctx.Value(kvStoresKey{}).(*KVStores)
-	return s
-}
-
 // kvStoreFor returns the store a transform uses: given, else from the
-// pipeline's KVStores, else a new one. lock says it is for locks.
-func kvStoreFor(ctx context.Context, given KVStore, cfg weir.Config, lock bool) (KVStore, error) {
+// pipeline's KVStores, else a new one, which the transform owns (own is
+// then true: the transform closes it). lock says it is for locks.
+func kvStoreFor(ctx context.Context, env *Env, given KVStore, cfg weir.Config, lock bool) (st KVStore, own bool, err error) {
 	if given != nil {
-		return given, nil
+		return given, false, nil
 	}
 	if cfg.Type == "" {
-		return nil, &weir.ConfigError{Field: "kv_store", Err: errKVRequired}
+		return nil, false, &weir.ConfigError{Field: "kv_store", Err: errKVRequired}
 	}
-	var (
-		st  KVStore
-		err error
-	)
-	switch s := KVStoresFrom(ctx); {
+	switch s := env.kvStores(); {
 	case s == nil:
 		st, err = NewKVStore(ctx, cfg)
+		own = true
 	case lock:
 		st, err = s.LockStore(ctx, cfg)
 	default:
 		st, err = s.Store(ctx, cfg)
 	}
-	return st, kvFieldErr(err)
+	return st, own && err == nil, kvFieldErr(err)
+}
+
+// ownedStore closes a KV store that a transform made for itself.
+type ownedStore struct {
+	st   KVStore // nil when the store is not the transform's
+	once sync.Once
+	err  error
+}
+
+// Close closes the store if the transform owns it and it implements
+// io.Closer; it closes it once, however often it is called.
+func (o *ownedStore) Close() error {
+	o.once.Do(func() {
+		if c, ok := o.st.(io.Closer); ok {
+			o.err = c.Close()
+		}
+	})
+	return o.err
+}
+
+func newOwnedStore(st KVStore, own bool) *ownedStore {
+	if !own {
+		st = nil
+	}
+	return &ownedStore{st: st}
 }
 
 // kvFieldErr puts "kv_store." in front of the setting a config error names.
@@ -674,6 +681,7 @@ type MetaKVStoreLock struct {
 	ttl    kvTTL
 	tfs    []Transformer
 	locker KVLocker
+	owned  *ownedStore
 
 	mu   sync.Mutex
 	keys []string // taken since the last control message
@@ -690,12 +698,12 @@ type metaKVStoreLockSettings struct {
 	ID         string           `json:"id,omitempty"`
 }
 
-func buildMetaKVStoreLock(ctx context.Context, s metaKVStoreLockSettings) (*MetaKVStoreLock, error) {
-	ts, err := buildAll(ctx, "transforms", s.Transforms)
+func buildMetaKVStoreLock(ctx context.Context, env *Env, s metaKVStoreLockSettings) (*MetaKVStoreLock, error) {
+	ts, err := buildAll(ctx, env, "transforms", s.Transforms)
 	if err != nil {
 		return nil, err
 	}
-	return NewMetaKVStoreLock(ctx, MetaKVStoreLockConfig{
+	return NewMetaKVStoreLock(ctx, env, MetaKVStoreLockConfig{
 		Object: s.Object, Prefix: s.Prefix, TTLOffset: s.TTLOffset,
 		Transforms: ts, KVStore: s.KVStore, ID: s.ID,
 	})
@@ -705,7 +713,7 @@ func buildMetaKVStoreLock(ctx context.Context, s metaKVStoreLockSettings) (*Meta
 // transforms (see [MetaKVStoreLock.Close]). The store is cfg.Store, or
 // else the one cfg.KVStore describes, shared through the [KVStores] ctx
 // carries if any (with the other lock stores of the same config).
-func NewMetaKVStoreLock(ctx context.Context, cfg MetaKVStoreLockConfig) (*MetaKVStoreLock, error) {
+func NewMetaKVStoreLock(ctx context.Context, env *Env, cfg MetaKVStoreLockConfig) (*MetaKVStoreLock, error) {
 	const typ = "meta_kv_store_lock"
 	if len(cfg.Transforms) == 0 {
 		return nil, &weir.ConfigError{Type: typ, Field: "transforms", Err: errors.New("at least one transform is required")}
@@ -718,19 +726,22 @@ func NewMetaKVStoreLock(ctx context.Context, cfg MetaKVStoreLockConfig) (*MetaKV
 		return nil, configErr(typ, err)
 	}
 	locker := cfg.Store
+	owned := newOwnedStore(nil, false)
 	if locker == nil {
-		st, err := kvStoreFor(ctx, nil, cfg.KVStore, true)
+		st, own, err := kvStoreFor(ctx, env, nil, cfg.KVStore, true)
 		if err != nil {
 			return nil, configErr(typ, err)
 		}
+		owned = newOwnedStore(st, own)
 		var ok bool
 		if locker, ok = st.(KVLocker); !ok {
+			_ = owned.Close()
 			return nil, &weir.ConfigError{Type: typ, Field: "kv_store", Err: errors.New("the store cannot hold locks (only memory stores can yet)")}
 		}
 	}
 	return &MetaKVStoreLock{
 		id: cfg.ID, src: cfg.Object.SourceKey, prefix: cfg.Prefix, ttl: ttl,
-		tfs: append([]Transformer(nil), cfg.Transforms...), locker: locker,
+		tfs: append([]Transformer(nil), cfg.Transforms...), locker: locker, owned: owned,
 	}, nil
 }
 
@@ -800,4 +811,4 @@ func (l *MetaKVStoreLock) unlockAll(ctx context.Context) {
 }
 
 // Close closes every transform that implements io.Closer.
-func (l *MetaKVStoreLock) Close() error { return closeAll(l.tfs) }
+func (l *MetaKVStoreLock) Close() error { return errors.Join(closeAll(l.tfs), l.owned.Close()) }

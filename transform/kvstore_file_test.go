@@ -142,7 +142,7 @@ func TestFileKVStoresHTTP(t *testing.T) {
 	checkMMDBStore(t, ts.URL+"/asn.mmdb", func(b []byte) { files.m.Store("/asn.mmdb", b) })
 
 	// The kv_store of a transform's JSON config.
-	tf, err := New(WithKVStores(context.Background(), new(KVStores)), mmdbGetConfig(t, ts.URL+"/asn.mmdb", ""))
+	tf, err := (&Env{KVStores: new(KVStores)}).New(context.Background(), mmdbGetConfig(t, ts.URL+"/asn.mmdb", ""))
 	require.NoError(t, err)
 	out, err := tf.Transform(context.Background(), weir.NewMessage([]byte(`{"source":{"ip":"192.0.2.1"}}`)))
 	require.NoError(t, err)

@@ -220,7 +220,7 @@ func TestMMDBKVStoreShared(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "asn.mmdb")
 	writeTestMMDB(t, p, "GeoLite2-ASN", testASNRecords("EXAMPLE"))
 	stores := new(KVStores)
-	ctx := WithKVStores(context.Background(), stores)
+	ctx := context.Background()
 	kv := weir.Config{Type: "mmdb", Settings: map[string]any{"file": p}}
 	a, err := stores.Store(ctx, kv)
 	require.NoError(t, err)

@@ -82,14 +82,15 @@ func TestKVStoreExamples(t *testing.T) {
 				t.Chdir(dir)
 				stores := new(KVStores)
 				defer func() { assert.NoError(t, stores.Close()) }()
-				ctx := WithKVStores(WithRegistry(context.Background(), reg), stores)
+				ctx := context.Background()
+				env := &Env{Transforms: reg, KVStores: stores}
 				// send_stdout takes os.Stdout when built: keep the test's
 				// output clean. No parallel test runs meanwhile.
 				devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 				require.NoError(t, err)
 				stdout := os.Stdout
 				os.Stdout = devNull
-				ts, err := NewAll(ctx, v.Config.Transforms)
+				ts, err := env.newAll(ctx, v.Config.Transforms)
 				os.Stdout = stdout
 				require.NoError(t, err)
 				defer devNull.Close()
@@ -184,7 +185,7 @@ func TestNewKVStoreErrors(t *testing.T) {
 			}
 
 			// Through a transform, the field is under kv_store.
-			_, err = NewEnrichKVStoreItemGet(context.Background(), EnrichKVStoreItemGetConfig{
+			_, err = NewEnrichKVStoreItemGet(context.Background(), nil, EnrichKVStoreItemGetConfig{
 				Object:  ObjectSettings{SourceKey: "a", TargetKey: "b"},
 				KVStore: cfg,
 			})
@@ -223,11 +224,11 @@ func TestKVStoresSharing(t *testing.T) {
 	assert.NotSame(t, a, d, "Close forgets the stores")
 
 	// Transforms built with the same KVStores share; without one they do not.
-	shared := WithKVStores(ctx, &KVStores{})
-	for _, ctx := range []context.Context{shared, ctx} {
-		set, err := NewEnrichKVStoreItemSet(ctx, EnrichKVStoreItemSetConfig{Object: KVObjectSettings{SourceKey: "k", TargetKey: "v"}, KVStore: mem(4)})
+	shared := &Env{KVStores: &KVStores{}}
+	for _, env := range []*Env{shared, nil} {
+		set, err := NewEnrichKVStoreItemSet(ctx, env, EnrichKVStoreItemSetConfig{Object: KVObjectSettings{SourceKey: "k", TargetKey: "v"}, KVStore: mem(4)})
 		require.NoError(t, err)
-		get, err := NewEnrichKVStoreItemGet(ctx, EnrichKVStoreItemGetConfig{Object: ObjectSettings{SourceKey: "k", TargetKey: "got"}, KVStore: mem(4)})
+		get, err := NewEnrichKVStoreItemGet(ctx, env, EnrichKVStoreItemGetConfig{Object: ObjectSettings{SourceKey: "k", TargetKey: "got"}, KVStore: mem(4)})
 		require.NoError(t, err)
 		msg := weir.NewMessage([]byte(`{"k":"x","v":"y"}`))
 		_, err = set.Transform(ctx, msg)
@@ -235,7 +236,7 @@ func TestKVStoresSharing(t *testing.T) {
 		_, err = get.Transform(ctx, msg)
 		require.NoError(t, err)
 		want := `{"k":"x","v":"y","got":"y"}`
-		if ctx != shared {
+		if env != shared {
 			want = `{"k":"x","v":"y","got":null}`
 		}
 		assert.Equal(t, want, string(msg.Data()))
@@ -374,7 +375,7 @@ func TestKVExpires(t *testing.T) {
 
 func TestMetaKVStoreLock(t *testing.T) {
 	t.Parallel()
-	ctx := WithRegistry(context.Background(), enrichRegistry(t))
+	ctx := context.Background()
 	clk := newKVClock()
 	store := NewCacheKVStore(CacheKVStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{Now: clk.Now}), Now: clk.Now})
 
@@ -393,7 +394,7 @@ func TestMetaKVStoreLock(t *testing.T) {
 		}
 		return []*weir.Message{m}, nil
 	})
-	lock, err := NewMetaKVStoreLock(ctx, MetaKVStoreLockConfig{
+	lock, err := NewMetaKVStoreLock(ctx, nil, MetaKVStoreLockConfig{
 		Object: KVObjectSettings{SourceKey: "id"}, Prefix: "p", TTLOffset: "1m",
 		Transforms: []Transformer{nested}, Store: store, Now: clk.Now,
 	})
@@ -448,16 +449,17 @@ func TestMetaKVStoreLock(t *testing.T) {
 
 func TestMetaKVStoreLockJSON(t *testing.T) {
 	t.Parallel()
-	ctx := WithKVStores(WithRegistry(context.Background(), enrichRegistry(t)), &KVStores{})
+	ctx := context.Background()
+	env := &Env{Transforms: enrichRegistry(t), KVStores: &KVStores{}}
 	cfg := func(s string) weir.Config {
 		var c weir.Config
 		require.NoError(t, json.Unmarshal([]byte(s), &c))
 		return c
 	}
 	lock := `{"type":"meta_kv_store_lock","settings":{"object":{"source_key":"id"},"kv_store":{"type":"memory"},"transforms":[{"type":"utility_drop"}]}}`
-	a, err := New(ctx, cfg(lock))
+	a, err := env.New(ctx, cfg(lock))
 	require.NoError(t, err)
-	b, err := New(ctx, cfg(lock))
+	b, err := env.New(ctx, cfg(lock))
 	require.NoError(t, err)
 	out, err := a.Transform(ctx, weir.NewMessage([]byte(`{"id":1}`)))
 	require.NoError(t, err)
@@ -473,7 +475,7 @@ func TestMetaKVStoreLockJSON(t *testing.T) {
 		{`{"type":"meta_kv_store_lock","settings":{"ttl_offset":"x","kv_store":{"type":"memory"},"transforms":[{"type":"utility_drop"}]}}`, "ttl_offset"},
 		{`{"type":"meta_kv_store_lock","settings":{"kv_store":{"type":"memory"},"transforms":[{"type":"nope"}]}}`, "transforms.0"},
 	} {
-		_, err := New(ctx, cfg(tt.cfg))
+		_, err := env.New(ctx, cfg(tt.cfg))
 		var ce *weir.ConfigError
 		require.ErrorAs(t, err, &ce, tt.cfg)
 		assert.Equal(t, tt.field, ce.Field, tt.cfg)
@@ -484,7 +486,7 @@ func TestMetaKVStoreLockReadOnlyStore(t *testing.T) {
 	t.Parallel()
 	p := filepath.Join(t.TempDir(), "l.txt")
 	require.NoError(t, os.WriteFile(p, []byte("a\n"), 0o644))
-	_, err := NewMetaKVStoreLock(context.Background(), MetaKVStoreLockConfig{
+	_, err := NewMetaKVStoreLock(context.Background(), nil, MetaKVStoreLockConfig{
 		Transforms: []Transformer{Func(func(_ context.Context, m *weir.Message) ([]*weir.Message, error) { return []*weir.Message{m}, nil })},
 		KVStore:    weir.Config{Type: "text_file", Settings: map[string]any{"file": p}},
 	})

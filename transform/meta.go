@@ -39,10 +39,10 @@ func metaBuiltins() map[string]Factory {
 
 // buildAll builds cfgs with New; field names the setting holding them, for
 // errors.
-func buildAll(ctx context.Context, field string, cfgs []weir.Config) ([]Transformer, error) {
+func buildAll(ctx context.Context, env *Env, field string, cfgs []weir.Config) ([]Transformer, error) {
 	ts := make([]Transformer, len(cfgs))
 	for i, c := range cfgs {
-		t, err := New(ctx, c)
+		t, err := env.New(ctx, c)
 		if err != nil {
 			return nil, &weir.ConfigError{Field: fmt.Sprintf("%s.%d", field, i), Err: err}
 		}
@@ -156,17 +156,17 @@ type metaSwitchSettings struct {
 	ID string `json:"id,omitempty"`
 }
 
-func buildMetaSwitch(ctx context.Context, s metaSwitchSettings) (*MetaSwitch, error) {
+func buildMetaSwitch(ctx context.Context, env *Env, s metaSwitchSettings) (*MetaSwitch, error) {
 	cfg := MetaSwitchConfig{ID: s.ID, Cases: make([]MetaSwitchCase, len(s.Cases))}
 	for i, c := range s.Cases {
 		if c.Condition.Type != "" {
-			in, err := condition.New(ctx, c.Condition)
+			in, err := env.ConditionEnv().New(ctx, c.Condition)
 			if err != nil {
 				return nil, &weir.ConfigError{Field: fmt.Sprintf("cases.%d.condition", i), Err: err}
 			}
 			cfg.Cases[i].Condition = in
 		}
-		ts, err := buildAll(ctx, fmt.Sprintf("cases.%d.transforms", i), c.Transforms)
+		ts, err := buildAll(ctx, env, fmt.Sprintf("cases.%d.transforms", i), c.Transforms)
 		if err != nil {
 			return nil, err
 		}
@@ -303,8 +303,8 @@ type metaForEachSettings struct {
 	ID         string         `json:"id,omitempty"`
 }
 
-func buildMetaForEach(ctx context.Context, s metaForEachSettings) (*MetaForEach, error) {
-	ts, err := buildAll(ctx, "transforms", s.Transforms)
+func buildMetaForEach(ctx context.Context, env *Env, s metaForEachSettings) (*MetaForEach, error) {
+	ts, err := buildAll(ctx, env, "transforms", s.Transforms)
 	if err != nil {
 		return nil, err
 	}
@@ -432,8 +432,8 @@ type metaErrSettings struct {
 	ID            string        `json:"id,omitempty"`
 }
 
-func buildMetaErr(ctx context.Context, s metaErrSettings) (*MetaErr, error) {
-	ts, err := buildAll(ctx, "transforms", s.Transforms)
+func buildMetaErr(ctx context.Context, env *Env, s metaErrSettings) (*MetaErr, error) {
+	ts, err := buildAll(ctx, env, "transforms", s.Transforms)
 	if err != nil {
 		return nil, err
 	}

@@ -251,7 +251,7 @@ func TestMetaSwitchControlError(t *testing.T) {
 func TestMetaSwitchNestedRegistry(t *testing.T) {
 	t.Parallel()
 	treg := transform.Builtins()
-	require.NoError(t, treg.Register("test_mark", func(_ context.Context, cfg weir.Config) (transform.Transformer, error) {
+	require.NoError(t, treg.Register("test_mark", func(_ context.Context, _ *transform.Env, cfg weir.Config) (transform.Transformer, error) {
 		var s struct {
 			Value string `json:"value"`
 		}
@@ -261,7 +261,7 @@ func TestMetaSwitchNestedRegistry(t *testing.T) {
 		return setFieldTf("mark", s.Value), nil
 	}))
 	creg := condition.Builtins()
-	require.NoError(t, creg.Register("test_has", func(_ context.Context, cfg weir.Config) (condition.Inspector, error) {
+	require.NoError(t, creg.Register("test_has", func(_ context.Context, _ *condition.Env, cfg weir.Config) (condition.Inspector, error) {
 		var s struct {
 			Key string `json:"key"`
 		}
@@ -270,10 +270,10 @@ func TestMetaSwitchNestedRegistry(t *testing.T) {
 		}
 		return hasKey(s.Key), nil
 	}))
-	ctx := condition.WithRegistry(context.Background(), creg)
+	ctx := context.Background()
 
 	// Custom types nested two levels deep: meta_err > meta_switch > test_mark.
-	tf, err := treg.New(ctx, parseConfig(t, `{"type": "meta_err", "settings": {"transforms": [
+	tf, err := (&transform.Env{Transforms: treg, Conditions: creg}).New(ctx, parseConfig(t, `{"type": "meta_err", "settings": {"transforms": [
 		{"type": "meta_switch", "settings": {"cases": [
 			{"condition": {"type": "test_has", "settings": {"key": "a"}},
 			 "transforms": [{"type": "test_mark", "settings": {"value": "custom"}}]},

@@ -59,22 +59,11 @@ type MetricsFunc func(ctx context.Context, m Metric)
 // Record calls f(ctx, m).
 func (f MetricsFunc) Record(ctx context.Context, m Metric) { f(ctx, m) }
 
-type metricsKey struct{}
-
-// WithMetrics returns a context that makes the metric transforms built with
-// it (by [New], [NewAll] or a [Registry]) report to m, whatever their
-// "metric.destination" says. It routes the metrics of Substation configs
-// into an importer's own system.
-func WithMetrics(ctx context.Context, m Metrics) context.Context {
-	return context.WithValue(ctx, metricsKey{}, m)
-}
-
-// withContextMetrics wraps the constructor of a metric transform whose
-// config has a Metrics field: the Metrics carried by the context, if any,
-// overrides the config's.
-func withContextMetrics[C any, T Transformer](fn func(cfg C) (T, error)) func(context.Context, C) (T, error) {
-	return func(ctx context.Context, c C) (T, error) {
-		if m, ok := ctx.Value(metricsKey{}).(Metrics); ok && m != nil {
+// withEnvMetrics wraps the constructor of a metric transform whose config
+// has a Metrics field: the Env's Metrics, if any, overrides the config's.
+func withEnvMetrics[C any, T Transformer](fn func(cfg C) (T, error)) func(context.Context, *Env, C) (T, error) {
+	return func(_ context.Context, env *Env, c C) (T, error) {
+		if m := env.metrics(); m != nil {
 			if s, ok := any(&c).(interface{ setMetrics(Metrics) }); ok {
 				s.setMetrics(m)
 			}
@@ -523,12 +512,12 @@ type metaMetricDurationSettings struct {
 	ID         string         `json:"id,omitempty"`
 }
 
-func buildMetaMetricDuration(ctx context.Context, s metaMetricDurationSettings) (*MetaMetricDuration, error) {
-	ts, err := buildAll(ctx, "transforms", s.Transforms)
+func buildMetaMetricDuration(ctx context.Context, env *Env, s metaMetricDurationSettings) (*MetaMetricDuration, error) {
+	ts, err := buildAll(ctx, env, "transforms", s.Transforms)
 	if err != nil {
 		return nil, err
 	}
-	return withContextMetrics(NewMetaMetricDuration)(ctx, MetaMetricDurationConfig{Transforms: ts, Metric: s.Metric, ID: s.ID})
+	return withEnvMetrics(NewMetaMetricDuration)(ctx, env, MetaMetricDurationConfig{Transforms: ts, Metric: s.Metric, ID: s.ID})
 }
 
 // Transform implements [Transformer].

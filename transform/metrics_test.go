@@ -191,7 +191,7 @@ func TestUtilityMetricCountAndBytes(t *testing.T) {
 }
 
 // TestMetricTransformsJSON builds the metric transforms from Substation
-// configs, with the metrics routed by WithMetrics.
+// configs, with the metrics routed by Env.Metrics.
 func TestMetricTransformsJSON(t *testing.T) {
 	t.Parallel()
 	const metric = `"metric":{"name":"N","attributes":{"AppName":"example"},"destination":{"type":"aws_cloudwatch_embedded_metrics"}}`
@@ -209,8 +209,8 @@ func TestMetricTransformsJSON(t *testing.T) {
 		t.Run(c.cfg, func(t *testing.T) {
 			t.Parallel()
 			log := &metricLog{}
-			ctx := transform.WithMetrics(context.Background(), log)
-			tf, err := transform.New(ctx, parseConfig(t, c.cfg))
+			ctx := context.Background()
+			tf, err := (&transform.Env{Metrics: log}).New(ctx, parseConfig(t, c.cfg))
 			require.NoError(t, err)
 			_, ctrls := feed(t, tf, true, c.input)
 			assert.Equal(t, 1, ctrls)
@@ -221,7 +221,7 @@ func TestMetricTransformsJSON(t *testing.T) {
 			}
 			assert.Equal(t, c.names, names)
 
-			// Without WithMetrics the EMF destination is built (it would
+			// Without Env.Metrics the EMF destination is built (it would
 			// write to standard output).
 			_, err = transform.New(context.Background(), parseConfig(t, c.cfg))
 			require.NoError(t, err)
@@ -277,7 +277,7 @@ func TestUtilityMetricFreshness(t *testing.T) {
 
 	// The example's vector: a timestamp from 2024 is stale today.
 	log2 := &metricLog{}
-	tf2, err := transform.New(transform.WithMetrics(context.Background(), log2), parseConfig(t, `{"type":"utility_metric_freshness","settings":{
+	tf2, err := (&transform.Env{Metrics: log2}).New(context.Background(), parseConfig(t, `{"type":"utility_metric_freshness","settings":{
 		"id":"a024a008-49fd17bc","threshold":"5s","object":{"source_key":"timestamp"},
 		"metric":{"name":"MessageFreshness","attributes":{"AppName":"example"},"destination":{"type":"aws_cloudwatch_embedded_metrics"}}}}`))
 	require.NoError(t, err)

@@ -17,9 +17,9 @@ func observeBuiltins() map[string]Factory {
 		"meta_retry":               decoded(buildMetaRetry),
 		"meta_metric_duration":     decoded(buildMetaMetricDuration),
 		"utility_delay":            decodedNoCtx(NewUtilityDelay),
-		"utility_metric_bytes":     decoded(withContextMetrics(NewUtilityMetricBytes)),
-		"utility_metric_count":     decoded(withContextMetrics(NewUtilityMetricCount)),
-		"utility_metric_freshness": decoded(withContextMetrics(NewUtilityMetricFreshness)),
+		"utility_metric_bytes":     decoded(withEnvMetrics(NewUtilityMetricBytes)),
+		"utility_metric_count":     decoded(withEnvMetrics(NewUtilityMetricCount)),
+		"utility_metric_freshness": decoded(withEnvMetrics(NewUtilityMetricFreshness)),
 		"utility_secret":           decoded(buildUtilitySecret),
 		"test_message":             decodedNoCtx(NewTestMessage),
 	}

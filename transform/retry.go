@@ -234,16 +234,16 @@ type metaRetrySettings struct {
 	ID            string        `json:"id,omitempty"`
 }
 
-func buildMetaRetry(ctx context.Context, s metaRetrySettings) (*MetaRetry, error) {
+func buildMetaRetry(ctx context.Context, env *Env, s metaRetrySettings) (*MetaRetry, error) {
 	cfg := MetaRetryConfig{ErrorMessages: s.ErrorMessages, Retry: s.Retry, ID: s.ID}
 	if s.Condition.Type != "" {
-		in, err := condition.New(ctx, s.Condition)
+		in, err := env.ConditionEnv().New(ctx, s.Condition)
 		if err != nil {
 			return nil, &weir.ConfigError{Field: "condition", Err: err}
 		}
 		cfg.Condition = in
 	}
-	ts, err := buildAll(ctx, "transforms", s.Transforms)
+	ts, err := buildAll(ctx, env, "transforms", s.Transforms)
 	if err != nil {
 		return nil, err
 	}

@@ -120,22 +120,6 @@ func (s *Secrets) Interpolate(str string) (string, error) {
 	return b.String(), nil
 }
 
-type secretsKey struct{}
-
-// WithSecrets returns a context that makes the transforms built with it
-// share s: utility_secret stores the secrets it resolves there, and
-// transforms that take ${SECRET:<id>} references read them there.
-func WithSecrets(ctx context.Context, s *Secrets) context.Context {
-	return context.WithValue(ctx, secretsKey{}, s)
-}
-
-// SecretsFrom returns the Secrets carried by ctx (see [WithSecrets]), or
-// nil.
-func SecretsFrom(ctx context.Context) *Secrets {
-	s, _ := ctx.Value(secretsKey{}).(*Secrets)
-	return s
-}
-
 // ---------------------------------------------------------------------------
 // utility_secret
 
@@ -247,7 +231,7 @@ type environmentSecretSettings struct {
 	TTLOffset string `json:"ttl_offset,omitempty"`
 }
 
-func buildUtilitySecret(ctx context.Context, s utilitySecretSettings) (*UtilitySecret, error) {
+func buildUtilitySecret(ctx context.Context, env *Env, s utilitySecretSettings) (*UtilitySecret, error) {
 	switch s.Secret.Type {
 	case "environment_variable":
 	case "":
@@ -271,7 +255,9 @@ func buildUtilitySecret(ctx context.Context, s utilitySecretSettings) (*UtilityS
 		SecretID: es.ID,
 		Name:     es.Name,
 		TTL:      ttl,
-		Secrets:  SecretsFrom(ctx),
+		Secrets:  env.secrets(),
+		Store:    env.secretStore(),
+		Now:      env.Now,
 		ID:       s.ID,
 	})
 }

@@ -62,13 +62,6 @@ func TestSecretsInterpolateAllocs(t *testing.T) {
 	assert.Zero(t, allocs, "a string without references costs nothing")
 }
 
-func TestSecretsContext(t *testing.T) {
-	t.Parallel()
-	assert.Nil(t, transform.SecretsFrom(context.Background()))
-	s := &transform.Secrets{}
-	assert.Same(t, s, transform.SecretsFrom(transform.WithSecrets(context.Background(), s)))
-}
-
 // TestEnvironmentSecrets is not parallel: it sets environment variables.
 func TestEnvironmentSecrets(t *testing.T) {
 	t.Setenv("WEIR_TEST_SECRET", "from-env")
@@ -84,10 +77,9 @@ func TestEnvironmentSecrets(t *testing.T) {
 	_, err = transform.EnvironmentSecrets{}.Get(ctx, "WEIR_TEST_NOT_SET")
 	require.ErrorIs(t, err, transform.ErrSecretNotFound)
 
-	// From JSON, with the pipeline's Secrets in the context.
+	// From JSON, with the pipeline's Secrets in the Env.
 	secrets := &transform.Secrets{}
-	pctx := transform.WithSecrets(ctx, secrets)
-	tf, err := transform.New(pctx, parseConfig(t, `{"type":"utility_secret","settings":{"id":"s","secret":{
+	tf, err := (&transform.Env{Secrets: secrets}).New(ctx, parseConfig(t, `{"type":"utility_secret","settings":{"id":"s","secret":{
 		"type":"environment_variable","settings":{"id":"ENV_VAR","name":"WEIR_TEST_SECRET","ttl_offset":"1m"}}}}`))
 	require.NoError(t, err)
 	url, err := secrets.Interpolate("https://${SECRET:ENV_VAR}/x")
@@ -97,7 +89,7 @@ func TestEnvironmentSecrets(t *testing.T) {
 	assert.Equal(t, []string{`{"a":1}`}, got)
 	assert.Equal(t, 1, ctrls)
 
-	// Without Secrets in the context it still resolves (and checks) the
+	// Without Secrets in the Env it still resolves (and checks) the
 	// secret.
 	_, err = transform.New(ctx, parseConfig(t, `{"type":"utility_secret","settings":{"secret":{
 		"type":"environment_variable","settings":{"id":"ENV_VAR","name":"WEIR_TEST_SECRET"}}}}`))

@@ -192,8 +192,8 @@ func NewSendStdout(cfg SendStdoutConfig) (*SendStdout, error) {
 	return t, nil
 }
 
-func buildSendStdout(ctx context.Context, st sendSettings) (*SendStdout, error) {
-	aux, err := buildAll(ctx, "auxiliary_transforms", st.AuxTransforms)
+func buildSendStdout(ctx context.Context, env *Env, st sendSettings) (*SendStdout, error) {
+	aux, err := buildAll(ctx, env, "auxiliary_transforms", st.AuxTransforms)
 	if err != nil {
 		return nil, err
 	}
@@ -340,8 +340,8 @@ type sendFileSettings struct {
 	UseBatchKeyAsPrefix bool     `json:"use_batch_key_as_prefix,omitempty"`
 }
 
-func buildSendFile(ctx context.Context, st sendFileSettings) (*SendFile, error) {
-	aux, err := buildAll(ctx, "auxiliary_transforms", st.AuxTransforms)
+func buildSendFile(ctx context.Context, env *Env, st sendFileSettings) (*SendFile, error) {
+	aux, err := buildAll(ctx, env, "auxiliary_transforms", st.AuxTransforms)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/internal/registry"
@@ -47,6 +48,9 @@ func (f Func) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message
 // transformer returns is passed to the next one. A control message passes
 // through each transformer in turn, so each flushes before the next sees it.
 // The chain stops at the first error.
+//
+// The chain implements io.Closer: Close closes every transformer in ts that
+// implements io.Closer (a chain of one is that transformer itself).
 func Chain(ts ...Transformer) Transformer {
 	if len(ts) == 1 {
 		return ts[0]
@@ -59,6 +63,10 @@ type chain []Transformer
 func (c chain) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	return apply(ctx, []Transformer(c), msg.AsSlice())
 }
+
+// Close closes every transformer of the chain that implements io.Closer,
+// in order, and joins their errors.
+func (c chain) Close() error { return closeAll([]Transformer(c)) }
 
 // Apply runs msgs through ts in order, like [Chain], and returns what comes
 // out of the last one.
@@ -94,9 +102,31 @@ func apply(ctx context.Context, ts []Transformer, msgs []*weir.Message) ([]*weir
 	return msgs, nil
 }
 
-// Factory builds a Transformer from its config. It should validate every
-// setting and return a *weir.ConfigError naming the setting at fault.
-type Factory func(ctx context.Context, cfg weir.Config) (Transformer, error)
+// Factory builds a Transformer from its config, with the dependencies env
+// carries (never nil). It should validate every setting and return a
+// *weir.ConfigError naming the setting at fault. ctx bounds what
+// construction does (reading files, resolving secrets); the transformer
+// must not keep it.
+//
+// [Typed] and [TypedEnv] make a Factory from a typed constructor.
+type Factory func(ctx context.Context, env *Env, cfg weir.Config) (Transformer, error)
+
+// Typed returns a Factory that decodes a config's settings into a C, as
+// Substation's settings (JSON tags name them; unknown settings and values
+// of the wrong JSON type are *weir.ConfigErrors naming the setting), and
+// calls fn with it:
+//
+//	reg.Register("my_type", transform.Typed(NewMyType))
+func Typed[C any, T Transformer](fn func(cfg C) (T, error)) Factory {
+	return decoded(func(_ context.Context, _ *Env, c C) (T, error) { return fn(c) })
+}
+
+// TypedEnv is [Typed] for constructors that need the build's context or
+// Env: to build nested transforms with env.New, to share the pipeline's KV
+// stores, or to log.
+func TypedEnv[C any, T Transformer](fn func(ctx context.Context, env *Env, cfg C) (T, error)) Factory {
+	return decoded(fn)
+}
 
 // Registry maps transform type names to factories. The zero value is an
 // empty registry ready to use; [Builtins] returns one holding every
@@ -119,6 +149,19 @@ func Builtins() *Registry {
 	return r
 }
 
+// builtinsOnce holds the shared registry of built-ins that an Env without
+// a registry uses. It is never modified.
+var builtinsOnce struct {
+	once sync.Once
+	r    *Registry
+}
+
+// builtins returns the shared registry of built-ins.
+func builtins() *Registry {
+	builtinsOnce.once.Do(func() { builtinsOnce.r = Builtins() })
+	return builtinsOnce.r
+}
+
 // Register adds a type. Registering a name twice is an error.
 func (r *Registry) Register(name string, f Factory) error {
 	return r.m.Register("transform", name, f, f == nil)
@@ -131,66 +174,27 @@ func (r *Registry) Types() []string { return r.m.Names() }
 // registry that replaces one type and keeps the others.
 func (r *Registry) Lookup(name string) (Factory, bool) { return r.m.Lookup(name) }
 
-// New builds the Transformer cfg describes. Transformers nested in cfg (as
-// in meta_switch) are built from r too.
+// New builds the Transformer cfg describes with an Env whose registry is r.
+// Transformers nested in cfg (as in meta_switch) are built from r too.
 func (r *Registry) New(ctx context.Context, cfg weir.Config) (Transformer, error) {
-	return New(WithRegistry(ctx, r), cfg)
+	return (&Env{Transforms: r}).New(ctx, cfg)
 }
 
-type registryKey struct{}
-
-// WithRegistry returns a context that makes [New] use r. Factories of types
-// that nest other transforms build them with New, so a custom type stays
-// usable inside a built-in one.
-func WithRegistry(ctx context.Context, r *Registry) context.Context {
-	return context.WithValue(ctx, registryKey{}, r)
-}
-
-// New builds the Transformer cfg describes, from the registry carried by ctx
-// (see [WithRegistry]) or else from the built-ins.
+// New builds the Transformer cfg describes from the built-in types, with a
+// zero [Env]. Use [Env.New] to give it dependencies, and [NewPipeline] or
+// [Load] for several transforms that share KV stores and secrets.
 func New(ctx context.Context, cfg weir.Config) (Transformer, error) {
-	r, ok := ctx.Value(registryKey{}).(*Registry)
-	if !ok {
-		r = Builtins()
-		ctx = WithRegistry(ctx, r)
-	}
-	f, ok := r.m.Lookup(cfg.Type)
-	if !ok {
-		return nil, &weir.ConfigError{Type: cfg.Type, Err: fmt.Errorf("%w %q", weir.ErrUnknownType, cfg.Type)}
-	}
-	t, err := f(ctx, cfg)
-	if err != nil {
-		return nil, configErr(cfg.Type, err)
-	}
-	return t, nil
-}
-
-// NewAll builds each config with [New], as one pipeline: unless ctx already
-// carries them (see [WithKVStores]), the transforms share one set of KV
-// stores, so that a store written by one transform is read by the next.
-func NewAll(ctx context.Context, cfgs []weir.Config) ([]Transformer, error) {
-	if KVStoresFrom(ctx) == nil {
-		ctx = WithKVStores(ctx, new(KVStores))
-	}
-	out := make([]Transformer, len(cfgs))
-	for i, c := range cfgs {
-		t, err := New(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = t
-	}
-	return out, nil
+	return (*Env)(nil).New(ctx, cfg)
 }
 
 // decoded returns a Factory that decodes the settings into a C and calls fn.
-func decoded[C any, T Transformer](fn func(ctx context.Context, cfg C) (T, error)) Factory {
-	return func(ctx context.Context, cfg weir.Config) (Transformer, error) {
+func decoded[C any, T Transformer](fn func(ctx context.Context, env *Env, cfg C) (T, error)) Factory {
+	return func(ctx context.Context, env *Env, cfg weir.Config) (Transformer, error) {
 		var c C
 		if err := cfg.Decode(&c); err != nil {
 			return nil, err
 		}
-		t, err := fn(ctx, c)
+		t, err := fn(ctx, env, c)
 		if err != nil {
 			return nil, configErr(cfg.Type, err)
 		}
@@ -198,9 +202,10 @@ func decoded[C any, T Transformer](fn func(ctx context.Context, cfg C) (T, error
 	}
 }
 
-// decodedNoCtx is decoded for constructors that need no context.
+// decodedNoCtx is decoded for constructors that need neither context nor
+// Env.
 func decodedNoCtx[C any, T Transformer](fn func(cfg C) (T, error)) Factory {
-	return decoded(func(_ context.Context, c C) (T, error) { return fn(c) })
+	return Typed(fn)
 }
 
 // configErr names typ in a constructor's error.

@@ -16,13 +16,13 @@ import (
 	"github.com/weirhq/weir/transform"
 )
 
-// jitterContext returns testContext's registry plus test_jitter, which
+// jitterEnv returns testEnv's registry plus test_jitter, which
 // passes events on after a pause that differs from event to event, so that
 // workers finish out of order.
-func jitterContext(t *testing.T) context.Context {
+func jitterEnv(t *testing.T) *transform.Env {
 	t.Helper()
 	reg := testRegistry(t)
-	require.NoError(t, reg.Register("test_jitter", func(context.Context, weir.Config) (transform.Transformer, error) {
+	require.NoError(t, reg.Register("test_jitter", func(context.Context, *transform.Env, weir.Config) (transform.Transformer, error) {
 		return transform.Func(func(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 			if !msg.IsControl() {
 				time.Sleep(time.Duration(len(msg.Data())*7919%13) * 50 * time.Microsecond)
@@ -30,7 +30,7 @@ func jitterContext(t *testing.T) context.Context {
 			return []*weir.Message{msg}, nil
 		}), nil
 	}))
-	return transform.WithRegistry(context.Background(), reg)
+	return &transform.Env{Transforms: reg}
 }
 
 // events returns n one-line events of different lengths.
@@ -45,10 +45,10 @@ func events(n int) []string {
 func TestRunWorkersSample(t *testing.T) {
 	t.Parallel()
 	args := []string{"run", "-config", "../../testdata/sample/pipeline.json", "../../testdata/sample/cloudtrail.ndjson"}
-	one := weirRun(context.Background(), "", args...)
+	one := weirRun(nil, "", args...)
 	require.Equal(t, exitOK, one.code, one.stderr)
 	for _, flags := range [][]string{{"-workers", "4"}, {"-workers", "4", "-ordered=true"}} {
-		res := weirRun(context.Background(), "", append(args[:1:1], append(flags, args[1:]...)...)...)
+		res := weirRun(nil, "", append(args[:1:1], append(flags, args[1:]...)...)...)
 		require.Equal(t, exitOK, res.code, res.stderr)
 		assert.Equal(t, one.stdout, res.stdout, "%v: the same output, in the same order", flags)
 		assert.Empty(t, res.stderr)
@@ -61,11 +61,11 @@ func TestRunWorkersOrdered(t *testing.T) {
 	in := events(300)
 	input := strings.Join(in, "\n") + "\n"
 
-	res := weirRun(jitterContext(t), input, "run", "-config", config, "-workers", "8")
+	res := weirRun(jitterEnv(t), input, "run", "-config", config, "-workers", "8")
 	require.Equal(t, exitOK, res.code, res.stderr)
 	assert.Equal(t, in, lines(res.stdout), "input order")
 
-	res = weirRun(jitterContext(t), input, "run", "-config", config, "-workers", "8", "-ordered=false")
+	res = weirRun(jitterEnv(t), input, "run", "-config", config, "-workers", "8", "-ordered=false")
 	require.Equal(t, exitOK, res.code, res.stderr)
 	out := lines(res.stdout)
 	assert.ElementsMatch(t, in, out, "every event, once")
@@ -80,7 +80,7 @@ func TestRunWorkersBadLine(t *testing.T) {
 	// Blank lines shift the line numbers: the bad event is on line 125.
 	input := writeFile(t, "input.ndjson", "\n\n"+strings.Join(in[:100], "\n")+"\n\n\r\n"+strings.Join(in[100:], "\n")+"\n")
 
-	res := weirRun(jitterContext(t), "", "run", "-config", config, "-workers", "8", input)
+	res := weirRun(jitterEnv(t), "", "run", "-config", config, "-workers", "8", input)
 	assert.Equal(t, exitFailure, res.code)
 	assert.Equal(t, in[:120], lines(res.stdout), "output before the failure is written; nothing after it")
 	assert.Equal(t, "weir: "+input+":125: transform test_fail: event is bad: weir: invalid data\n", res.stderr)
@@ -97,7 +97,7 @@ func TestRunWorkersKeepGoing(t *testing.T) {
 	file2 := writeFile(t, "2.ndjson", strings.Join(second, "\n")+"\n")
 	missing := file1 + ".missing"
 
-	res := weirRun(jitterContext(t), "", "run", "-config", config, "-workers", "8", "-keep-going", file1, missing, file2)
+	res := weirRun(jitterEnv(t), "", "run", "-config", config, "-workers", "8", "-keep-going", file1, missing, file2)
 	assert.Equal(t, exitFailure, res.code)
 	want := slices.Concat(first[:10], first[11:50], first[51:], second[1:])
 	assert.Equal(t, want, lines(res.stdout))
@@ -116,7 +116,7 @@ func TestRunWorkersHold(t *testing.T) {
 	t.Parallel()
 	config := writeFile(t, "pipeline.json", `{"transforms": [{"type": "test_jitter"}, {"type": "test_hold"}]}`)
 	in := events(100)
-	res := weirRun(jitterContext(t), strings.Join(in, "\n"), "run", "-config", config, "-workers", "4")
+	res := weirRun(jitterEnv(t), strings.Join(in, "\n"), "run", "-config", config, "-workers", "4")
 	require.Equal(t, exitOK, res.code, res.stderr)
 	assert.ElementsMatch(t, in, lines(res.stdout))
 }
@@ -125,15 +125,15 @@ func TestRunWorkersUsage(t *testing.T) {
 	t.Parallel()
 	config := writeFile(t, "pipeline.json", passThrough)
 	for _, arg := range []string{"0", "-3"} {
-		res := weirRun(context.Background(), "{}\n", "run", "-config", config, "-workers", arg)
+		res := weirRun(nil, "{}\n", "run", "-config", config, "-workers", arg)
 		assert.Equal(t, exitUsage, res.code)
 		assert.Equal(t, "weir: run: -workers must be at least 1, not "+arg+"\n", res.stderr)
 	}
-	res := weirRun(context.Background(), "{}\n", "run", "-config", config, "-workers", "many")
+	res := weirRun(nil, "{}\n", "run", "-config", config, "-workers", "many")
 	assert.Equal(t, exitUsage, res.code)
 	assert.Contains(t, res.stderr, `invalid value "many" for flag -workers`)
 
-	res = weirRun(context.Background(), "", "help")
+	res = weirRun(nil, "", "help")
 	assert.Contains(t, res.stdout, "-workers N")
 	assert.Contains(t, res.stdout, "-ordered")
 }
@@ -143,7 +143,7 @@ func TestRunWorkersWriteError(t *testing.T) {
 	config := writeFile(t, "pipeline.json", passThrough)
 	input := strings.Repeat(`{"padding":"`+strings.Repeat("x", 1000)+`"}`+"\n", 500)
 	var stderr strings.Builder
-	code := run(context.Background(), []string{"run", "-config", config, "-workers", "4", "-keep-going"},
+	code := run(context.Background(), nil, []string{"run", "-config", config, "-workers", "4", "-keep-going"},
 		strings.NewReader(input), errWriter{}, &stderr)
 	assert.Equal(t, exitFailure, code)
 	assert.Equal(t, "weir: write output: disk full\n", stderr.String(), "reported once")
@@ -152,7 +152,8 @@ func TestRunWorkersWriteError(t *testing.T) {
 func TestRunWorkersCanceled(t *testing.T) {
 	t.Parallel()
 	config := writeFile(t, "pipeline.json", `{"transforms": [{"type": "test_jitter"}]}`)
-	ctx, cancel := context.WithCancel(jitterContext(t))
+	env := jitterEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
 	defer r.Close()
@@ -164,7 +165,7 @@ func TestRunWorkersCanceled(t *testing.T) {
 		w.Close()
 	}()
 	var stdout, stderr strings.Builder
-	code := run(ctx, []string{"run", "-config", config, "-workers", "2"}, r, &stdout, &stderr)
+	code := run(ctx, env, []string{"run", "-config", config, "-workers", "2"}, r, &stdout, &stderr)
 	assert.Equal(t, exitFailure, code)
 	assert.Equal(t, "{\"a\":1}\n", stdout.String())
 	assert.Equal(t, "weir: <stdin>:2: context canceled\n", stderr.String())

@@ -30,9 +30,9 @@ type result struct {
 }
 
 // weirRun runs the program in-process with the given standard input.
-func weirRun(ctx context.Context, stdin string, args ...string) result {
+func weirRun(env *transform.Env, stdin string, args ...string) result {
 	var stdout, stderr bytes.Buffer
-	code := run(ctx, args, strings.NewReader(stdin), &stdout, &stderr)
+	code := run(context.Background(), env, args, strings.NewReader(stdin), &stdout, &stderr)
 	return result{code, stdout.String(), stderr.String()}
 }
 
@@ -58,7 +58,7 @@ func lines(s string) []string {
 func testRegistry(t *testing.T) *transform.Registry {
 	t.Helper()
 	reg := transform.Builtins()
-	require.NoError(t, reg.Register("test_fail", func(context.Context, weir.Config) (transform.Transformer, error) {
+	require.NoError(t, reg.Register("test_fail", func(context.Context, *transform.Env, weir.Config) (transform.Transformer, error) {
 		return transform.Func(func(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 			if bytes.Contains(msg.Data(), []byte("bad")) {
 				return nil, &transform.Error{Type: "test_fail", Err: fmt.Errorf("event is bad: %w", weir.ErrInvalidData)}
@@ -66,7 +66,7 @@ func testRegistry(t *testing.T) *transform.Registry {
 			return []*weir.Message{msg}, nil
 		}), nil
 	}))
-	require.NoError(t, reg.Register("test_hold", func(context.Context, weir.Config) (transform.Transformer, error) {
+	require.NoError(t, reg.Register("test_hold", func(context.Context, *transform.Env, weir.Config) (transform.Transformer, error) {
 		var (
 			mu   sync.Mutex
 			held []*weir.Message
@@ -86,8 +86,8 @@ func testRegistry(t *testing.T) *transform.Registry {
 	return reg
 }
 
-func testContext(t *testing.T) context.Context {
-	return transform.WithRegistry(context.Background(), testRegistry(t))
+func testEnv(t *testing.T) *transform.Env {
+	return &transform.Env{Transforms: testRegistry(t)}
 }
 
 const (
@@ -101,7 +101,7 @@ func TestRunSample(t *testing.T) {
 	require.NoError(t, err)
 	in := lines(string(input))
 
-	res := weirRun(context.Background(), "", "run", "-config", "../../testdata/sample/pipeline.json",
+	res := weirRun(nil, "", "run", "-config", "../../testdata/sample/pipeline.json",
 		"../../testdata/sample/cloudtrail.ndjson")
 	require.Equal(t, exitOK, res.code, res.stderr)
 	assert.Empty(t, res.stderr)
@@ -165,7 +165,7 @@ func TestRunStdin(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			res := weirRun(context.Background(), input, args...)
+			res := weirRun(nil, input, args...)
 			require.Equal(t, exitOK, res.code, res.stderr)
 			assert.Equal(t, want, res.stdout)
 			assert.Empty(t, res.stderr)
@@ -178,7 +178,7 @@ func TestRunFilesInOrder(t *testing.T) {
 	config := writeFile(t, "pipeline.json", passThrough)
 	first := writeFile(t, "1.ndjson", "{\"n\":1}\n{\"n\":2}\n")
 	second := writeFile(t, "2.ndjson", "{\"n\":3}\n")
-	res := weirRun(context.Background(), "{\"n\":\"stdin\"}\n", "run", "-config", config, first, "-", second)
+	res := weirRun(nil, "{\"n\":\"stdin\"}\n", "run", "-config", config, first, "-", second)
 	require.Equal(t, exitOK, res.code, res.stderr)
 	assert.Equal(t, "{\"n\":1}\n{\"n\":2}\n{\"n\":\"stdin\"}\n{\"n\":3}\n", res.stdout)
 }
@@ -196,19 +196,22 @@ func TestRunConfigErrors(t *testing.T) {
 			`{"transforms": [{"type": "object_copy", "settings": {"object": {"sourcekey": "a", "target_key": "b"}}}]}`,
 			`sourcekey": unknown setting`,
 		},
-		{"misspelt settings key", `{"transforms": [{"type": "object_copy", "setings": {}}]}`, `transforms: unknown field "setings"`},
+		{"misspelt settings key", `{"transforms": [{"type": "object_copy", "setings": {}}]}`, `transforms[0]: setting "setings": unknown member`},
 		{"unknown top-level key", `{"transforms": [], "transfroms": []}`, `unknown top-level key "transfroms"`},
-		{"no transforms", `{"concurrency": 2}`, `no "transforms"`},
-		{"null transforms", `{"transforms": null}`, `no "transforms"`},
+		{"no transforms", `{"concurrency": 2}`, `needs "transforms"`},
+		{"null transforms", `{"transforms": null}`, `needs "transforms"`},
+		{"repeated transforms", `{"transforms": [], "transforms": [{"type": "utility_drop"}]}`, `member "transforms" is given twice`},
+		{"misspelt top-level key", `{"transform": []}`, `unknown top-level key "transform"; did you mean "transforms"?`},
+		{"misspelt type", `{"transforms": [{"type": "object_cpy"}]}`, `transforms[0] (object_cpy): unknown type "object_cpy"; did you mean "object_copy"?`},
 		{"syntax error", "{\n  \"transforms\": [,]\n}", "line 2, column 18: invalid character ','"},
-		{"not an object", `[]`, "the config must be a JSON object"},
+		{"not an object", `[]`, `a pipeline config is a JSON object with "transforms", got array`},
 		{"trailing data", `{"transforms": []} {}`, "invalid character '{' after top-level value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			config := writeFile(t, "pipeline.json", tt.config)
-			res := weirRun(testContext(t), "{}\n", "run", "-config", config)
+			res := weirRun(testEnv(t), "{}\n", "run", "-config", config)
 			assert.Equal(t, exitUsage, res.code)
 			assert.Empty(t, res.stdout)
 			assert.True(t, strings.HasPrefix(res.stderr, "weir: "+config+": "), res.stderr)
@@ -225,7 +228,7 @@ func TestRunAcceptsSubstationRuntimeKeys(t *testing.T) {
 		"tests": [{"name": "t", "transforms": [], "condition": {"type": "meta_any"}}],
 		"transforms": []
 	}`)
-	res := weirRun(context.Background(), "{\"a\":1}\n", "run", "-config", config)
+	res := weirRun(nil, "{\"a\":1}\n", "run", "-config", config)
 	require.Equal(t, exitOK, res.code, res.stderr)
 	assert.Equal(t, "{\"a\":1}\n", res.stdout)
 }
@@ -246,7 +249,7 @@ func TestRunUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res := weirRun(context.Background(), "", tt.args...)
+			res := weirRun(nil, "", tt.args...)
 			assert.Equal(t, exitUsage, res.code)
 			assert.Empty(t, res.stdout)
 			assert.Contains(t, res.stderr, tt.want)
@@ -257,17 +260,17 @@ func TestRunUsageErrors(t *testing.T) {
 func TestRunHelpAndVersion(t *testing.T) {
 	t.Parallel()
 	for _, arg := range []string{"help", "-h", "--help"} {
-		res := weirRun(context.Background(), "", arg)
+		res := weirRun(nil, "", arg)
 		assert.Equal(t, exitOK, res.code, arg)
 		assert.Contains(t, res.stdout, "weir run -config FILE", arg)
 		assert.Empty(t, res.stderr, arg)
 	}
 
-	res := weirRun(context.Background(), "", "run", "-h")
+	res := weirRun(nil, "", "run", "-h")
 	assert.Equal(t, exitOK, res.code)
 	assert.Contains(t, res.stderr, "weir run -config FILE")
 
-	res = weirRun(context.Background(), "", "version")
+	res = weirRun(nil, "", "version")
 	assert.Equal(t, exitOK, res.code)
 	assert.True(t, strings.HasPrefix(res.stdout, "weir "), res.stdout)
 	assert.Contains(t, res.stdout, "go1.")
@@ -278,7 +281,7 @@ func TestRunBadLine(t *testing.T) {
 	config := writeFile(t, "pipeline.json", failOnBad)
 	input := writeFile(t, "input.ndjson", "{\"n\":1}\n\n{\"bad\":true}\n{\"n\":4}\n")
 
-	res := weirRun(testContext(t), "", "run", "-config", config, input)
+	res := weirRun(testEnv(t), "", "run", "-config", config, input)
 	assert.Equal(t, exitFailure, res.code)
 	assert.Equal(t, "{\"n\":1}\n", res.stdout, "output before the failure is written; nothing after it")
 	assert.Equal(t, "weir: "+input+":3: transform test_fail: event is bad: weir: invalid data\n", res.stderr)
@@ -287,7 +290,7 @@ func TestRunBadLine(t *testing.T) {
 func TestRunBadLineOnStdin(t *testing.T) {
 	t.Parallel()
 	config := writeFile(t, "pipeline.json", failOnBad)
-	res := weirRun(testContext(t), "{\"bad\":1}\n", "run", "-config", config)
+	res := weirRun(testEnv(t), "{\"bad\":1}\n", "run", "-config", config)
 	assert.Equal(t, exitFailure, res.code)
 	assert.Equal(t, "weir: <stdin>:1: transform test_fail: event is bad: weir: invalid data\n", res.stderr)
 }
@@ -298,7 +301,7 @@ func TestRunKeepGoing(t *testing.T) {
 	input := writeFile(t, "input.ndjson", "{\"n\":1}\n{\"bad\":2}\n{\"n\":3}\n{\"bad\":4}\n{\"n\":5}\n")
 	missing := filepath.Join(t.TempDir(), "missing.ndjson")
 
-	res := weirRun(testContext(t), "", "run", "-config", config, "-keep-going", input, missing)
+	res := weirRun(testEnv(t), "", "run", "-config", config, "-keep-going", input, missing)
 	assert.Equal(t, exitFailure, res.code)
 	assert.Equal(t, "{\"n\":1}\n{\"n\":3}\n{\"n\":5}\n", res.stdout, "good events go on, and the end-of-input flush still runs")
 	errLines := lines(res.stderr)
@@ -312,7 +315,7 @@ func TestRunKeepGoing(t *testing.T) {
 func TestRunKeepGoingWithoutErrors(t *testing.T) {
 	t.Parallel()
 	config := writeFile(t, "pipeline.json", failOnBad)
-	res := weirRun(testContext(t), "{\"n\":1}\n", "run", "-config", config, "-keep-going")
+	res := weirRun(testEnv(t), "{\"n\":1}\n", "run", "-config", config, "-keep-going")
 	assert.Equal(t, exitOK, res.code)
 	assert.Equal(t, "{\"n\":1}\n", res.stdout)
 	assert.Empty(t, res.stderr)
@@ -321,7 +324,7 @@ func TestRunKeepGoingWithoutErrors(t *testing.T) {
 func TestRunControlFlush(t *testing.T) {
 	t.Parallel()
 	config := writeFile(t, "pipeline.json", `{"transforms": [{"type": "test_hold"}]}`)
-	res := weirRun(testContext(t), "{\"n\":1}\n{\"n\":2}\n", "run", "-config", config)
+	res := weirRun(testEnv(t), "{\"n\":1}\n{\"n\":2}\n", "run", "-config", config)
 	require.Equal(t, exitOK, res.code, res.stderr)
 	// Both events come out of the flush after the last line; the control
 	// message that carried them is not written (no empty line).
@@ -331,7 +334,7 @@ func TestRunControlFlush(t *testing.T) {
 func TestRunFlushError(t *testing.T) {
 	t.Parallel()
 	reg := testRegistry(t)
-	require.NoError(t, reg.Register("test_fail_on_flush", func(context.Context, weir.Config) (transform.Transformer, error) {
+	require.NoError(t, reg.Register("test_fail_on_flush", func(context.Context, *transform.Env, weir.Config) (transform.Transformer, error) {
 		return transform.Func(func(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 			if msg.IsControl() {
 				return nil, &transform.Error{Type: "test_fail_on_flush", Err: fmt.Errorf("cannot flush")}
@@ -340,8 +343,7 @@ func TestRunFlushError(t *testing.T) {
 		}), nil
 	}))
 	config := writeFile(t, "pipeline.json", `{"transforms": [{"type": "test_fail_on_flush"}]}`)
-	ctx := transform.WithRegistry(context.Background(), reg)
-	res := weirRun(ctx, "{}\n", "run", "-config", config)
+	res := weirRun(&transform.Env{Transforms: reg}, "{}\n", "run", "-config", config)
 	assert.Equal(t, exitFailure, res.code)
 	assert.Equal(t, "{}\n", res.stdout)
 	assert.Equal(t, "weir: end of input: transform test_fail_on_flush: cannot flush\n", res.stderr)
@@ -352,7 +354,9 @@ func TestRunCanceled(t *testing.T) {
 	config := writeFile(t, "pipeline.json", passThrough)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res := weirRun(ctx, "{}\n", "run", "-config", config, "-keep-going")
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, nil, []string{"run", "-config", config, "-keep-going"}, strings.NewReader("{}\n"), &stdout, &stderr)
+	res := result{code, stdout.String(), stderr.String()}
 	assert.Equal(t, exitFailure, res.code)
 	assert.Empty(t, res.stdout)
 	assert.Contains(t, res.stderr, "weir: <stdin>:1: context canceled\n")
@@ -373,7 +377,7 @@ func TestRunWriteError(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var stderr bytes.Buffer
-			code := run(context.Background(), []string{"run", "-config", config}, strings.NewReader(input), errWriter{}, &stderr)
+			code := run(context.Background(), nil, []string{"run", "-config", config}, strings.NewReader(input), errWriter{}, &stderr)
 			assert.Equal(t, exitFailure, code)
 			assert.Equal(t, "weir: write output: disk full\n", stderr.String(), "reported once")
 		})

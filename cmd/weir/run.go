@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -54,14 +53,14 @@ const (
 )
 
 // run is the whole program: main only wires it to the process.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(ctx context.Context, env *transform.Env, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
 	switch args[0] {
 	case "run":
-		return runCommand(ctx, args[1:], stdin, stdout, stderr)
+		return runCommand(ctx, env, args[1:], stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "weir", version())
 		return exitOK
@@ -86,7 +85,7 @@ func version() string {
 	return v + goVersion
 }
 
-func runCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runCommand(ctx context.Context, env *transform.Env, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("weir run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
@@ -108,11 +107,12 @@ func runCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stderr, "weir: run: -workers must be at least 1, not %d\n", *workers)
 		return exitUsage
 	}
-	pipeline, err := loadPipeline(ctx, *configPath)
+	pipeline, err := loadPipeline(ctx, env, *configPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "weir: %v\n", err)
 		return exitUsage
 	}
+	defer pipeline.Close()
 
 	inputs := fs.Args()
 	if len(inputs) == 0 {
@@ -129,68 +129,23 @@ func runCommand(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	return r.run(ctx, inputs, stdin)
 }
 
-// substationKeys are the top-level config keys that Substation's own
-// programs read besides "transforms": "concurrency" (workers in its AWS
-// Lambda app) and "tests" (for "substation test"). Weir accepts and ignores
-// them, so one config serves both; any other key is an error.
-var substationKeys = map[string]bool{"concurrency": true, "tests": true}
-
-// loadPipeline reads the Substation runtime config at path and builds its
-// transforms into one chain.
-func loadPipeline(ctx context.Context, path string) (transform.Transformer, error) {
+// loadPipeline reads the Substation config at path and builds it with the
+// library's loader and env.
+func loadPipeline(ctx context.Context, env *transform.Env, path string) (*transform.Pipeline, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(b, &top); err != nil {
-		return nil, fmt.Errorf("%s: %s", path, describeJSONError(b, err))
-	}
-	var unknown []string
-	for k := range top {
-		if k != "transforms" && !substationKeys[k] {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, fmt.Errorf("%s: unknown top-level key %q (a pipeline config has \"transforms\")", path, unknown[0])
-	}
-	raw, ok := top["transforms"]
-	if !ok || bytes.Equal(raw, []byte("null")) {
-		return nil, fmt.Errorf("%s: no \"transforms\"", path)
-	}
-
-	var cfgs []weir.Config
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields() // a misspelt "settings" must not pass silently
-	dec.UseNumber()             // keep numbers in settings exactly as written
-	if err := dec.Decode(&cfgs); err != nil {
-		return nil, fmt.Errorf("%s: transforms: %s", path, strings.TrimPrefix(err.Error(), "json: "))
-	}
-	ts, err := transform.NewAll(ctx, cfgs)
+	p, err := transform.Parse(ctx, env, b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "weir: "))
 	}
-	return transform.Chain(ts...), nil
+	return p, nil
 }
 
-// describeJSONError turns a decoding error of doc into a message that gives
-// the line and column of a syntax error.
-func describeJSONError(doc []byte, err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		// The error is at byte Offset (1-based).
-		before := doc[:min(max(int(se.Offset)-1, 0), len(doc))]
-		line := bytes.Count(before, []byte("\n")) + 1
-		col := len(before) - bytes.LastIndexByte(before, '\n')
-		return fmt.Sprintf("line %d, column %d: %s", line, col, strings.TrimPrefix(se.Error(), "json: "))
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field == "" {
-		return "the config must be a JSON object"
-	}
-	return strings.TrimPrefix(err.Error(), "json: ")
+// newEnv returns the Env the command builds pipelines with.
+func newEnv() *transform.Env {
+	return &transform.Env{}
 }
 
 // runner feeds input lines through the pipeline, on a stream, and writes

@@ -1,0 +1,162 @@
+package transform
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/condition"
+)
+
+// Env carries what factories need to build transforms: the registries that
+// nested configs (meta_switch, meta_retry, …) are built from, the pipeline's
+// KV stores and secrets, and the clients, clock and logger transforms use.
+// Factories receive it explicitly; nothing travels in a context value.
+//
+// The zero value works: the built-in types, fresh in-memory stores shared
+// by the transforms built from it, secrets from environment variables, the
+// AWS SDK's default configuration chain, [http.DefaultClient]'s settings,
+// the system clock and a logger that discards. Fields are read when a
+// transform is built; an Env must not be changed while transforms are being
+// built from it.
+type Env struct {
+	// Transforms resolves transform types, nested ones included. Nil means
+	// [Builtins].
+	Transforms *Registry
+	// Conditions resolves condition types. Nil means condition.Builtins.
+	Conditions *condition.Registry
+	// KVStores holds the KV stores of the pipeline: transforms whose
+	// kv_store configs are identical share one store. Whoever made the set
+	// closes it. Nil means that each transform built from the Env makes and
+	// closes a store of its own; [NewPipeline] and [Load] give the
+	// pipeline a set of its own, which the pipeline closes.
+	KVStores *KVStores
+	// Secrets holds the values that utility_secret transforms resolve, for
+	// the ${SECRET:<id>} references of later transforms. Nil means that each
+	// transform has a set of its own (so references to other transforms'
+	// secrets fail); [NewPipeline] and [Load] give the pipeline one set.
+	Secrets *Secrets
+	// SecretStore resolves the secrets utility_secret names. Nil means
+	// environment variables ([EnvironmentSecrets]).
+	SecretStore SecretStore
+	// Metrics, if set, receives what every metric transform reports,
+	// whatever its "metric.destination" says.
+	Metrics Metrics
+	// AWS configures the clients of transforms, KV stores and file sources
+	// that call AWS services. Nil means the SDK's default chain
+	// (environment, shared config and credentials files, SSO, web
+	// identity, container and instance roles). Set it to an aws.Config
+	// (package github.com/aws/aws-sdk-go-v2/aws) to use your own, or to a
+	// value of package awsenv. It is typed any so that a program that uses
+	// no AWS type does not link the SDK.
+	AWS any
+	// HTTPClient is the client of HTTP enrichment and of remote files. Nil
+	// means a client of each transform's own, with its documented defaults.
+	HTTPClient *http.Client
+	// Now is the clock of transforms that read it; nil means time.Now.
+	Now func() time.Time
+	// Logger receives what transforms log; nil discards.
+	Logger *slog.Logger
+}
+
+// discard is the logger of an Env without one.
+var discard = slog.New(slog.DiscardHandler)
+
+// transforms returns the transform registry to use.
+func (e *Env) transforms() *Registry {
+	if e != nil && e.Transforms != nil {
+		return e.Transforms
+	}
+	return builtins()
+}
+
+// ConditionEnv returns the Env conditions are built with: the condition
+// registry of e.
+func (e *Env) ConditionEnv() *condition.Env {
+	if e == nil {
+		return &condition.Env{}
+	}
+	return &condition.Env{Conditions: e.Conditions}
+}
+
+// kvStores returns the pipeline's KV stores, or nil.
+func (e *Env) kvStores() *KVStores {
+	if e == nil {
+		return nil
+	}
+	return e.KVStores
+}
+
+// secrets returns the pipeline's secrets, or a set of the caller's own.
+func (e *Env) secrets() *Secrets {
+	if e == nil || e.Secrets == nil {
+		return &Secrets{}
+	}
+	return e.Secrets
+}
+
+// secretStore returns the store utility_secret resolves names in.
+func (e *Env) secretStore() SecretStore {
+	if e != nil && e.SecretStore != nil {
+		return e.SecretStore
+	}
+	return EnvironmentSecrets{}
+}
+
+// metrics returns the Metrics override, or nil.
+func (e *Env) metrics() Metrics {
+	if e == nil {
+		return nil
+	}
+	return e.Metrics
+}
+
+// now returns the clock.
+func (e *Env) now() func() time.Time {
+	if e != nil && e.Now != nil {
+		return e.Now
+	}
+	return time.Now
+}
+
+// Log returns the logger transforms log to: e.Logger, or one that discards.
+func (e *Env) Log() *slog.Logger {
+	if e != nil && e.Logger != nil {
+		return e.Logger
+	}
+	return discard
+}
+
+// New builds the Transformer cfg describes, from e's registry. Transforms
+// nested in cfg are built with e too.
+func (e *Env) New(ctx context.Context, cfg weir.Config) (Transformer, error) {
+	if e == nil {
+		e = &Env{}
+	}
+	f, ok := e.transforms().Lookup(cfg.Type)
+	if !ok {
+		return nil, unknownType(e.transforms().Types(), cfg.Type)
+	}
+	t, err := f(ctx, e, cfg)
+	if err != nil {
+		return nil, configErr(cfg.Type, err)
+	}
+	return t, nil
+}
+
+// newAll builds each config with [Env.New], in order; on error it closes
+// what it built.
+func (e *Env) newAll(ctx context.Context, cfgs []weir.Config) ([]Transformer, error) {
+	out := make([]Transformer, 0, len(cfgs))
+	for i, c := range cfgs {
+		t, err := e.New(ctx, c)
+		if err != nil {
+			_ = closeAll(out)
+			return nil, atIndex(i, c, err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
