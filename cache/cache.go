@@ -8,19 +8,17 @@
 //     first, calls your load function on a miss (once per key however many
 //     callers miss at the same time), caches what it loaded (and "not
 //     found" answers, for a TTL of their own) and counts hits and misses.
-//   - [NewDynamoDB]: a cache shared by many processes (Lambda instances),
-//     over an injected aws-sdk-go-v2 DynamoDB client, in a single-table
-//     design with a TTL attribute in epoch seconds that reads honour
-//     before DynamoDB's sweeper deletes the item; long keys hashed;
-//     items over 400 KB refused with [ErrTooLarge]; throttling retried
-//     with exponential backoff and jitter ([ErrThrottled] when it lasts).
-//     It implements [Adder] with a conditional put.
+//   - dynamocache.New (package github.com/weirhq/weir/cache/dynamocache): a
+//     cache shared by many processes (Lambda instances), in a DynamoDB
+//     table; it lives in a package of its own so that programs using only
+//     this package do not link the AWS SDK.
 //   - [NewTiered]: a Memory in front of a distributed cache, to cut its
 //     query volume; stale for at most its front TTL when another process
 //     writes.
 //
 // Package cache depends on nothing in Weir; outside the standard library
-// it uses golang.org/x/sync and aws-sdk-go-v2's DynamoDB client; the transform and enrich packages build on it.
+// it uses golang.org/x/sync. The kvstore, enrich and transform packages
+// build on it.
 package cache
 
 import (
@@ -60,3 +58,10 @@ type Adder interface {
 // A load function returns it (or an error wrapping it) to say "not found";
 // that answer is cached for [LoaderConfig.NegativeTTL].
 var ErrNotFound = errors.New("cache: not found")
+
+// ExpiryGetter is implemented by caches that can tell when a value
+// expires; [Tiered] uses it to keep its front entries from outliving the
+// back's. GetWithExpiry is Get plus the expiry time (zero: none).
+type ExpiryGetter interface {
+	GetWithExpiry(ctx context.Context, key string) (value []byte, expires time.Time, ok bool, err error)
+}

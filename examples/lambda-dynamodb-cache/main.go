@@ -32,6 +32,7 @@ import (
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/cache"
+	"github.com/weirhq/weir/cache/dynamocache"
 	"github.com/weirhq/weir/transform"
 )
 
@@ -64,8 +65,8 @@ type Instance struct {
 
 // NewInstance returns an instance caching origin's answers in table
 // through client.
-func NewInstance(client cache.DynamoDBClient, table string, origin cache.LoadFunc) (*Instance, error) {
-	shared, err := cache.NewDynamoDB(cache.DynamoDBConfig{
+func NewInstance(client dynamocache.Client, table string, origin cache.LoadFunc) (*Instance, error) {
+	shared, err := dynamocache.New(dynamocache.Config{
 		Client: client, Table: table, SortKey: "SK", SortValue: "asn", KeyPrefix: "asn#",
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package cache_test
+package dynamocache_test
 
 import (
 	"context"
@@ -15,19 +15,21 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/cache"
+	"github.com/weirhq/weir/cache/dynamocache"
 	"github.com/weirhq/weir/internal/dynamotest"
 )
 
 // countingClient counts the calls of a DynamoDB client.
 type countingClient struct {
-	cache.DynamoDBClient
+	dynamocache.Client
 	gets atomic.Int64
 }
 
 func (c *countingClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	c.gets.Add(1)
-	return c.DynamoDBClient.GetItem(ctx, in, opts...)
+	return c.Client.GetItem(ctx, in, opts...)
 }
 
 // client returns a client of the test server over a transport of its own
@@ -48,9 +50,9 @@ func table(t testing.TB) (*dynamodb.Client, *dynamotest.Throttler, string) {
 	return c, th, dynamotest.Table(t, c, "PK", "SK")
 }
 
-func newDynamo(t testing.TB, cfg cache.DynamoDBConfig) *cache.DynamoDB {
+func newDynamo(t testing.TB, cfg dynamocache.Config) *dynamocache.Cache {
 	t.Helper()
-	d, err := cache.NewDynamoDB(cfg)
+	d, err := dynamocache.New(cfg)
 	require.NoError(t, err)
 	return d
 }
@@ -73,14 +75,14 @@ func rawItem(t *testing.T, c *dynamodb.Client, tbl, pk string) map[string]types.
 func TestNewDynamoDBValidates(t *testing.T) {
 	t.Parallel()
 	c := &countingClient{}
-	for name, cfg := range map[string]cache.DynamoDBConfig{
+	for name, cfg := range map[string]dynamocache.Config{
 		"no client":      {Table: "t"},
 		"no table":       {Client: c},
 		"long key limit": {Client: c, Table: "t", MaxKeyBytes: 1025},
 		"negative":       {Client: c, Table: "t", MaxAttempts: -1},
 		"same names":     {Client: c, Table: "t", ValueAttribute: "ttl"},
 	} {
-		_, err := cache.NewDynamoDB(cfg)
+		_, err := dynamocache.New(cfg)
 		assert.Error(t, err, name)
 	}
 }
@@ -89,7 +91,7 @@ func TestDynamoDBRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c, _, tbl := table(t)
-	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", KeyPrefix: "cache#", ConsistentRead: true})
+	d := newDynamo(t, dynamocache.Config{Client: c, Table: tbl, SortKey: "SK", KeyPrefix: "cache#", ConsistentRead: true})
 
 	_, ok := get(t, d, "a")
 	assert.False(t, ok, "missing")
@@ -118,7 +120,7 @@ func TestDynamoDBTTLHonouredOnRead(t *testing.T) {
 	ctx := context.Background()
 	c, _, tbl := table(t)
 	clk := newClock()
-	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", Now: clk.Now, ConsistentRead: true})
+	d := newDynamo(t, dynamocache.Config{Client: c, Table: tbl, SortKey: "SK", Now: clk.Now, ConsistentRead: true})
 
 	require.NoError(t, d.Set(ctx, "k", []byte("v"), 1500*time.Millisecond))
 	item := rawItem(t, c, tbl, "k")
@@ -153,7 +155,7 @@ func TestDynamoDBLongKeysHashed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c, _, tbl := table(t)
-	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", MaxKeyBytes: 64, ConsistentRead: true})
+	d := newDynamo(t, dynamocache.Config{Client: c, Table: tbl, SortKey: "SK", MaxKeyBytes: 64, ConsistentRead: true})
 
 	long := strings.Repeat("x", 3000)
 	k1, k2 := long+"1", long+"2"
@@ -165,8 +167,8 @@ func TestDynamoDBLongKeysHashed(t *testing.T) {
 	assert.Equal(t, "two", v)
 
 	sk := d.StorageKey(k1)
-	assert.True(t, strings.HasPrefix(sk, cache.HashedKeyPrefix))
-	assert.Len(t, sk, len(cache.HashedKeyPrefix)+64)
+	assert.True(t, strings.HasPrefix(sk, dynamocache.HashedKeyPrefix))
+	assert.Len(t, sk, len(dynamocache.HashedKeyPrefix)+64)
 	assert.NotEqual(t, sk, d.StorageKey(k2))
 	item := rawItem(t, c, tbl, sk)
 	require.NotNil(t, item, "stored under the hashed key")
@@ -183,21 +185,21 @@ func TestDynamoDBItemSizeLimit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c, _, tbl := table(t)
-	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", ConsistentRead: true})
+	d := newDynamo(t, dynamocache.Config{Client: c, Table: tbl, SortKey: "SK", ConsistentRead: true})
 
-	err := d.Set(ctx, "big", make([]byte, cache.MaxDynamoDBItemSize), time.Hour)
-	require.ErrorIs(t, err, cache.ErrTooLarge)
-	var tooLarge *cache.ItemTooLargeError
+	err := d.Set(ctx, "big", make([]byte, dynamocache.MaxItemSize), time.Hour)
+	require.ErrorIs(t, err, weir.ErrTooLarge)
+	var tooLarge *dynamocache.ItemTooLargeError
 	require.ErrorAs(t, err, &tooLarge)
 	assert.Equal(t, "big", tooLarge.Key)
-	assert.Greater(t, tooLarge.Size, cache.MaxDynamoDBItemSize)
+	assert.Greater(t, tooLarge.Size, dynamocache.MaxItemSize)
 	assert.Nil(t, rawItem(t, c, tbl, "big"), "nothing written")
-	_, err = d.Add(ctx, "big", make([]byte, cache.MaxDynamoDBItemSize), 0)
-	assert.ErrorIs(t, err, cache.ErrTooLarge)
+	_, err = d.Add(ctx, "big", make([]byte, dynamocache.MaxItemSize), 0)
+	assert.ErrorIs(t, err, weir.ErrTooLarge)
 
 	// PK + SK + value + ttl names, "cache", "big" and a 10-digit epoch (7 bytes).
 	overhead := len("PK") + len("SK") + len("value") + len("ttl") + len("cache") + len("big") + 7
-	under := make([]byte, cache.MaxDynamoDBItemSize-overhead-8)
+	under := make([]byte, dynamocache.MaxItemSize-overhead-8)
 	require.NoError(t, d.Set(ctx, "big", under, time.Hour), "just under the limit")
 	v, ok := get(t, d, "big")
 	assert.True(t, ok)
@@ -208,7 +210,7 @@ func TestDynamoDBThrottlingRetried(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c, th, tbl := table(t)
-	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", MaxAttempts: 4, BaseDelay: time.Millisecond})
+	d := newDynamo(t, dynamocache.Config{Client: c, Table: tbl, SortKey: "SK", MaxAttempts: 4, BaseDelay: time.Millisecond})
 	require.NoError(t, d.Set(ctx, "k", []byte("v"), 0))
 
 	th.Calls.Store(0)
@@ -221,8 +223,8 @@ func TestDynamoDBThrottlingRetried(t *testing.T) {
 	th.Calls.Store(0)
 	th.Left.Store(4)
 	err := d.Set(ctx, "k", []byte("w"), 0)
-	require.ErrorIs(t, err, cache.ErrThrottled)
-	var te *cache.ThrottledError
+	require.ErrorIs(t, err, dynamocache.ErrThrottled)
+	var te *dynamocache.ThrottledError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, 4, te.Attempts)
 	assert.Equal(t, "PutItem", te.Op)
@@ -240,7 +242,7 @@ func TestDynamoDBThrottlingRetried(t *testing.T) {
 func TestDynamoDBThrottlingHonoursContext(t *testing.T) {
 	t.Parallel()
 	c, th, tbl := table(t)
-	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK", MaxAttempts: 100, BaseDelay: time.Hour, MaxDelay: time.Hour})
+	d := newDynamo(t, dynamocache.Config{Client: c, Table: tbl, SortKey: "SK", MaxAttempts: 100, BaseDelay: time.Hour, MaxDelay: time.Hour})
 	th.Left.Store(1 << 30)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -253,11 +255,11 @@ func TestDynamoDBThrottlingHonoursContext(t *testing.T) {
 func TestDynamoDBOtherErrorsWrapped(t *testing.T) {
 	t.Parallel()
 	c, _ := client(t, 0)
-	d := newDynamo(t, cache.DynamoDBConfig{Client: c, Table: "weir-no-such-table"})
+	d := newDynamo(t, dynamocache.Config{Client: c, Table: "weir-no-such-table"})
 	_, _, err := d.Get(context.Background(), "k")
 	var rnf *types.ResourceNotFoundException
 	assert.True(t, errors.As(err, &rnf), "%v", err)
-	assert.NotErrorIs(t, err, cache.ErrThrottled)
+	assert.NotErrorIs(t, err, dynamocache.ErrThrottled)
 	assert.Contains(t, err.Error(), "cache: dynamodb GetItem")
 }
 
@@ -265,7 +267,7 @@ func TestDynamoDBOtherErrorsWrapped(t *testing.T) {
 // loopback HTTP round trip).
 func BenchmarkDynamoDBHit(b *testing.B) {
 	c, _, tbl := table(b)
-	d := newDynamo(b, cache.DynamoDBConfig{Client: c, Table: tbl, SortKey: "SK"})
+	d := newDynamo(b, dynamocache.Config{Client: c, Table: tbl, SortKey: "SK"})
 	ctx := context.Background()
 	require.NoError(b, d.Set(ctx, "10.0.0.1", []byte(`{"asn":64512}`), time.Hour))
 	b.ReportAllocs()
@@ -274,4 +276,117 @@ func BenchmarkDynamoDBHit(b *testing.B) {
 			b.Fatal(ok, err)
 		}
 	}
+}
+
+func TestTieredSharedDynamoDB(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, _, tbl := table(t)
+	clk := newClock()
+	counting := &countingClient{Client: c}
+	back := newDynamo(t, dynamocache.Config{Client: counting, Table: tbl, SortKey: "SK", Now: clk.Now, ConsistentRead: true})
+	// Two "Lambda instances": a memory front each, one table behind.
+	cfg := cache.TieredConfig{FrontTTL: time.Minute, Now: clk.Now}
+	i1 := newTiered(t, cache.NewMemory(cache.MemoryConfig{Now: clk.Now}), back, cfg)
+	front2 := cache.NewMemory(cache.MemoryConfig{Now: clk.Now})
+	i2 := newTiered(t, front2, back, cfg)
+
+	require.NoError(t, i1.Set(ctx, "ip", []byte("asn"), 5*time.Second))
+	v, ok := get(t, i2, "ip")
+	assert.True(t, ok, "the other instance sees it through the back")
+	assert.Equal(t, "asn", v)
+	assert.Equal(t, int64(1), counting.gets.Load())
+	get(t, i2, "ip")
+	assert.Equal(t, int64(1), counting.gets.Load(), "then from its front")
+
+	// The front entry lives no longer than the back item (5 s, not a minute).
+	clk.Advance(5 * time.Second)
+	_, ok = get(t, front2, "ip")
+	assert.False(t, ok, "front entry expired with the item")
+	_, ok = get(t, i2, "ip")
+	assert.False(t, ok)
+
+	// Documented limit: a delete through one instance is not seen by the
+	// other until its front entry expires.
+	require.NoError(t, i1.Set(ctx, "k", []byte("v"), 0))
+	get(t, i2, "k")
+	require.NoError(t, i1.Delete(ctx, "k"))
+	_, ok = get(t, i2, "k")
+	assert.True(t, ok, "stale in the other front")
+	clk.Advance(time.Minute)
+	_, ok = get(t, i2, "k")
+	assert.False(t, ok, "gone once the front entry expires")
+}
+
+func TestLoaderOverTieredDynamoDB(t *testing.T) {
+	t.Parallel()
+	c, _, tbl := table(t)
+	back := newDynamo(t, dynamocache.Config{Client: c, Table: tbl, SortKey: "SK", KeyPrefix: "asn#", ConsistentRead: true})
+	src := &source{}
+	loaders := make([]*cache.Loader, 2)
+	for i := range loaders {
+		l, err := cache.NewLoader(cache.LoaderConfig{
+			Cache:       newTiered(t, cache.NewMemory(cache.MemoryConfig{}), back, cache.TieredConfig{}),
+			Load:        src.load,
+			TTL:         time.Hour,
+			NegativeTTL: time.Minute,
+		})
+		require.NoError(t, err)
+		loaders[i] = l
+	}
+	keys := []string{"a", "b", "x1", "a", "b", "x1"}
+	for i, k := range keys {
+		for _, l := range loaders {
+			v, err := l.Get(context.Background(), k)
+			if k == "x1" {
+				assert.ErrorIs(t, err, cache.ErrNotFound, "step %d", i)
+				continue
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "value of "+k, string(v))
+		}
+	}
+	assert.Equal(t, int64(3), src.calls.Load(), "one origin lookup per key across both loaders")
+	for _, l := range loaders {
+		assert.Zero(t, l.Stats().CacheErrors)
+	}
+}
+
+// clock is a settable clock.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// get reads key from c, failing the test on an error.
+func get(t *testing.T, c cache.Cache, key string) (string, bool) {
+	t.Helper()
+	v, ok, err := c.Get(context.Background(), key)
+	require.NoError(t, err)
+	return string(v), ok
+}
+
+func newTiered(t testing.TB, front, back cache.Cache, cfg cache.TieredConfig) *cache.Tiered {
+	t.Helper()
+	tc, err := cache.NewTiered(front, back, cfg)
+	require.NoError(t, err)
+	return tc
+}
+
+// source is a load function that counts its calls; keys starting with "x"
+// do not exist.
+type source struct{ calls atomic.Int64 }
+
+func (s *source) load(_ context.Context, key string) ([]byte, error) {
+	s.calls.Add(1)
+	if strings.HasPrefix(key, "x") {
+		return nil, cache.ErrNotFound
+	}
+	return []byte("value of " + key), nil
 }

@@ -1,4 +1,8 @@
-package cache
+// Package dynamocache is a [cache.Cache] kept in a DynamoDB table, shared by
+// every process that uses the table (Lambda instances, say). It lives apart
+// from package cache so that programs using only the in-memory caches do
+// not link the AWS SDK.
+package dynamocache
 
 import (
 	"context"
@@ -13,23 +17,25 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/cache"
 	"github.com/weirhq/weir/internal/awsclient"
 	"github.com/weirhq/weir/internal/backoff"
 )
 
-// DynamoDBClient is the part of *dynamodb.Client a [DynamoDB] cache calls.
+// Client is the part of *dynamodb.Client a [Cache] calls.
 // Inject the SDK client, or a wrapper of it.
-type DynamoDBClient interface {
+type Client interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
 
-// Limits and defaults of a [DynamoDB] cache.
+// Limits and defaults of a [Cache].
 const (
 	// MaxDynamoDBItemSize is DynamoDB's item size limit, 400 KB: attribute
 	// names and values counted together.
-	MaxDynamoDBItemSize = 400 * 1024
+	MaxItemSize = 400 * 1024
 	// DefaultMaxKeyBytes is the longest key stored as it is; longer keys are
 	// hashed. DynamoDB allows 2048 bytes in a partition key.
 	DefaultMaxKeyBytes = 512
@@ -38,11 +44,11 @@ const (
 	HashedKeyPrefix = "sha256:"
 )
 
-// DynamoDBConfig configures [NewDynamoDB]. Only Client and Table are
+// DynamoDBConfig configures [New]. Only Client and Table are
 // required; the zero value of every other field means its default.
-type DynamoDBConfig struct {
+type Config struct {
 	// Client talks to DynamoDB. Required.
-	Client DynamoDBClient `json:"-"`
+	Client Client `json:"-"`
 	// Table is the table's name. Required.
 	Table string `json:"table_name"`
 	// PartitionKey names the partition key attribute (a string); default "PK".
@@ -78,13 +84,13 @@ type DynamoDBConfig struct {
 	Now func() time.Time `json:"-"`
 }
 
-// DynamoDB is a [Cache] shared by many processes (Lambda instances, say),
+// Cache is a [cache.Cache] shared by many processes (Lambda instances, say),
 // kept in one DynamoDB table, in a single-table design: an item's
 // partition key is KeyPrefix + key (hashed when long), its sort key (if
 // the table has one) a fixed value, its value a binary attribute and its
 // expiry a number attribute in epoch seconds that the table's TTL setting
-// should name. It also implements [Adder] (a conditional put) and
-// [ExpiryGetter].
+// should name. It also implements [cache.Adder] (a conditional put) and
+// [cache.ExpiryGetter].
 //
 // Get honours the TTL attribute itself: DynamoDB deletes expired items
 // only eventually (within days), so an item past its expiry is a miss
@@ -99,8 +105,8 @@ type DynamoDBConfig struct {
 // included.
 //
 // A DynamoDB is safe for concurrent use.
-type DynamoDB struct {
-	c                  DynamoDBClient
+type Cache struct {
+	c                  Client
 	table              *string
 	pk, prefix, sk, sv string
 	valAttr, ttlAttr   string
@@ -113,10 +119,12 @@ type DynamoDB struct {
 	projectionNames    map[string]string
 }
 
-// ErrTooLarge is matched by the error of storing an item over DynamoDB's
-// size limit ([*ItemTooLargeError]). Store a smaller value, or keep large
-// values elsewhere and cache a reference.
-var ErrTooLarge = errors.New("cache: item too large")
+// A Cache is a cache.Cache, a cache.Adder and a cache.ExpiryGetter.
+var (
+	_ cache.Cache        = (*Cache)(nil)
+	_ cache.Adder        = (*Cache)(nil)
+	_ cache.ExpiryGetter = (*Cache)(nil)
+)
 
 // ErrThrottled is matched by the error of a call that was still throttled
 // after the last attempt ([*ThrottledError]). The table lacks capacity:
@@ -124,7 +132,7 @@ var ErrTooLarge = errors.New("cache: item too large")
 var ErrThrottled = errors.New("cache: throttled")
 
 // ItemTooLargeError reports an item refused for its size. It matches
-// [ErrTooLarge].
+// [weir.ErrTooLarge].
 type ItemTooLargeError struct {
 	Key  string // the cache key
 	Size int    // the item's size as DynamoDB counts it
@@ -136,8 +144,8 @@ func (e *ItemTooLargeError) Error() string {
 	return fmt.Sprintf("cache: item %q is %d bytes, over the %d-byte limit", e.Key, e.Size, e.Max)
 }
 
-// Is reports whether target is ErrTooLarge.
-func (e *ItemTooLargeError) Is(target error) bool { return target == ErrTooLarge }
+// Is reports whether target is weir.ErrTooLarge.
+func (e *ItemTooLargeError) Is(target error) bool { return target == weir.ErrTooLarge }
 
 // ThrottledError reports a call still throttled after its last attempt. It
 // matches [ErrThrottled] and unwraps to the last throttling error.
@@ -158,17 +166,10 @@ func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 // Unwrap returns the last throttling error.
 func (e *ThrottledError) Unwrap() error { return e.Err }
 
-// ExpiryGetter is implemented by caches that can tell when a value
-// expires; [Tiered] uses it to keep its front entries from outliving the
-// back's. GetWithExpiry is Get plus the expiry time (zero: none).
-type ExpiryGetter interface {
-	GetWithExpiry(ctx context.Context, key string) (value []byte, expires time.Time, ok bool, err error)
-}
-
 // NewDynamoDB returns a DynamoDB cache for cfg. It fails if Client or
 // Table is missing or a setting is out of range; it makes no call.
-func NewDynamoDB(cfg DynamoDBConfig) (*DynamoDB, error) {
-	d := &DynamoDB{
+func New(cfg Config) (*Cache, error) {
+	d := &Cache{
 		c: cfg.Client, table: aws.String(cfg.Table),
 		pk: or(cfg.PartitionKey, "PK"), prefix: cfg.KeyPrefix, sk: cfg.SortKey, sv: or(cfg.SortValue, "cache"),
 		valAttr: or(cfg.ValueAttribute, "value"), ttlAttr: or(cfg.TTLAttribute, "ttl"),
@@ -233,7 +234,7 @@ func or(s, def string) string {
 // StorageKey returns the partition key value that key is stored under:
 // KeyPrefix + key, or KeyPrefix + HashedKeyPrefix + hex SHA-256 of key when
 // key is longer than MaxKeyBytes or starts with HashedKeyPrefix.
-func (d *DynamoDB) StorageKey(key string) string {
+func (d *Cache) StorageKey(key string) string {
 	if len(key) <= d.maxKey && !hasPrefix(key, HashedKeyPrefix) {
 		return d.prefix + key
 	}
@@ -244,7 +245,7 @@ func (d *DynamoDB) StorageKey(key string) string {
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
 // itemKey is the primary key of key's item.
-func (d *DynamoDB) itemKey(key string) map[string]types.AttributeValue {
+func (d *Cache) itemKey(key string) map[string]types.AttributeValue {
 	k := map[string]types.AttributeValue{d.pk: &types.AttributeValueMemberS{Value: d.StorageKey(key)}}
 	if d.sk != "" {
 		k[d.sk] = &types.AttributeValueMemberS{Value: d.sv}
@@ -252,14 +253,14 @@ func (d *DynamoDB) itemKey(key string) map[string]types.AttributeValue {
 	return k
 }
 
-// Get implements [Cache].
-func (d *DynamoDB) Get(ctx context.Context, key string) ([]byte, bool, error) {
+// Get implements [cache.Cache].
+func (d *Cache) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	v, _, ok, err := d.GetWithExpiry(ctx, key)
 	return v, ok, err
 }
 
-// GetWithExpiry implements [ExpiryGetter].
-func (d *DynamoDB) GetWithExpiry(ctx context.Context, key string) ([]byte, time.Time, bool, error) {
+// GetWithExpiry implements [cache.ExpiryGetter].
+func (d *Cache) GetWithExpiry(ctx context.Context, key string) ([]byte, time.Time, bool, error) {
 	in := &dynamodb.GetItemInput{
 		TableName:                d.table,
 		Key:                      d.itemKey(key),
@@ -298,9 +299,9 @@ func (d *DynamoDB) GetWithExpiry(ctx context.Context, key string) ([]byte, time.
 	return b.Value, exp, true, nil
 }
 
-// Set implements [Cache]. It returns an [*ItemTooLargeError] without
+// Set implements [cache.Cache]. It returns an [*ItemTooLargeError] without
 // calling DynamoDB when the item would be over 400 KB.
-func (d *DynamoDB) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+func (d *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	in, err := d.put(key, value, ttl)
 	if err != nil {
 		return err
@@ -311,9 +312,9 @@ func (d *DynamoDB) Set(ctx context.Context, key string, value []byte, ttl time.D
 	})
 }
 
-// Add implements [Adder] with a put conditional on the item being absent
+// Add implements [cache.Adder] with a put conditional on the item being absent
 // or expired.
-func (d *DynamoDB) Add(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+func (d *Cache) Add(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
 	in, err := d.put(key, value, ttl)
 	if err != nil {
 		return false, err
@@ -336,10 +337,10 @@ func (d *DynamoDB) Add(ctx context.Context, key string, value []byte, ttl time.D
 }
 
 // put builds the PutItem input of an item, checking its size.
-func (d *DynamoDB) put(key string, value []byte, ttl time.Duration) (*dynamodb.PutItemInput, error) {
+func (d *Cache) put(key string, value []byte, ttl time.Duration) (*dynamodb.PutItemInput, error) {
 	sk := d.StorageKey(key)
-	if size := d.fixedSize + len(sk) + len(value); size > MaxDynamoDBItemSize {
-		return nil, &ItemTooLargeError{Key: key, Size: size, Max: MaxDynamoDBItemSize}
+	if size := d.fixedSize + len(sk) + len(value); size > MaxItemSize {
+		return nil, &ItemTooLargeError{Key: key, Size: size, Max: MaxItemSize}
 	}
 	if value == nil {
 		value = []byte{} // the SDK sends nil as a missing value
@@ -359,8 +360,8 @@ func (d *DynamoDB) put(key string, value []byte, ttl time.Duration) (*dynamodb.P
 	return &dynamodb.PutItemInput{TableName: d.table, Item: item}, nil
 }
 
-// Delete implements [Cache].
-func (d *DynamoDB) Delete(ctx context.Context, key string) error {
+// Delete implements [cache.Cache].
+func (d *Cache) Delete(ctx context.Context, key string) error {
 	in := &dynamodb.DeleteItemInput{TableName: d.table, Key: d.itemKey(key)}
 	return d.retry(ctx, "DeleteItem", func() error {
 		_, err := d.c.DeleteItem(ctx, in)
@@ -370,7 +371,7 @@ func (d *DynamoDB) Delete(ctx context.Context, key string) error {
 
 // retry calls f until it is not throttled, up to MaxAttempts times, with
 // full-jitter exponential backoff in between.
-func (d *DynamoDB) retry(ctx context.Context, op string, f func() error) error {
+func (d *Cache) retry(ctx context.Context, op string, f func() error) error {
 	attempts, err, stopped := d.backoff.Do(ctx, awsclient.Throttled, f)
 	switch {
 	case err == nil:
