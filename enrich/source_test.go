@@ -175,44 +175,6 @@ func TestSourceFetchHTTP(t *testing.T) {
 	})
 }
 
-func TestSourceBadLocation(t *testing.T) {
-	t.Parallel()
-	for _, loc := range []string{"s3://", "s3://bucket", "s3://bucket/", "s3:///key"} {
-		t.Run(loc, func(t *testing.T) {
-			t.Parallel()
-			_, err := enrich.NewTable(enrich.TableConfig{Path: loc, Format: enrich.Text})
-			var te *enrich.TableError
-			require.ErrorAs(t, err, &te)
-			var se *enrich.SourceError
-			require.ErrorAs(t, err, &se)
-			assert.Equal(t, loc, se.Location)
-
-			_, err = enrich.NewMMDB(enrich.MMDBConfig{Path: loc})
-			require.ErrorAs(t, err, &se)
-
-			_, err = enrich.Source{}.Fetch(context.Background(), loc)
-			require.ErrorAs(t, err, &se)
-		})
-	}
-}
-
-// TestSourceS3NoClient checks the errors of an S3 client that cannot be
-// built from the environment; it changes the environment, so it does not
-// run in parallel.
-func TestSourceS3NoClient(t *testing.T) {
-	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"} {
-		t.Setenv(env, "")
-	}
-	_, err := enrich.NewTable(enrich.TableConfig{Path: "s3://bucket/key.txt", Format: enrich.Text})
-	var se *enrich.SourceError
-	require.ErrorAs(t, err, &se)
-	assert.ErrorContains(t, err, "no S3 region")
-
-	_, err = enrich.NewMMDB(enrich.MMDBConfig{Path: "s3://bucket/key.mmdb", Source: enrich.Source{S3Region: "us-east-1"}})
-	require.ErrorAs(t, err, &se)
-	assert.ErrorContains(t, err, "no S3 credentials")
-}
-
 func TestTableHTTPReload(t *testing.T) {
 	t.Parallel()
 	for _, tls := range []bool{false, true} {
@@ -294,80 +256,26 @@ func TestMMDBHTTPReload(t *testing.T) {
 	assert.ErrorContains(t, err, "only a local file can be mapped")
 }
 
-func TestSourceS3(t *testing.T) {
+// TestMMDBOpener loads an MMDB through an Opener (as s3:// locations are
+// loaded) and reloads it.
+func TestMMDBOpener(t *testing.T) {
 	t.Parallel()
-	c := s3test.Client(t)
-	bucket := s3test.Bucket(t, c)
-	s3test.Put(t, c, bucket, "dir/a.txt", []byte("hello"))
-	s3test.Put(t, c, bucket, "big.txt", []byte(strings.Repeat("y", 100)))
-	src := enrich.Source{S3: c, MaxSize: 32}
-
-	b, err := src.Fetch(context.Background(), "s3://"+bucket+"/dir/a.txt")
-	require.NoError(t, err)
-	assert.Equal(t, "hello", string(b))
-
-	tests := []struct {
-		name     string
-		loc      string
-		wantCode int
-		wantErr  error
-	}{
-		{name: "no such key", loc: "s3://" + bucket + "/none", wantCode: 404, wantErr: fs.ErrNotExist},
-		{name: "no such bucket", loc: "s3://" + bucket + "-none/a.txt", wantCode: 404, wantErr: fs.ErrNotExist},
-		{name: "too large", loc: "s3://" + bucket + "/big.txt", wantErr: enrich.ErrTooLarge},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := src.Fetch(context.Background(), tt.loc)
-			var se *enrich.SourceError
-			require.ErrorAs(t, err, &se)
-			assert.Equal(t, tt.loc, se.Location)
-			assert.Equal(t, tt.wantCode, se.StatusCode)
-			assert.ErrorIs(t, err, tt.wantErr)
-		})
-	}
-}
-
-func TestTableS3Reload(t *testing.T) {
-	t.Parallel()
-	c := s3test.Client(t)
-	bucket := s3test.Bucket(t, c)
-	s3test.Put(t, c, bucket, "kv.json", []byte(`{"a":1}`))
-	loc := "s3://" + bucket + "/kv.json"
-	tab, err := enrich.NewTable(enrich.TableConfig{Path: loc, Format: enrich.JSON, Source: enrich.Source{S3: c}})
-	require.NoError(t, err)
-	v, ok := tab.Get("a")
-	require.True(t, ok)
-	assert.Equal(t, "1", string(v))
-
-	s3test.Put(t, c, bucket, "kv.json", []byte(`{"a":2,"b":3}`))
-	require.NoError(t, tab.Reload())
-	v, _ = tab.Get("a")
-	assert.Equal(t, "2", string(v))
-	assert.Equal(t, 2, tab.Len())
-
-	_, err = c.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String("kv.json")})
-	require.NoError(t, err)
-	err = tab.Reload()
-	var te *enrich.TableError
-	require.ErrorAs(t, err, &te)
-	assert.Equal(t, loc, te.Path)
-	assert.ErrorIs(t, err, fs.ErrNotExist)
-	assert.Equal(t, 2, tab.Len(), "a failed reload keeps the contents")
-}
-
-func TestMMDBS3(t *testing.T) {
-	t.Parallel()
-	c := s3test.Client(t)
-	bucket := s3test.Bucket(t, c)
+	var files sync.Map
+	src := enrich.Source{Openers: map[string]enrich.Opener{"mem": enrich.OpenerFunc(
+		func(_ context.Context, _ *enrich.Source, loc string) (io.ReadCloser, int64, error) {
+			b, ok := files.Load(loc)
+			if !ok {
+				return nil, 0, fs.ErrNotExist
+			}
+			return io.NopCloser(bytes.NewReader(b.([]byte))), int64(len(b.([]byte))), nil
+		})}}
 	p := filepath.Join(t.TempDir(), "asn.mmdb")
 	writeMMDB(t, p, "GeoLite2-ASN", 0, asnDB("ONE"))
 	b, err := os.ReadFile(p)
 	require.NoError(t, err)
-	s3test.Put(t, c, bucket, "asn.mmdb", b)
+	files.Store("mem://asn.mmdb", b)
 
-	m, err := enrich.NewMMDB(enrich.MMDBConfig{Path: "s3://" + bucket + "/asn.mmdb", Source: enrich.Source{S3: c}})
+	m, err := enrich.NewMMDB(enrich.MMDBConfig{Path: "mem://asn.mmdb", Source: src})
 	require.NoError(t, err)
 	defer m.Close()
 	info, ok, err := m.LookupInfo(netip.MustParseAddr("2001:db8::1"))
@@ -378,7 +286,7 @@ func TestMMDBS3(t *testing.T) {
 	writeMMDB(t, p, "GeoLite2-ASN", 0, asnDB("TWO"))
 	b, err = os.ReadFile(p)
 	require.NoError(t, err)
-	s3test.Put(t, c, bucket, "asn.mmdb", b)
+	files.Store("mem://asn.mmdb", b)
 	require.NoError(t, m.Reload())
 	info, _, err = m.LookupInfo(netip.MustParseAddr("2001:db8::1"))
 	require.NoError(t, err)
@@ -416,7 +324,7 @@ func BenchmarkSourceFetch(b *testing.B) {
 }
 
 // ExampleTableConfig_url loads a lookup table over HTTP. The same works
-// for s3://bucket/key (see enrich.Source).
+// for s3://bucket/key with the S3 opener of package enrich/awsenrich.
 func ExampleTableConfig_url() {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprint(w, "product,price\nwidget,1.50\n")
@@ -431,9 +339,24 @@ func ExampleTableConfig_url() {
 	v, _ := tab.Get("widget")
 	fmt.Println(string(v))
 
-	_, err = enrich.NewTable(enrich.TableConfig{Path: "s3://bucket", Format: enrich.Text})
+	// s3:// needs the opener of package enrich/awsenrich.
+	_, err = enrich.NewTable(enrich.TableConfig{Path: "s3://bucket/admins.txt", Format: enrich.Text})
 	fmt.Println(errors.As(err, new(*enrich.SourceError)))
 	// Output:
 	// {"price":"1.50"}
 	// true
+}
+
+func TestSourceNoOpener(t *testing.T) {
+	t.Parallel()
+	_, err := enrich.NewTable(enrich.TableConfig{Path: "s3://bucket/key.txt", Format: enrich.Text})
+	var se *enrich.SourceError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "s3://bucket/key.txt", se.Location)
+	assert.ErrorContains(t, err, "enrich/awsenrich")
+	_, err = enrich.NewMMDB(enrich.MMDBConfig{Path: "gs://bucket/a.mmdb"})
+	require.ErrorAs(t, err, &se)
+	assert.ErrorContains(t, err, "no opener for gs:// locations")
+	_, err = enrich.Source{}.Fetch(context.Background(), "s3://bucket/key")
+	require.ErrorAs(t, err, &se)
 }

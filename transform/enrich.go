@@ -6,10 +6,11 @@ import (
 	"time"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/kvstore"
 )
 
 // The enrich family adds context to messages from outside them. The KV
-// store types read and write items of a KV store (see [KVStore] for the
+// store types read and write items of a KV store (see [kvstore.Store] for the
 // kv_store setting, the stores built in and how a pipeline shares them):
 //
 //   - enrich_kv_store_item_get writes the value of the item keyed by
@@ -38,14 +39,8 @@ func enrichBuiltins() map[string]Factory {
 		"enrich_kv_store_set":      decoded(NewEnrichKVStoreItemSet), // deprecated alias
 		"enrich_kv_store_set_add":  decoded(NewEnrichKVStoreSetAdd),
 		"meta_kv_store_lock":       decoded(buildMetaKVStoreLock),
-		"enrich_dns_ip_lookup":     decodedNoCtx(NewEnrichDNSIPLookup),
-		"enrich_dns_domain_lookup": decodedNoCtx(NewEnrichDNSDomainLookup),
-		"enrich_dns_txt_lookup":    decodedNoCtx(NewEnrichDNSTXTLookup),
 		"enrich_http_get":          decoded(NewEnrichHTTPGet),
 		"enrich_http_post":         decoded(NewEnrichHTTPPost),
-		"enrich_aws_lambda":        decodedNoCtx(NewEnrichAWSLambda),
-
-		"enrich_aws_dynamodb_query": decodedNoCtx(NewEnrichAWSDynamoDBQuery),
 	}
 }
 
@@ -64,8 +59,8 @@ func kvCheckKeys(typ, src, dst string) error {
 }
 
 // kvReset resets st on a control message if asked to.
-func kvReset(ctx context.Context, typ, id string, st KVStore, reset bool, msg *weir.Message) ([]*weir.Message, error) {
-	if r, ok := st.(KVResetter); ok && reset {
+func kvReset(ctx context.Context, typ, id string, st kvstore.Store, reset bool, msg *weir.Message) ([]*weir.Message, error) {
+	if r, ok := st.(kvstore.Resetter); ok && reset {
 		if err := r.Reset(ctx); err != nil {
 			return nil, &Error{Type: typ, ID: id, Err: err}
 		}
@@ -90,10 +85,10 @@ type EnrichKVStoreItemGetConfig struct {
 	Prefix string `json:"prefix,omitempty"`
 	// CloseKVStore resets the store on each control message.
 	CloseKVStore bool `json:"close_kv_store,omitempty"`
-	// KVStore describes the store; required unless Store is set.
+	// kvstore.Store describes the store; required unless Store is set.
 	KVStore weir.Config `json:"kv_store"`
 	// Store is the store to use instead of building one from KVStore.
-	Store KVStore `json:"-"`
+	Store kvstore.Store `json:"-"`
 	// ID names this transform in errors.
 	ID string `json:"id,omitempty"`
 }
@@ -105,7 +100,7 @@ type EnrichKVStoreItemGet struct {
 	id, prefix string
 	src, dst   string
 	reset      bool
-	store      KVStore
+	store      kvstore.Store
 	owned      *ownedStore
 }
 
@@ -181,11 +176,11 @@ type EnrichKVStoreItemSetConfig struct {
 	TTLOffset string `json:"ttl_offset,omitempty"`
 	// CloseKVStore resets the store on each control message.
 	CloseKVStore bool `json:"close_kv_store,omitempty"`
-	// KVStore describes the store; required unless Store is set. It must
-	// be writable ([KVWriter]): a memory store, not a file.
+	// kvstore.Store describes the store; required unless Store is set. It must
+	// be writable ([kvstore.Writer]): a memory store, not a file.
 	KVStore weir.Config `json:"kv_store"`
 	// Store is the store to use instead of building one from KVStore.
-	Store KVStore `json:"-"`
+	Store kvstore.Store `json:"-"`
 	// ID names this transform in errors.
 	ID string `json:"id,omitempty"`
 	// Now returns the current time; nil means time.Now. Tests set it.
@@ -198,14 +193,14 @@ type EnrichKVStoreItemSetConfig struct {
 type EnrichKVStoreItemSet struct{ kvWrite }
 
 // NewEnrichKVStoreItemSet returns an EnrichKVStoreItemSet; the store is
-// found as for [NewEnrichKVStoreItemGet] and must be a [KVWriter].
+// found as for [NewEnrichKVStoreItemGet] and must be a [kvstore.Writer].
 func NewEnrichKVStoreItemSet(ctx context.Context, env *Env, cfg EnrichKVStoreItemSetConfig) (*EnrichKVStoreItemSet, error) {
 	const typ = "enrich_kv_store_item_set"
 	w, st, err := newKVWrite(ctx, env, typ, cfg)
 	if err != nil {
 		return nil, err
 	}
-	kw, ok := st.(KVWriter)
+	kw, ok := st.(kvstore.Writer)
 	if !ok {
 		_ = w.owned.Close()
 		return nil, &weir.ConfigError{Type: typ, Field: "kv_store", Err: errors.New("the store is read-only")}
@@ -221,7 +216,7 @@ type kvWrite struct {
 	src, dst        string
 	ttl             kvTTL
 	reset           bool
-	store           KVStore
+	store           kvstore.Store
 	owned           *ownedStore
 	write           func(ctx context.Context, key string, value []byte, expires time.Time) error
 }
@@ -231,7 +226,7 @@ type kvWrite struct {
 func (w *kvWrite) Close() error { return w.owned.Close() }
 
 // newKVWrite checks cfg and finds its store; the caller sets write.
-func newKVWrite(ctx context.Context, env *Env, typ string, cfg EnrichKVStoreItemSetConfig) (kvWrite, KVStore, error) {
+func newKVWrite(ctx context.Context, env *Env, typ string, cfg EnrichKVStoreItemSetConfig) (kvWrite, kvstore.Store, error) {
 	if err := kvCheckKeys(typ, cfg.Object.SourceKey, cfg.Object.TargetKey); err != nil {
 		return kvWrite{}, nil, err
 	}
@@ -259,7 +254,7 @@ func (t *kvWrite) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Mes
 	if !k.Exists() {
 		return msg.AsSlice(), nil
 	}
-	v, err := kvEncode(msg.Get(t.dst).Any())
+	v, err := kvstore.Encode(msg.Get(t.dst).Any())
 	if err == nil {
 		err = t.write(ctx, kvKey(t.prefix, k), v, t.ttl.expires(msg))
 	}
@@ -289,14 +284,14 @@ type EnrichKVStoreSetAddConfig EnrichKVStoreItemSetConfig
 type EnrichKVStoreSetAdd struct{ kvWrite }
 
 // NewEnrichKVStoreSetAdd returns an EnrichKVStoreSetAdd; the store is found
-// as for [NewEnrichKVStoreItemGet] and must be a [KVSetAdder].
+// as for [NewEnrichKVStoreItemGet] and must be a [kvstore.SetAdder].
 func NewEnrichKVStoreSetAdd(ctx context.Context, env *Env, cfg EnrichKVStoreSetAddConfig) (*EnrichKVStoreSetAdd, error) {
 	const typ = "enrich_kv_store_set_add"
 	w, st, err := newKVWrite(ctx, env, typ, EnrichKVStoreItemSetConfig(cfg))
 	if err != nil {
 		return nil, err
 	}
-	a, ok := st.(KVSetAdder)
+	a, ok := st.(kvstore.SetAdder)
 	if !ok {
 		_ = w.owned.Close()
 		return nil, &weir.ConfigError{Type: typ, Field: "kv_store", Err: errors.New("the store cannot keep sets (it is read-only)")}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/condition"
+	"github.com/weirhq/weir/enrich"
+	"github.com/weirhq/weir/kvstore"
 )
 
 // Env carries what factories need to build transforms: the registries that
@@ -32,7 +34,14 @@ type Env struct {
 	// closes it. Nil means that each transform built from the Env makes and
 	// closes a store of its own; [NewPipeline] and [Load] give the
 	// pipeline a set of its own, which the pipeline closes.
-	KVStores *KVStores
+	KVStores *kvstore.Stores
+	// KVStoreTypes resolves kv_store types. Nil means kvstore.Builtins,
+	// which lacks aws_dynamodb (package kvstore/dynamokv).
+	KVStoreTypes *kvstore.Registry
+	// Files fetches the files of kv stores and lookup tables: its openers
+	// serve URL schemes besides http(s) (package transform/all registers
+	// s3://). Its HTTP client and AWS configuration default to the Env's.
+	Files enrich.Source
 	// Secrets holds the values that utility_secret transforms resolve, for
 	// the ${SECRET:<id>} references of later transforms. Nil means that each
 	// transform has a set of its own (so references to other transforms'
@@ -61,6 +70,15 @@ type Env struct {
 	Logger *slog.Logger
 }
 
+// KVStoreEnv returns what kv stores are built with: the Env's kv store
+// types, file source, AWS configuration, HTTP client and clock.
+func (e *Env) KVStoreEnv() kvstore.Env {
+	if e == nil {
+		return kvstore.Env{}
+	}
+	return kvstore.Env{Types: e.KVStoreTypes, Files: e.Files, AWS: e.AWS, HTTPClient: e.HTTPClient, Now: e.Now}
+}
+
 // discard is the logger of an Env without one.
 var discard = slog.New(slog.DiscardHandler)
 
@@ -82,7 +100,7 @@ func (e *Env) ConditionEnv() *condition.Env {
 }
 
 // kvStores returns the pipeline's KV stores, or nil.
-func (e *Env) kvStores() *KVStores {
+func (e *Env) kvStores() *kvstore.Stores {
 	if e == nil {
 		return nil
 	}

@@ -26,7 +26,7 @@ func ExampleNewMetaRetry() {
 	retry, err := transform.NewMetaRetry(transform.MetaRetryConfig{
 		Transforms:    []transform.Transformer{lookup},
 		ErrorMessages: []string{"timeout"},
-		Retry:         transform.RetrySettings{Count: 4, Delay: "500ms"},
+		Retry:         weir.RetrySettings{Count: 4, Delay: "500ms"},
 		Sleep: func(_ context.Context, d time.Duration) error {
 			fmt.Println("wait", d)
 			return nil

@@ -35,7 +35,6 @@ func formatBuiltins() map[string]Factory {
 		"format_from_snappy":       decodedNoCtx(NewFormatFromSnappy),
 		"format_to_snappy":         decodedNoCtx(NewFormatToSnappy),
 		"format_from_zip":          decodedNoCtx(NewFormatFromZip),
-		"format_from_parquet":      decodedNoCtx(NewFormatFromParquet),
 		"format_from_pretty_print": decodedNoCtx(NewFormatFromPrettyPrint),
 		"format_from_csv":          decodedNoCtx(NewFormatFromCSV),
 		"format_from_kv":           decodedNoCtx(NewFormatFromKV),

@@ -3,177 +3,39 @@ package transform
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
-
-	"github.com/tidwall/gjson"
 
 	"github.com/weirhq/weir"
-	"github.com/weirhq/weir/cache"
-	"github.com/weirhq/weir/enrich"
+	"github.com/weirhq/weir/kvstore"
 )
 
-// KV stores: the key-value stores that the enrich_kv_store_* transforms
-// read and write and meta_kv_store_lock locks in. A KV store is described
-// in a transform's settings by a Substation kv_store config:
-//
-//	{"type": "memory", "settings": {"capacity": 1024}}
-//	{"type": "csv_file", "settings": {"file": "products.csv", "column": "product", "delimiter": ",", "header": "product,price"}}
-//	{"type": "json_file", "settings": {"file": "prices.json", "is_lines": false}}
-//	{"type": "text_file", "settings": {"file": "admins.txt"}}
-//
-// and built by [NewKVStore]; Go callers may give a store of their own
-// instead (the Store field of each config). A file is a local path, an
-// http:// or https:// URL, or s3://bucket/key, read once when the store is
-// built and again on Reset (see [enrich.Source]: S3 takes its region,
-// endpoint and credentials from the AWS_* environment variables); "mmdb"
-// reads a MaxMind database
-// ({"file": "GeoLite2-ASN.mmdb"}). "aws_dynamodb" keeps items in a
-// DynamoDB table shared by every process using it ([DynamoDBKVStore]).
-//
-// Within a pipeline, transforms whose kv_store configs are identical share
-// one store, as in Substation (where the sharing is process-wide): an
-// enrich_kv_store_set_add fills the store an enrich_kv_store_item_get
-// reads. The pipeline's stores are kept in a [KVStores] carried by the
-// context the transforms are built with ([WithKVStores]); without one, each
-// transform builds a store of its own. Stores used for locks are kept apart
-// from those used for items, again as in Substation.
-
-// KVStore is a key-value store whose values are JSON text: the bytes
-// [weir.Message.Set] writes for the value, so that an enrich transform can
-// write them into a message as they are.
-//
-// Get returns the value of key and true, or false when the store has no
-// value for key; an error means the store could not answer. The returned
-// slice must not be modified. Get may be called concurrently.
-//
-// A store may also implement [KVWriter], [KVSetAdder], [KVLocker] and
-// [KVResetter]; transforms that need one of those check for it when they
-// are built. [DynamoDBKVStore] implements all but KVResetter.
-type KVStore interface {
-	Get(ctx context.Context, key string) ([]byte, bool, error)
-}
-
-// KVWriter is a [KVStore] that can be written. Set stores value (JSON text,
-// which the store may keep: the caller must not modify it) under key until
-// expires; a zero expires means no expiry, one in the past that the value
-// is expired at once.
-type KVWriter interface {
-	KVStore
-	Set(ctx context.Context, key string, value []byte, expires time.Time) error
-}
-
-// KVSetAdder is a [KVStore] that keeps sets: SetAdd adds value (JSON text;
-// each element of a JSON array) to the set under key, a JSON array, unless
-// it holds it already, and sets the set's expiry as [KVWriter.Set] does.
-type KVSetAdder interface {
-	KVStore
-	SetAdd(ctx context.Context, key string, value []byte, expires time.Time) error
-}
-
-// KVLocker is a store that can hold locks. Lock takes the lock key until
-// expires (zero: until unlocked) and reports true, or reports false if the
-// lock is held and not expired. Unlock releases it; releasing a lock not
-// held is not an error. Both must be atomic across every user of the store.
-type KVLocker interface {
-	Lock(ctx context.Context, key string, expires time.Time) (bool, error)
-	Unlock(ctx context.Context, key string) error
-}
-
-// KVResetter is a store that can return to its initial state: a file store
-// reads its file again, a memory store forgets every item. Transforms with
-// close_kv_store set reset their store on each control message.
-type KVResetter interface {
-	Reset(ctx context.Context) error
-}
-
-// ---------------------------------------------------------------------------
-// KVStores: the stores of a pipeline
-
-// KVStores holds the KV stores of one pipeline, one per distinct kv_store
-// config (and use: items or locks), built when a transform first asks for
-// it. The zero value is empty and ready to use; it is safe for concurrent
-// use.
-//
-// Build a pipeline's transforms with a context from [WithKVStores] so that
-// they share stores; a fresh KVStores gives the pipeline fresh in-memory
-// stores.
-type KVStores struct {
-	mu     sync.Mutex
-	stores map[string]KVStore
-}
-
-// Store returns the store cfg describes, building it with [NewKVStore] the
-// first time.
-func (s *KVStores) Store(ctx context.Context, cfg weir.Config) (KVStore, error) {
-	return s.get(ctx, "item", cfg)
-}
-
-// LockStore is Store for stores used for locks, which are kept apart from
-// those used for items even when their configs are the same.
-func (s *KVStores) LockStore(ctx context.Context, cfg weir.Config) (KVStore, error) {
-	return s.get(ctx, "lock", cfg)
-}
-
-func (s *KVStores) get(ctx context.Context, use string, cfg weir.Config) (KVStore, error) {
-	sig, err := json.Marshal(cfg) // map keys sorted: a canonical signature
-	if err != nil {
-		return nil, &weir.ConfigError{Err: err}
-	}
-	key := use + " " + string(sig)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st, ok := s.stores[key]; ok {
-		return st, nil
-	}
-	st, err := NewKVStore(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if s.stores == nil {
-		s.stores = make(map[string]KVStore)
-	}
-	s.stores[key] = st
-	return st, nil
-}
-
-// Close closes every store that implements io.Closer and forgets them all.
-func (s *KVStores) Close() error {
-	s.mu.Lock()
-	stores := s.stores
-	s.stores = nil
-	s.mu.Unlock()
-	var errs []error
-	for _, st := range stores {
-		if c, ok := st.(io.Closer); ok {
-			errs = append(errs, c.Close())
-		}
-	}
-	return errors.Join(errs...)
-}
+// The KV transforms (enrich_kv_store_item_get, enrich_kv_store_item_set,
+// enrich_kv_store_set_add, meta_kv_store_lock) read, write and lock in the
+// stores of package kvstore. A transform's store is the one its Go config
+// gives (Store), or else the one its kv_store config describes, shared
+// through Env.KVStores when set (as a Pipeline sets it), or else a store of
+// the transform's own, which it closes on Close.
 
 // kvStoreFor returns the store a transform uses: given, else from the
-// pipeline's KVStores, else a new one, which the transform owns (own is
+// pipeline's kvstore.Stores, else a new one, which the transform owns (own is
 // then true: the transform closes it). lock says it is for locks.
-func kvStoreFor(ctx context.Context, env *Env, given KVStore, cfg weir.Config, lock bool) (st KVStore, own bool, err error) {
+func kvStoreFor(ctx context.Context, env *Env, given kvstore.Store, cfg weir.Config, lock bool) (st kvstore.Store, own bool, err error) {
 	if given != nil {
 		return given, false, nil
 	}
 	if cfg.Type == "" {
-		return nil, false, &weir.ConfigError{Field: "kv_store", Err: errKVRequired}
+		return nil, false, &weir.ConfigError{Field: "kv_store", Err: weir.ErrMissingSetting}
 	}
 	switch s := env.kvStores(); {
 	case s == nil:
-		st, err = NewKVStore(ctx, cfg)
+		kenv := env.KVStoreEnv()
+		st, err = kvstore.New(ctx, &kenv, cfg)
 		own = true
 	case lock:
 		st, err = s.LockStore(ctx, cfg)
@@ -185,7 +47,7 @@ func kvStoreFor(ctx context.Context, env *Env, given KVStore, cfg weir.Config, l
 
 // ownedStore closes a KV store that a transform made for itself.
 type ownedStore struct {
-	st   KVStore // nil when the store is not the transform's
+	st   kvstore.Store // nil when the store is not the transform's
 	once sync.Once
 	err  error
 }
@@ -201,7 +63,7 @@ func (o *ownedStore) Close() error {
 	return o.err
 }
 
-func newOwnedStore(st KVStore, own bool) *ownedStore {
+func newOwnedStore(st kvstore.Store, own bool) *ownedStore {
 	if !own {
 		st = nil
 	}
@@ -215,322 +77,6 @@ func kvFieldErr(err error) error {
 		return &weir.ConfigError{Field: strings.TrimSuffix("kv_store."+ce.Field, "."), Err: ce.Err}
 	}
 	return err
-}
-
-var errKVRequired = errors.New("required setting is missing")
-
-// ---------------------------------------------------------------------------
-// Building stores from kv_store configs
-
-// NewKVStore builds the KV store a Substation kv_store config describes:
-// of type memory, csv_file, json_file, text_file, mmdb or aws_dynamodb
-// (see the package comment on KV stores). Files are read now. Errors are *weir.ConfigErrors
-// naming the setting at fault ("settings.file", …); a file that cannot be
-// loaded is one too, wrapping the *enrich.TableError.
-//
-// A memory store is a [CacheKVStore] over a [cache.Memory] of the given
-// capacity (default 1024); the file stores are read-only [TableKVStore]s.
-func NewKVStore(_ context.Context, cfg weir.Config) (KVStore, error) {
-	switch cfg.Type {
-	case "memory":
-		var s struct {
-			Capacity int `json:"capacity"`
-		}
-		if err := cfg.Decode(&s); err != nil {
-			return nil, kvSettingsErr(err)
-		}
-		if s.Capacity < 0 {
-			return nil, &weir.ConfigError{Field: "settings.capacity", Err: fmt.Errorf("%d is negative", s.Capacity)}
-		}
-		return NewCacheKVStore(CacheKVStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{MaxItems: s.Capacity})}), nil
-	case "csv_file":
-		var s struct {
-			File      string `json:"file"`
-			Column    string `json:"column"`
-			Delimiter string `json:"delimiter"`
-			Header    string `json:"header"`
-		}
-		if err := cfg.Decode(&s); err != nil {
-			return nil, kvSettingsErr(err)
-		}
-		if s.Column == "" {
-			return nil, &weir.ConfigError{Field: "settings.column", Err: errKVRequired}
-		}
-		tc := enrich.TableConfig{Path: s.File, Format: enrich.CSV, Column: s.Column}
-		if s.Delimiter != "" {
-			r, _ := utf8.DecodeRuneInString(s.Delimiter)
-			if r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' {
-				return nil, &weir.ConfigError{Field: "settings.delimiter", Err: fmt.Errorf("%q cannot separate CSV values", s.Delimiter)}
-			}
-			tc.Delimiter = r
-		}
-		if s.Header != "" {
-			r := csv.NewReader(strings.NewReader(s.Header))
-			if tc.Delimiter != 0 {
-				r.Comma = tc.Delimiter
-			}
-			h, err := r.Read()
-			if err != nil {
-				return nil, &weir.ConfigError{Field: "settings.header", Err: err}
-			}
-			tc.Header = h
-		}
-		return newTableKVStore(s.File, tc)
-	case "json_file":
-		var s struct {
-			File    string `json:"file"`
-			IsLines bool   `json:"is_lines"`
-		}
-		if err := cfg.Decode(&s); err != nil {
-			return nil, kvSettingsErr(err)
-		}
-		tc := enrich.TableConfig{Path: s.File, Format: enrich.JSON, Value: kvReencode}
-		if s.IsLines {
-			tc.Format = enrich.JSONLines
-		}
-		return newTableKVStore(s.File, tc)
-	case "text_file":
-		var s struct {
-			File string `json:"file"`
-		}
-		if err := cfg.Decode(&s); err != nil {
-			return nil, kvSettingsErr(err)
-		}
-		return newTableKVStore(s.File, enrich.TableConfig{Path: s.File, Format: enrich.Text})
-	case "mmdb":
-		return newMMDBKVStore(cfg)
-	case "aws_dynamodb":
-		return newDynamoDBKVStore(cfg)
-	case "":
-		return nil, &weir.ConfigError{Field: "type", Err: errKVRequired}
-	default:
-		return nil, &weir.ConfigError{Field: "type", Err: fmt.Errorf("%w %q", weir.ErrUnknownType, cfg.Type)}
-	}
-}
-
-// kvSettingsErr names "settings." in a decoding error.
-func kvSettingsErr(err error) error {
-	var ce *weir.ConfigError
-	if !errors.As(err, &ce) {
-		return err
-	}
-	field := "settings"
-	if ce.Field != "" {
-		field += "." + ce.Field
-	}
-	return &weir.ConfigError{Field: field, Err: ce.Err}
-}
-
-// newTableKVStore checks the file location (a path or URL) and loads the
-// table.
-func newTableKVStore(file string, tc enrich.TableConfig) (KVStore, error) {
-	if file == "" {
-		return nil, &weir.ConfigError{Field: "settings.file", Err: errKVRequired}
-	}
-	t, err := enrich.NewTable(tc)
-	if err != nil {
-		return nil, &weir.ConfigError{Field: "settings.file", Err: err}
-	}
-	return NewTableKVStore(t), nil
-}
-
-// kvEncode returns the JSON text [weir.Message.Set] writes for v: the
-// form a KV store keeps values in, as Substation keeps the Go value and
-// writes it with its SetValue.
-func kvEncode(v any) ([]byte, error) {
-	m := weir.NewMessage([]byte(`{}`))
-	if err := m.Set("v", v); err != nil {
-		return nil, err
-	}
-	return []byte(m.Get("v").Raw()), nil
-}
-
-// kvReencode re-encodes the JSON text raw as Substation writes the value
-// it decodes to (numbers as float64, objects with sorted keys).
-func kvReencode(raw []byte) ([]byte, error) {
-	return kvEncode(gjson.ParseBytes(raw).Value())
-}
-
-// ---------------------------------------------------------------------------
-// TableKVStore
-
-// TableKVStore is a read-only [KVStore] over an [enrich.Table]; it is what
-// the csv_file, json_file and text_file kv_store types build. The values
-// are the table's. A text (set) table answers every key: true for its
-// members, false for the rest, as Substation's text_file store does. Reset
-// reloads the table's file.
-type TableKVStore struct {
-	t   *enrich.Table
-	set bool
-}
-
-// NewTableKVStore returns a store over t.
-func NewTableKVStore(t *enrich.Table) *TableKVStore {
-	return &TableKVStore{t: t, set: t.Format() == enrich.Text}
-}
-
-// Get implements [KVStore]. It never returns an error.
-func (s *TableKVStore) Get(_ context.Context, key string) ([]byte, bool, error) {
-	v, ok := s.t.Get(key)
-	if !ok && s.set {
-		return []byte("false"), true, nil
-	}
-	return v, ok, nil
-}
-
-// Reset implements [KVResetter]: it reloads the table. If that fails the
-// table keeps its contents.
-func (s *TableKVStore) Reset(context.Context) error { return s.t.Reload() }
-
-// ---------------------------------------------------------------------------
-// CacheKVStore
-
-// CacheKVStoreConfig configures [NewCacheKVStore].
-type CacheKVStoreConfig struct {
-	// Cache holds the items. Required. Locks need it to implement
-	// [cache.Adder], as [cache.Memory] does.
-	Cache cache.Cache
-	// Now returns the current time, to turn expiry times into TTLs; nil
-	// means time.Now. Tests set it, with the cache's clock.
-	Now func() time.Time
-}
-
-// CacheKVStore is a [KVStore] over a [cache.Cache]: it implements
-// [KVWriter], [KVSetAdder], [KVLocker] and (over a [cache.Memory])
-// [KVResetter]. It is what the memory kv_store type builds.
-//
-// SetAdd reads, changes and writes the set under a mutex of the store, so
-// it is atomic only among the users of this CacheKVStore: over a cache
-// shared by several processes, use a store with an atomic set-add instead.
-// Locks rely on the cache's Add, atomic for every user of the cache.
-type CacheKVStore struct {
-	c     cache.Cache
-	now   func() time.Time
-	write sync.Mutex // serializes the writes, so SetAdd is atomic
-}
-
-// NewCacheKVStore returns a store over cfg.Cache. It panics if Cache is
-// nil.
-func NewCacheKVStore(cfg CacheKVStoreConfig) *CacheKVStore {
-	if cfg.Cache == nil {
-		panic("transform: NewCacheKVStore: nil cache")
-	}
-	s := &CacheKVStore{c: cfg.Cache, now: cfg.Now}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	return s
-}
-
-// ttl turns an expiry time into a TTL; expired reports that it has passed.
-func (s *CacheKVStore) ttl(expires time.Time) (ttl time.Duration, expired bool) {
-	if expires.IsZero() {
-		return 0, false
-	}
-	ttl = expires.Sub(s.now())
-	return ttl, ttl <= 0
-}
-
-// Get implements [KVStore].
-func (s *CacheKVStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	return s.c.Get(ctx, key)
-}
-
-// Set implements [KVWriter].
-func (s *CacheKVStore) Set(ctx context.Context, key string, value []byte, expires time.Time) error {
-	s.write.Lock()
-	defer s.write.Unlock()
-	ttl, expired := s.ttl(expires)
-	if expired {
-		return s.c.Delete(ctx, key)
-	}
-	return s.c.Set(ctx, key, value, ttl)
-}
-
-// SetAdd implements [KVSetAdder]. Values are compared by their JSON text
-// once decoded and re-encoded (so 1 and 1.0 are the same element); the set
-// is kept as Substation writes a list, a JSON array encoded by
-// encoding/json. A value under key that is not an array is replaced.
-func (s *CacheKVStore) SetAdd(ctx context.Context, key string, value []byte, expires time.Time) error {
-	s.write.Lock()
-	defer s.write.Unlock()
-	ttl, expired := s.ttl(expires)
-	if expired {
-		return s.c.Delete(ctx, key)
-	}
-	var elems []any
-	seen := map[string]bool{}
-	add := func(r gjson.Result) error {
-		v := r.Value()
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		if !seen[string(b)] {
-			seen[string(b)] = true
-			elems = append(elems, v)
-		}
-		return nil
-	}
-	old, ok, err := s.c.Get(ctx, key)
-	if err != nil {
-		return err
-	}
-	if r := gjson.ParseBytes(old); ok && r.IsArray() {
-		for _, e := range r.Array() {
-			if err := add(e); err != nil {
-				return err
-			}
-		}
-	}
-	if r := gjson.ParseBytes(value); r.IsArray() {
-		for _, e := range r.Array() {
-			if err := add(e); err != nil {
-				return err
-			}
-		}
-	} else if err := add(r); err != nil {
-		return err
-	}
-	if elems == nil {
-		elems = []any{}
-	}
-	set, err := json.Marshal(elems)
-	if err != nil {
-		return err
-	}
-	return s.c.Set(ctx, key, set, ttl)
-}
-
-// errNoAdd is the error of locking in a cache that is not a cache.Adder.
-var errNoAdd = errors.New("transform: CacheKVStore: locks need a cache that implements cache.Adder")
-
-// Lock implements [KVLocker]. A lock whose expiry has passed is taken at
-// once and not stored.
-func (s *CacheKVStore) Lock(ctx context.Context, key string, expires time.Time) (bool, error) {
-	a, ok := s.c.(cache.Adder)
-	if !ok {
-		return false, errNoAdd
-	}
-	ttl, expired := s.ttl(expires)
-	if expired {
-		return true, nil
-	}
-	return a.Add(ctx, key, nil, ttl)
-}
-
-// Unlock implements [KVLocker].
-func (s *CacheKVStore) Unlock(ctx context.Context, key string) error {
-	return s.c.Delete(ctx, key)
-}
-
-// Reset implements [KVResetter] over a [cache.Memory], which it clears;
-// over other caches it does nothing.
-func (s *CacheKVStore) Reset(context.Context) error {
-	if m, ok := s.c.(*cache.Memory); ok {
-		m.Clear()
-	}
-	return nil
 }
 
 // ---------------------------------------------------------------------------
@@ -646,11 +192,11 @@ type MetaKVStoreLockConfig struct {
 	// Transforms run in sequence, like a [Chain], on the messages whose
 	// lock was taken. At least one is required.
 	Transforms []Transformer
-	// KVStore describes the store that holds the locks, required unless
+	// kvstore.Store describes the store that holds the locks, required unless
 	// Store is set; the memory and aws_dynamodb types can hold locks.
 	KVStore weir.Config
 	// Store holds the locks instead of a store built from KVStore.
-	Store KVLocker
+	Store kvstore.Locker
 	// ID names this transform in errors.
 	ID string
 	// Now returns the current time; nil means time.Now. Tests set it.
@@ -680,7 +226,7 @@ type MetaKVStoreLock struct {
 	prefix string
 	ttl    kvTTL
 	tfs    []Transformer
-	locker KVLocker
+	locker kvstore.Locker
 	owned  *ownedStore
 
 	mu   sync.Mutex
@@ -711,7 +257,7 @@ func buildMetaKVStoreLock(ctx context.Context, env *Env, s metaKVStoreLockSettin
 
 // NewMetaKVStoreLock returns a MetaKVStoreLock. It takes ownership of the
 // transforms (see [MetaKVStoreLock.Close]). The store is cfg.Store, or
-// else the one cfg.KVStore describes, shared through the [KVStores] ctx
+// else the one cfg.KVStore describes, shared through the [kvstore.Stores] ctx
 // carries if any (with the other lock stores of the same config).
 func NewMetaKVStoreLock(ctx context.Context, env *Env, cfg MetaKVStoreLockConfig) (*MetaKVStoreLock, error) {
 	const typ = "meta_kv_store_lock"
@@ -734,7 +280,7 @@ func NewMetaKVStoreLock(ctx context.Context, env *Env, cfg MetaKVStoreLockConfig
 		}
 		owned = newOwnedStore(st, own)
 		var ok bool
-		if locker, ok = st.(KVLocker); !ok {
+		if locker, ok = st.(kvstore.Locker); !ok {
 			_ = owned.Close()
 			return nil, &weir.ConfigError{Type: typ, Field: "kv_store", Err: errors.New("the store cannot hold locks (only memory stores can yet)")}
 		}

@@ -21,7 +21,6 @@ func objectBuiltins() map[string]Factory {
 		"object_copy":                decodedNoCtx(NewObjectCopy),
 		"object_delete":              decodedNoCtx(NewObjectDelete),
 		"object_insert":              decodedNoCtx(NewObjectInsert),
-		"object_jq":                  decodedNoCtx(NewObjectJQ),
 		"object_to_boolean":          decodedNoCtx(NewObjectToBoolean),
 		"object_to_float":            decodedNoCtx(NewObjectToFloat),
 		"object_to_integer":          decodedNoCtx(NewObjectToInteger),

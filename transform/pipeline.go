@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/kvstore"
 )
 
 // Pipeline is a pipeline built from a Substation config: the transforms of
@@ -25,7 +26,7 @@ type Pipeline struct {
 	chain       Transformer
 	concurrency int
 	tests       []json.RawMessage
-	stores      *KVStores // made by the pipeline, closed by Close; or nil
+	stores      *kvstore.Stores // made by the pipeline, closed by Close; or nil
 
 	closeOnce sync.Once
 	closeErr  error
@@ -47,7 +48,7 @@ func NewPipeline(ctx context.Context, env *Env, cfgs []weir.Config) (*Pipeline, 
 	}
 	p := &Pipeline{}
 	if e.KVStores == nil {
-		p.stores = &KVStores{}
+		p.stores = &kvstore.Stores{Env: e.KVStoreEnv()}
 		e.KVStores = p.stores
 	}
 	if e.Secrets == nil {

@@ -13,12 +13,6 @@ import (
 	"github.com/weirhq/weir/internal/backoff"
 )
 
-// Defaults of RetrySettings.
-const (
-	defaultRetryDelay    = time.Second
-	defaultRetryMaxDelay = 30 * time.Second
-)
-
 // ErrRetryLimit is matched by the error a [MetaRetry] returns when its last
 // attempt failed: the message could not be transformed within the retry
 // count. The error also wraps the last attempt's error. Route the message
@@ -43,52 +37,6 @@ func (e *retryLimitError) Unwrap() error        { return e.last }
 // errConditionNotMet is the failure of an attempt whose output the
 // condition rejected.
 var errConditionNotMet = errors.New("condition not met")
-
-// RetrySettings is the "retry" setting: how often and how long to wait
-// before trying again.
-//
-// Waits grow exponentially with full jitter: before retry n (1, 2, …) the
-// wait is a random duration between zero and min(MaxDelay, Delay·2ⁿ⁻¹).
-// Substation waits exactly Delay every time; Weir's randomized, growing waits
-// spread the retries of many workers hitting one struggling service.
-type RetrySettings struct {
-	// Count is the most retries after the first attempt, so a message is
-	// tried at most Count+1 times. Zero, as in Substation, means no limit:
-	// retry until success or until the context is done.
-	Count int `json:"count,omitempty"`
-	// Delay is a Go duration ("1s"): the base of the exponential backoff.
-	// Empty means 1s; "0s" retries at once.
-	Delay string `json:"delay,omitempty"`
-	// MaxDelay is a Go duration that caps the backoff (a Weir extension).
-	// Empty means 30s, or Delay if that is longer.
-	MaxDelay string `json:"max_delay,omitempty"`
-}
-
-// policy returns the effective settings or a *weir.ConfigError.
-func (r RetrySettings) policy() (count int, base, ceil time.Duration, err error) {
-	if r.Count < 0 {
-		return 0, 0, 0, &weir.ConfigError{Field: "retry.count", Err: fmt.Errorf("%d is negative", r.Count)}
-	}
-	base = defaultRetryDelay
-	if r.Delay != "" {
-		if base, err = time.ParseDuration(r.Delay); err != nil {
-			return 0, 0, 0, &weir.ConfigError{Field: "retry.delay", Err: err}
-		}
-		if base < 0 {
-			return 0, 0, 0, &weir.ConfigError{Field: "retry.delay", Err: fmt.Errorf("%s is negative", r.Delay)}
-		}
-	}
-	ceil = max(defaultRetryMaxDelay, base)
-	if r.MaxDelay != "" {
-		if ceil, err = time.ParseDuration(r.MaxDelay); err != nil {
-			return 0, 0, 0, &weir.ConfigError{Field: "retry.max_delay", Err: err}
-		}
-		if ceil < base {
-			return 0, 0, 0, &weir.ConfigError{Field: "retry.max_delay", Err: fmt.Errorf("%s is less than retry.delay", r.MaxDelay)}
-		}
-	}
-	return r.Count, base, ceil, nil
-}
 
 // sleepCtx waits for d or until ctx is done, and returns ctx's error in
 // the latter case.
@@ -145,7 +93,7 @@ type MetaRetryConfig struct {
 	// only rejected output.
 	ErrorMessages []string
 	// Retry sets how often and how long to wait.
-	Retry RetrySettings
+	Retry weir.RetrySettings
 	// ID names this transform in errors.
 	ID string
 
@@ -166,7 +114,7 @@ type MetaRetryConfig struct {
 //
 // Each attempt works on a copy of the message, so a failed attempt leaves
 // nothing behind, and the successful attempt's output is returned. A failed
-// attempt is retried, after a wait (see [RetrySettings]), if its output was
+// attempt is retried, after a wait (see [weir.RetrySettings]), if its output was
 // rejected by the condition or its error matches ErrorMessages; any other
 // error is returned at once. After the last attempt the error matches
 // [ErrRetryLimit] and wraps the last attempt's error. A context that is done
@@ -194,7 +142,7 @@ func NewMetaRetry(cfg MetaRetryConfig) (*MetaRetry, error) {
 	if err := checkTransformers("transforms", cfg.Transforms); err != nil {
 		return nil, configErr("meta_retry", err)
 	}
-	count, base, ceil, err := cfg.Retry.policy()
+	count, base, ceil, err := cfg.Retry.Policy()
 	if err != nil {
 		return nil, configErr("meta_retry", err)
 	}
@@ -227,11 +175,11 @@ func NewMetaRetry(cfg MetaRetryConfig) (*MetaRetry, error) {
 
 // metaRetrySettings is the JSON shape of meta_retry's settings.
 type metaRetrySettings struct {
-	Transforms    []weir.Config `json:"transforms"`
-	Condition     weir.Config   `json:"condition"`
-	ErrorMessages []string      `json:"error_messages"`
-	Retry         RetrySettings `json:"retry"`
-	ID            string        `json:"id,omitempty"`
+	Transforms    []weir.Config      `json:"transforms"`
+	Condition     weir.Config        `json:"condition"`
+	ErrorMessages []string           `json:"error_messages"`
+	Retry         weir.RetrySettings `json:"retry"`
+	ID            string             `json:"id,omitempty"`
 }
 
 func buildMetaRetry(ctx context.Context, env *Env, s metaRetrySettings) (*MetaRetry, error) {

@@ -72,7 +72,7 @@ func TestMetaRetry(t *testing.T) {
 		err       error
 		cond      condition.Inspector
 		patterns  []string
-		retry     transform.RetrySettings
+		retry     weir.RetrySettings
 		wantOut   string
 		wantErr   error // matched with errors.Is
 		wantCalls int64
@@ -81,7 +81,7 @@ func TestMetaRetry(t *testing.T) {
 		{name: "first attempt", wantOut: `{"attempt1":1}`, wantCalls: 1},
 		{
 			name: "retried errors", fails: 2, err: errTimeout, patterns: []string{"timeout"},
-			retry:   transform.RetrySettings{Count: 3, Delay: "100ms"},
+			retry:   weir.RetrySettings{Count: 3, Delay: "100ms"},
 			wantOut: `{"attempt3":3}`, wantCalls: 3, wantWaits: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond},
 		},
 		{
@@ -97,26 +97,26 @@ func TestMetaRetry(t *testing.T) {
 			wantErr: errTimeout, wantCalls: 1,
 		},
 		{
-			name: "condition", cond: attemptAtLeast(3), retry: transform.RetrySettings{Count: 5, Delay: "1s", MaxDelay: "1500ms"},
+			name: "condition", cond: attemptAtLeast(3), retry: weir.RetrySettings{Count: 5, Delay: "1s", MaxDelay: "1500ms"},
 			wantOut: `{"attempt3":3}`, wantCalls: 3, wantWaits: []time.Duration{time.Second, 1500 * time.Millisecond},
 		},
 		{
 			name: "limit", fails: 100, err: errTimeout, patterns: []string{".*"},
-			retry:   transform.RetrySettings{Count: 2, Delay: "0s"},
+			retry:   weir.RetrySettings{Count: 2, Delay: "0s"},
 			wantErr: transform.ErrRetryLimit, wantCalls: 3, wantWaits: []time.Duration{0, 0},
 		},
 		{
 			name: "limit keeps the last error", fails: 100, err: errTimeout, patterns: []string{".*"},
-			retry:   transform.RetrySettings{Count: 1},
+			retry:   weir.RetrySettings{Count: 1},
 			wantErr: errTimeout, wantCalls: 2, wantWaits: []time.Duration{time.Second},
 		},
 		{
-			name: "limit by condition", cond: attemptAtLeast(10), retry: transform.RetrySettings{Count: 1, Delay: "1ms"},
+			name: "limit by condition", cond: attemptAtLeast(10), retry: weir.RetrySettings{Count: 1, Delay: "1ms"},
 			wantErr: transform.ErrRetryLimit, wantCalls: 2, wantWaits: []time.Duration{time.Millisecond},
 		},
 		{
 			name: "count 0 retries until success", fails: 40, err: errTimeout, patterns: []string{"timeout"},
-			retry:   transform.RetrySettings{Delay: "0s"},
+			retry:   weir.RetrySettings{Delay: "0s"},
 			wantOut: `{"attempt41":41}`, wantCalls: 41,
 		},
 	}
@@ -159,7 +159,7 @@ func TestMetaRetryLimitError(t *testing.T) {
 	r, err := transform.NewMetaRetry(transform.MetaRetryConfig{
 		Transforms:    []transform.Transformer{failWith(errTimeout)},
 		ErrorMessages: []string{"timeout"},
-		Retry:         transform.RetrySettings{Count: 2, Delay: "0s"},
+		Retry:         weir.RetrySettings{Count: 2, Delay: "0s"},
 	})
 	require.NoError(t, err)
 	_, err = r.Transform(context.Background(), weir.NewMessage([]byte(`{}`)))
@@ -230,7 +230,7 @@ func TestMetaRetryCancel(t *testing.T) {
 	f := &flaky{fails: 1 << 30, err: errTimeout}
 	r, err := transform.NewMetaRetry(transform.MetaRetryConfig{
 		Transforms: []transform.Transformer{f}, ErrorMessages: []string{".*"},
-		Retry: transform.RetrySettings{Delay: "1h"}, // real timers, no limit
+		Retry: weir.RetrySettings{Delay: "1h"}, // real timers, no limit
 	})
 	require.NoError(t, err)
 
@@ -249,7 +249,7 @@ func TestMetaRetryCancel(t *testing.T) {
 	cancel2()
 	f2 := &flaky{fails: 1 << 30, err: errTimeout}
 	r2, err := transform.NewMetaRetry(transform.MetaRetryConfig{
-		Transforms: []transform.Transformer{f2}, ErrorMessages: []string{".*"}, Retry: transform.RetrySettings{Delay: "0s"},
+		Transforms: []transform.Transformer{f2}, ErrorMessages: []string{".*"}, Retry: weir.RetrySettings{Delay: "0s"},
 	})
 	require.NoError(t, err)
 	_, err = r2.Transform(done, weir.NewMessage([]byte(`{}`)))
@@ -261,14 +261,14 @@ func TestMetaRetryBackoff(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		retry transform.RetrySettings
+		retry weir.RetrySettings
 		want  []time.Duration
 	}{
-		{"defaults", transform.RetrySettings{Count: 7}, []time.Duration{1, 2, 4, 8, 16, 30, 30}},
-		{"capped", transform.RetrySettings{Count: 5, Delay: "1s", MaxDelay: "5s"}, []time.Duration{1, 2, 4, 5, 5}},
-		{"long delay", transform.RetrySettings{Count: 3, Delay: "40s"}, []time.Duration{40, 40, 40}},
-		{"constant", transform.RetrySettings{Count: 3, Delay: "2s", MaxDelay: "2s"}, []time.Duration{2, 2, 2}},
-		{"huge cap", transform.RetrySettings{Count: 70, Delay: "1s", MaxDelay: "2562047h"}, nil},
+		{"defaults", weir.RetrySettings{Count: 7}, []time.Duration{1, 2, 4, 8, 16, 30, 30}},
+		{"capped", weir.RetrySettings{Count: 5, Delay: "1s", MaxDelay: "5s"}, []time.Duration{1, 2, 4, 5, 5}},
+		{"long delay", weir.RetrySettings{Count: 3, Delay: "40s"}, []time.Duration{40, 40, 40}},
+		{"constant", weir.RetrySettings{Count: 3, Delay: "2s", MaxDelay: "2s"}, []time.Duration{2, 2, 2}},
+		{"huge cap", weir.RetrySettings{Count: 70, Delay: "1s", MaxDelay: "2562047h"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -305,7 +305,7 @@ func TestMetaRetryJitter(t *testing.T) {
 	var waits []time.Duration
 	r, err := transform.NewMetaRetry(transform.MetaRetryConfig{
 		Transforms: []transform.Transformer{failWith(errTimeout)}, ErrorMessages: []string{".*"},
-		Retry: transform.RetrySettings{Count: 200, Delay: "10ms", MaxDelay: "80ms"}, Sleep: recordSleep(&mu, &waits),
+		Retry: weir.RetrySettings{Count: 200, Delay: "10ms", MaxDelay: "80ms"}, Sleep: recordSleep(&mu, &waits),
 	})
 	require.NoError(t, err)
 	_, err = r.Transform(context.Background(), weir.NewMessage([]byte(`{}`)))
@@ -344,7 +344,7 @@ func TestMetaRetryConcurrent(t *testing.T) {
 	var calls atomic.Int64
 	r, err := transform.NewMetaRetry(transform.MetaRetryConfig{
 		Transforms: []transform.Transformer{onceFail}, ErrorMessages: []string{"timeout"},
-		Retry: transform.RetrySettings{Count: 2},
+		Retry: weir.RetrySettings{Count: 2},
 		Sleep: func(context.Context, time.Duration) error { calls.Add(1); return nil },
 	})
 	require.NoError(t, err)
@@ -419,7 +419,7 @@ func TestMetaRetryJSON(t *testing.T) {
 func BenchmarkMetaRetry(b *testing.B) {
 	r, err := transform.NewMetaRetry(transform.MetaRetryConfig{
 		Transforms: []transform.Transformer{setFieldTf("a", 1)}, ErrorMessages: []string{"timeout"},
-		Retry: transform.RetrySettings{Count: 3},
+		Retry: weir.RetrySettings{Count: 3},
 	})
 	require.NoError(b, err)
 	ctx := context.Background()

@@ -1,4 +1,4 @@
-package transform
+package jqtransform
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/itchyny/gojq"
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/transform"
 )
 
 // ObjectJQConfig configures [NewObjectJQ] (type "object_jq").
@@ -55,7 +56,7 @@ func NewObjectJQ(cfg ObjectJQConfig) (*ObjectJQ, error) {
 	return &ObjectJQ{id: cfg.ID, code: code}, nil
 }
 
-// Transform implements [Transformer]. It stops early with ctx's error when
+// Transform implements [transform.Transformer]. It stops early with ctx's error when
 // ctx is done.
 func (t *ObjectJQ) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
@@ -110,5 +111,5 @@ func (t *ObjectJQ) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Me
 }
 
 func (t *ObjectJQ) fail(err error) error {
-	return &Error{Type: "object_jq", ID: t.id, Err: err}
+	return &transform.Error{Type: "object_jq", ID: t.id, Err: err}
 }

@@ -1,4 +1,4 @@
-package enrich
+package awsenrich
 
 import (
 	"context"

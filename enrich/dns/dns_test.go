@@ -1,4 +1,4 @@
-package enrich_test
+package dns_test
 
 import (
 	"context"
@@ -14,17 +14,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
+	mdns "github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirhq/weir/cache"
-	"github.com/weirhq/weir/enrich"
-	"github.com/weirhq/weir/enrich/dnstest"
+	"github.com/weirhq/weir/enrich/dns"
+	"github.com/weirhq/weir/enrich/dns/dnstest"
 )
 
 // newDNS returns a DNS asking s, caching in a memory cache on clk.
-func newDNS(t testing.TB, s *dnstest.Server, clk *clock, cfg enrich.DNSConfig) *enrich.DNS {
+func newDNS(t testing.TB, s *dnstest.Server, clk *clock, cfg dns.Config) *dns.Resolver {
 	t.Helper()
 	cfg.Servers = []string{s.Addr}
 	if cfg.Cache == nil && clk != nil {
@@ -33,7 +33,7 @@ func newDNS(t testing.TB, s *dnstest.Server, clk *clock, cfg enrich.DNSConfig) *
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 500 * time.Millisecond
 	}
-	d, err := enrich.NewDNS(cfg)
+	d, err := dns.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, d.Close()) })
 	return d
@@ -42,7 +42,7 @@ func newDNS(t testing.TB, s *dnstest.Server, clk *clock, cfg enrich.DNSConfig) *
 func TestDNSLookups(t *testing.T) {
 	t.Parallel()
 	s := startDNS(t)
-	d := newDNS(t, s, newClock(), enrich.DNSConfig{})
+	d := newDNS(t, s, newClock(), dns.Config{})
 	ctx := context.Background()
 	tests := []struct {
 		name    string
@@ -54,23 +54,23 @@ func TestDNSLookups(t *testing.T) {
 		{name: "PTR v4", lookup: d.LookupAddr, in: "192.0.2.1", want: []string{"gw.example.", "gateway.example."}},
 		{name: "PTR v6", lookup: d.LookupAddr, in: "2001:db8::1", want: []string{"v6.example."}},
 		{name: "PTR v4-mapped v6", lookup: d.LookupAddr, in: "::ffff:192.0.2.1", want: []string{"gw.example.", "gateway.example."}},
-		{name: "PTR NXDOMAIN", lookup: d.LookupAddr, in: "192.0.2.99", wantErr: enrich.ErrNotFound},
-		{name: "PTR bad IP", lookup: d.LookupAddr, in: "not-an-ip", wantErr: enrich.ErrInvalidName},
+		{name: "PTR NXDOMAIN", lookup: d.LookupAddr, in: "192.0.2.99", wantErr: dns.ErrNotFound},
+		{name: "PTR bad IP", lookup: d.LookupAddr, in: "not-an-ip", wantErr: dns.ErrInvalidName},
 		{name: "A and AAAA", lookup: d.LookupHost, in: "www.example", want: []string{"192.0.2.10", "192.0.2.11", "2001:db8::10"}},
 		{name: "A only, case-insensitive", lookup: d.LookupHost, in: "V4ONLY.example.", want: []string{"192.0.2.20"}},
 		{name: "IP literal", lookup: d.LookupHost, in: "192.0.2.5", want: []string{"192.0.2.5"}},
-		{name: "host NXDOMAIN", lookup: d.LookupHost, in: "nope.example", wantErr: enrich.ErrNotFound},
-		{name: "host bad name", lookup: d.LookupHost, in: "a..b", wantErr: enrich.ErrInvalidName},
+		{name: "host NXDOMAIN", lookup: d.LookupHost, in: "nope.example", wantErr: dns.ErrNotFound},
+		{name: "host bad name", lookup: d.LookupHost, in: "a..b", wantErr: dns.ErrInvalidName},
 		{name: "TXT", lookup: d.LookupTXT, in: "example", want: []string{"v=spf1 -all"}},
 		{name: "TXT strings joined", lookup: d.LookupTXT, in: "multi.example", want: []string{"part one part two"}},
-		{name: "TXT NODATA", lookup: d.LookupTXT, in: "www.example", wantErr: enrich.ErrNotFound},
+		{name: "TXT NODATA", lookup: d.LookupTXT, in: "www.example", wantErr: dns.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.lookup(ctx, tt.in)
 			if tt.wantErr != nil {
 				assert.ErrorIs(t, err, tt.wantErr)
-				var de *enrich.DNSError
+				var de *dns.Error
 				require.ErrorAs(t, err, &de)
 				assert.Equal(t, tt.in, de.Name)
 				return
@@ -85,7 +85,7 @@ func TestDNSCachesForTTL(t *testing.T) {
 	t.Parallel()
 	s := startDNS(t)
 	clk := newClock()
-	d := newDNS(t, s, clk, enrich.DNSConfig{})
+	d := newDNS(t, s, clk, dns.Config{})
 	ctx := context.Background()
 	const rev = "1.2.0.192.in-addr.arpa."
 
@@ -105,7 +105,7 @@ func TestDNSCachesForTTL(t *testing.T) {
 		got, err := d.LookupAddr(ctx, "192.0.2.1")
 		require.NoError(t, err, st.name)
 		assert.Equal(t, []string{"gw.example.", "gateway.example."}, got, st.name)
-		assert.Equal(t, st.queries, s.Queries(dns.TypePTR, rev), st.name)
+		assert.Equal(t, st.queries, s.Queries(mdns.TypePTR, rev), st.name)
 	}
 }
 
@@ -113,17 +113,17 @@ func TestDNSMaxTTLCaps(t *testing.T) {
 	t.Parallel()
 	s := startDNS(t)
 	clk := newClock()
-	d := newDNS(t, s, clk, enrich.DNSConfig{MaxTTL: 10 * time.Second})
+	d := newDNS(t, s, clk, dns.Config{MaxTTL: 10 * time.Second})
 	ctx := context.Background()
 	for range 2 {
 		_, err := d.LookupTXT(ctx, "example")
 		require.NoError(t, err)
 	}
-	assert.Equal(t, 1, s.Queries(dns.TypeTXT, "example"))
+	assert.Equal(t, 1, s.Queries(mdns.TypeTXT, "example"))
 	clk.Advance(10 * time.Second)
 	_, err := d.LookupTXT(ctx, "example")
 	require.NoError(t, err)
-	assert.Equal(t, 2, s.Queries(dns.TypeTXT, "example"), "TTL 300 capped at 10s")
+	assert.Equal(t, 2, s.Queries(mdns.TypeTXT, "example"), "TTL 300 capped at 10s")
 }
 
 func TestDNSNegativeCaching(t *testing.T) {
@@ -131,7 +131,7 @@ func TestDNSNegativeCaching(t *testing.T) {
 	s := startDNS(t)
 	s.SetNegativeTTL(20) // SOA: TTL 60, MINIMUM 20 → 20s
 	clk := newClock()
-	d := newDNS(t, s, clk, enrich.DNSConfig{})
+	d := newDNS(t, s, clk, dns.Config{})
 	ctx := context.Background()
 
 	steps := []struct {
@@ -141,32 +141,32 @@ func TestDNSNegativeCaching(t *testing.T) {
 	for i, st := range steps {
 		clk.Advance(st.advance)
 		_, err := d.LookupTXT(ctx, "gone.example")
-		assert.ErrorIs(t, err, enrich.ErrNotFound, i)
-		assert.Equal(t, st.queries, s.Queries(dns.TypeTXT, "gone.example"), i)
+		assert.ErrorIs(t, err, dns.ErrNotFound, i)
+		assert.Equal(t, st.queries, s.Queries(mdns.TypeTXT, "gone.example"), i)
 	}
 }
 
 func TestDNSRetriesDroppedQueries(t *testing.T) {
 	t.Parallel()
 	s := startDNS(t)
-	d := newDNS(t, s, newClock(), enrich.DNSConfig{Timeout: 100 * time.Millisecond, Attempts: 3})
+	d := newDNS(t, s, newClock(), dns.Config{Timeout: 100 * time.Millisecond, Attempts: 3})
 	s.Drop(2)
 	got, err := d.LookupTXT(context.Background(), "example")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"v=spf1 -all"}, got)
-	assert.Equal(t, 3, s.Queries(dns.TypeTXT, "example"))
+	assert.Equal(t, 3, s.Queries(mdns.TypeTXT, "example"))
 }
 
 func TestDNSTimeout(t *testing.T) {
 	t.Parallel()
 	s := startDNS(t)
-	d := newDNS(t, s, newClock(), enrich.DNSConfig{Timeout: 50 * time.Millisecond, Attempts: 2})
+	d := newDNS(t, s, newClock(), dns.Config{Timeout: 50 * time.Millisecond, Attempts: 2})
 	s.Drop(2)
 	start := time.Now()
 	_, err := d.LookupTXT(context.Background(), "example")
-	assert.ErrorIs(t, err, enrich.ErrTimeout)
+	assert.ErrorIs(t, err, dns.ErrTimeout)
 	assert.Less(t, time.Since(start), time.Second)
-	assert.Equal(t, 2, s.Queries(dns.TypeTXT, "example"))
+	assert.Equal(t, 2, s.Queries(mdns.TypeTXT, "example"))
 
 	got, err := d.LookupTXT(context.Background(), "example")
 	require.NoError(t, err, "timeouts are not cached")
@@ -176,17 +176,17 @@ func TestDNSTimeout(t *testing.T) {
 func TestDNSServerFailure(t *testing.T) {
 	t.Parallel()
 	s := startDNS(t)
-	d := newDNS(t, s, newClock(), enrich.DNSConfig{Attempts: 2})
-	s.Fail("example", dns.RcodeServerFailure)
+	d := newDNS(t, s, newClock(), dns.Config{Attempts: 2})
+	s.Fail("example", mdns.RcodeServerFailure)
 	_, err := d.LookupTXT(context.Background(), "example")
-	require.ErrorIs(t, err, enrich.ErrServerFailure)
-	var de *enrich.DNSError
+	require.ErrorIs(t, err, dns.ErrServerFailure)
+	var de *dns.Error
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, "SERVFAIL", de.Rcode)
 	assert.Equal(t, s.Addr, de.Server)
-	assert.Equal(t, 2, s.Queries(dns.TypeTXT, "example"), "retried")
+	assert.Equal(t, 2, s.Queries(mdns.TypeTXT, "example"), "retried")
 
-	s.Fail("example", dns.RcodeSuccess)
+	s.Fail("example", mdns.RcodeSuccess)
 	_, err = d.LookupTXT(context.Background(), "example")
 	assert.NoError(t, err, "failures are not cached")
 }
@@ -195,7 +195,7 @@ func TestDNSContextCanceled(t *testing.T) {
 	t.Parallel()
 	s := startDNS(t)
 	s.SetLatency(200 * time.Millisecond)
-	d := newDNS(t, s, newClock(), enrich.DNSConfig{})
+	d := newDNS(t, s, newClock(), dns.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	_, err := d.LookupTXT(ctx, "example")
@@ -205,14 +205,14 @@ func TestDNSContextCanceled(t *testing.T) {
 		got, err := d.LookupTXT(context.Background(), "example")
 		return err == nil && len(got) == 1
 	}, 2*time.Second, 10*time.Millisecond)
-	assert.Equal(t, 1, s.Queries(dns.TypeTXT, "example"))
+	assert.Equal(t, 1, s.Queries(mdns.TypeTXT, "example"))
 }
 
 func TestDNSSingleflight(t *testing.T) {
 	t.Parallel()
 	s := startDNS(t)
 	s.SetLatency(50 * time.Millisecond)
-	d := newDNS(t, s, newClock(), enrich.DNSConfig{})
+	d := newDNS(t, s, newClock(), dns.Config{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for range 64 {
@@ -229,14 +229,14 @@ func TestDNSSingleflight(t *testing.T) {
 	for err := range errs {
 		assert.NoError(t, err)
 	}
-	assert.Equal(t, 1, s.Queries(dns.TypePTR, "1.2.0.192.in-addr.arpa"))
+	assert.Equal(t, 1, s.Queries(mdns.TypePTR, "1.2.0.192.in-addr.arpa"))
 }
 
 func TestDNSCacheAside100k(t *testing.T) {
 	t.Parallel()
 	s := startDNS(t)
 	s.SynthesizePTR(true)
-	d := newDNS(t, s, newClock(), enrich.DNSConfig{})
+	d := newDNS(t, s, newClock(), dns.Config{})
 	ctx := context.Background()
 	const events, distinct = 100_000, 1_000
 	var wg sync.WaitGroup
@@ -267,18 +267,18 @@ func TestNewDNS(t *testing.T) {
 	require.NoError(t, os.WriteFile(empty, []byte("search example\n"), 0o644))
 	tests := []struct {
 		name    string
-		cfg     enrich.DNSConfig
+		cfg     dns.Config
 		wantErr bool
 	}{
-		{name: "resolv.conf", cfg: enrich.DNSConfig{ResolvConf: conf}},
-		{name: "servers without port", cfg: enrich.DNSConfig{Servers: []string{"192.0.2.53", "2001:db8::53", "[2001:db8::54]:5353"}}},
-		{name: "missing resolv.conf", cfg: enrich.DNSConfig{ResolvConf: filepath.Join(dir, "nope")}, wantErr: true},
-		{name: "no nameserver", cfg: enrich.DNSConfig{ResolvConf: empty}, wantErr: true},
-		{name: "empty server", cfg: enrich.DNSConfig{Servers: []string{""}}, wantErr: true},
+		{name: "resolv.conf", cfg: dns.Config{ResolvConf: conf}},
+		{name: "servers without port", cfg: dns.Config{Servers: []string{"192.0.2.53", "2001:db8::53", "[2001:db8::54]:5353"}}},
+		{name: "missing resolv.conf", cfg: dns.Config{ResolvConf: filepath.Join(dir, "nope")}, wantErr: true},
+		{name: "no nameserver", cfg: dns.Config{ResolvConf: empty}, wantErr: true},
+		{name: "empty server", cfg: dns.Config{Servers: []string{""}}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := enrich.NewDNS(tt.cfg)
+			d, err := dns.New(tt.cfg)
 			if tt.wantErr {
 				assert.Error(t, err)
 				return
@@ -292,7 +292,7 @@ func TestNewDNS(t *testing.T) {
 func TestDNSFailingCacheStillAnswers(t *testing.T) {
 	t.Parallel()
 	s := startDNS(t)
-	d := newDNS(t, s, nil, enrich.DNSConfig{Cache: brokenCache{}})
+	d := newDNS(t, s, nil, dns.Config{Cache: brokenCache{}})
 	got, err := d.LookupTXT(context.Background(), "example")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"v=spf1 -all"}, got)
@@ -317,11 +317,11 @@ func TestDNSTCPFallback(t *testing.T) {
 		require.NoError(t, s.Add("big.example. 300 IN A "+a))
 		want = append(want, a)
 	}
-	d := newDNS(t, s, newClock(), enrich.DNSConfig{})
-	got, err := d.LookupType(context.Background(), "big.example", dns.TypeA)
+	d := newDNS(t, s, newClock(), dns.Config{})
+	got, err := d.LookupType(context.Background(), "big.example", mdns.TypeA)
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
-	assert.Equal(t, 2, s.Queries(dns.TypeA, "big.example"), "UDP, then TCP")
+	assert.Equal(t, 2, s.Queries(mdns.TypeA, "big.example"), "UDP, then TCP")
 	assert.Equal(t, int64(1), s.TCPQueries())
 }
 
@@ -342,27 +342,27 @@ func startRaw(t *testing.T) *rawServer {
 
 // query is a query the raw server read.
 type query struct {
-	msg  *dns.Msg
+	msg  *mdns.Msg
 	from net.Addr
 }
 
 func (r *rawServer) read(t *testing.T) query {
 	t.Helper()
-	buf := make([]byte, dns.MaxMsgSize)
+	buf := make([]byte, mdns.MaxMsgSize)
 	require.NoError(t, r.pc.SetReadDeadline(time.Now().Add(5*time.Second)))
 	n, from, err := r.pc.ReadFrom(buf)
 	require.NoError(t, err)
-	m := new(dns.Msg)
+	m := new(mdns.Msg)
 	require.NoError(t, m.Unpack(buf[:n]))
 	return query{msg: m, from: from}
 }
 
 // answer sends q's asker a TXT answer saying txt, altered by edit.
-func (r *rawServer) answer(t *testing.T, q query, txt string, edit func(*dns.Msg)) {
+func (r *rawServer) answer(t *testing.T, q query, txt string, edit func(*mdns.Msg)) {
 	t.Helper()
-	m := new(dns.Msg)
+	m := new(mdns.Msg)
 	m.SetReply(q.msg)
-	m.Answer = []dns.RR{&dns.TXT{Hdr: dns.RR_Header{Name: q.msg.Question[0].Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{txt}}}
+	m.Answer = []mdns.RR{&mdns.TXT{Hdr: mdns.RR_Header{Name: q.msg.Question[0].Name, Rrtype: mdns.TypeTXT, Class: mdns.ClassINET, Ttl: 60}, Txt: []string{txt}}}
 	if edit != nil {
 		edit(m)
 	}
@@ -375,7 +375,7 @@ func (r *rawServer) answer(t *testing.T, q query, txt string, edit func(*dns.Msg
 func TestDNSMatchesAnswersToQueries(t *testing.T) {
 	t.Parallel()
 	raw := startRaw(t)
-	d, err := enrich.NewDNS(enrich.DNSConfig{Servers: []string{raw.pc.LocalAddr().String()}, Timeout: 5 * time.Second, Attempts: 1})
+	d, err := dns.New(dns.Config{Servers: []string{raw.pc.LocalAddr().String()}, Timeout: 5 * time.Second, Attempts: 1})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, d.Close()) })
 
@@ -401,13 +401,13 @@ func TestDNSMatchesAnswersToQueries(t *testing.T) {
 	// ignored: another ID, another question, not a response, garbage.
 	for i := n - 1; i >= 0; i-- {
 		q := qs[i]
-		raw.answer(t, q, "spoof: wrong id", func(m *dns.Msg) { m.Id++ })
-		raw.answer(t, q, "spoof: wrong question", func(m *dns.Msg) { m.Question[0].Name = "other.example." })
-		raw.answer(t, q, "spoof: wrong type", func(m *dns.Msg) { m.Question[0].Qtype = dns.TypeA })
-		raw.answer(t, q, "spoof: not a response", func(m *dns.Msg) { m.Response = false })
+		raw.answer(t, q, "spoof: wrong id", func(m *mdns.Msg) { m.Id++ })
+		raw.answer(t, q, "spoof: wrong question", func(m *mdns.Msg) { m.Question[0].Name = "other.example." })
+		raw.answer(t, q, "spoof: wrong type", func(m *mdns.Msg) { m.Question[0].Qtype = mdns.TypeA })
+		raw.answer(t, q, "spoof: not a response", func(m *mdns.Msg) { m.Response = false })
 		_, err := raw.pc.WriteTo([]byte{byte(q.msg.Id >> 8), byte(q.msg.Id), 0x81, 0x80, 0, 1}, q.from) // truncated header
 		require.NoError(t, err)
-		raw.answer(t, q, "answer to "+strings.ToLower(q.msg.Question[0].Name), func(m *dns.Msg) {
+		raw.answer(t, q, "answer to "+strings.ToLower(q.msg.Question[0].Name), func(m *mdns.Msg) {
 			m.Question[0].Name = strings.ToUpper(m.Question[0].Name) // servers may change the case
 		})
 	}
@@ -423,7 +423,7 @@ func TestDNSRetriesConcurrentDrops(t *testing.T) {
 	t.Parallel()
 	s := startDNS(t)
 	s.SynthesizePTR(true)
-	d := newDNS(t, s, newClock(), enrich.DNSConfig{Timeout: 100 * time.Millisecond, Attempts: 3})
+	d := newDNS(t, s, newClock(), dns.Config{Timeout: 100 * time.Millisecond, Attempts: 3})
 	s.Drop(16)
 	var wg sync.WaitGroup
 	for i := range 64 {
@@ -443,7 +443,7 @@ func TestDNSClose(t *testing.T) {
 	t.Parallel()
 	s := startDNS(t)
 	s.SetLatency(time.Second)
-	d, err := enrich.NewDNS(enrich.DNSConfig{Servers: []string{s.Addr}, Timeout: 5 * time.Second})
+	d, err := dns.New(dns.Config{Servers: []string{s.Addr}, Timeout: 5 * time.Second})
 	require.NoError(t, err)
 	const n = 8
 	errs := make(chan error, n)
@@ -457,11 +457,11 @@ func TestDNSClose(t *testing.T) {
 	start := time.Now()
 	require.NoError(t, d.Close())
 	for range n {
-		assert.ErrorIs(t, <-errs, enrich.ErrClosed)
+		assert.ErrorIs(t, <-errs, dns.ErrClosed)
 	}
 	assert.Less(t, time.Since(start), 500*time.Millisecond, "queries in flight end at Close")
 	_, err = d.LookupTXT(context.Background(), "example")
-	assert.ErrorIs(t, err, enrich.ErrClosed)
+	assert.ErrorIs(t, err, dns.ErrClosed)
 	assert.NoError(t, d.Close(), "twice")
 }
 
@@ -477,7 +477,7 @@ func BenchmarkDNSLookup(b *testing.B) {
 			s := startDNS(b)
 			s.SynthesizePTR(true)
 			s.SetLatency(latency)
-			d := newDNS(b, s, nil, enrich.DNSConfig{Timeout: time.Second})
+			d := newDNS(b, s, nil, dns.Config{Timeout: time.Second})
 			ctx := context.Background()
 			var (
 				next  atomic.Int64

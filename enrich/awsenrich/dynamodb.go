@@ -1,4 +1,4 @@
-package enrich
+package awsenrich
 
 import (
 	"bytes"
@@ -189,7 +189,10 @@ func (b Backoff) Retry(ctx context.Context, retryable func(error) bool, op func(
 	}
 	_, err, stopped := p.Do(ctx, retryable, op)
 	if stopped != nil {
-		return ctxErr(ctx, stopped)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return stopped
 	}
 	return err
 }

@@ -1,4 +1,4 @@
-package enrich_test
+package awsenrich_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirhq/weir"
-	"github.com/weirhq/weir/enrich"
+	"github.com/weirhq/weir/enrich/awsenrich"
 	"github.com/weirhq/weir/internal/dynamotest"
 )
 
@@ -46,7 +46,7 @@ func TestDynamoDBQueryAttributeTypes(t *testing.T) {
 		"list": &types.AttributeValueMemberL{Value: []types.AttributeValue{s("a"), &types.AttributeValueMemberN{Value: "1"}, &types.AttributeValueMemberNULL{Value: true}}},
 		"map":  &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"z": s("last"), "a": &types.AttributeValueMemberBOOL{Value: false}}},
 	})
-	q, err := enrich.NewDynamoDBQuery(enrich.DynamoDBQueryConfig{Client: c, Table: table, PartitionKey: "pk", SortKey: "sk"})
+	q, err := awsenrich.NewDynamoDBQuery(awsenrich.DynamoDBQueryConfig{Client: c, Table: table, PartitionKey: "pk", SortKey: "sk"})
 	require.NoError(t, err)
 	got, err := q.Query(context.Background(), "user", nil)
 	require.NoError(t, err)
@@ -54,12 +54,12 @@ func TestDynamoDBQueryAttributeTypes(t *testing.T) {
 
 	// The JSON converts back to the same attribute values (sets aside,
 	// which JSON holds as lists).
-	av, err := enrich.AttributeValueFromJSON([]byte(`{"n":12345678901234567890.5,"b":true,"z":null,"l":["a",{"x":1}]}`))
+	av, err := awsenrich.AttributeValueFromJSON([]byte(`{"n":12345678901234567890.5,"b":true,"z":null,"l":["a",{"x":1}]}`))
 	require.NoError(t, err)
-	back, err := enrich.AppendAttributeValueJSON(nil, av)
+	back, err := awsenrich.AppendAttributeValueJSON(nil, av)
 	require.NoError(t, err)
 	assert.Equal(t, `{"b":true,"l":["a",{"x":1}],"n":12345678901234567890.5,"z":null}`, string(back))
-	_, err = enrich.AttributeValueFromJSON([]byte(`{"n":`))
+	_, err = awsenrich.AttributeValueFromJSON([]byte(`{"n":`))
 	assert.ErrorIs(t, err, weir.ErrInvalidData)
 }
 
@@ -88,7 +88,7 @@ func TestDynamoDBQueryOrderAndLimit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			q, err := enrich.NewDynamoDBQuery(enrich.DynamoDBQueryConfig{
+			q, err := awsenrich.NewDynamoDBQuery(awsenrich.DynamoDBQueryConfig{
 				Client: c, Table: table, PartitionKey: "pk", SortKey: "sk",
 				ScanIndexForward: tt.forward, Limit: tt.limit, ConsistentRead: true,
 			})
@@ -122,9 +122,9 @@ func TestDynamoDBQueryThrottling(t *testing.T) {
 			th.Left.Store(tt.throttled)
 			th.Calls.Store(0)
 			var waits []time.Duration
-			q, err := enrich.NewDynamoDBQuery(enrich.DynamoDBQueryConfig{
+			q, err := awsenrich.NewDynamoDBQuery(awsenrich.DynamoDBQueryConfig{
 				Client: c, Table: table, PartitionKey: "pk",
-				Backoff: enrich.Backoff{MaxRetries: tt.retries, BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond,
+				Backoff: awsenrich.Backoff{MaxRetries: tt.retries, BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond,
 					Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }},
 			})
 			require.NoError(t, err)
@@ -148,18 +148,18 @@ func TestDynamoDBQueryThrottling(t *testing.T) {
 func TestDynamoDBQueryConfigErrors(t *testing.T) {
 	t.Parallel()
 	c := dynamodb.New(dynamodb.Options{Region: "us-east-1"})
-	for name, cfg := range map[string]enrich.DynamoDBQueryConfig{
+	for name, cfg := range map[string]awsenrich.DynamoDBQueryConfig{
 		"no client":     {Table: "t", PartitionKey: "pk"},
 		"no table":      {Client: c, PartitionKey: "pk"},
 		"no pk":         {Client: c, Table: "t"},
 		"bad limit":     {Client: c, Table: "t", PartitionKey: "pk", Limit: -1},
-		"bad backoff":   {Client: c, Table: "t", PartitionKey: "pk", Backoff: enrich.Backoff{BaseDelay: -1}},
-		"bad max delay": {Client: c, Table: "t", PartitionKey: "pk", Backoff: enrich.Backoff{MaxDelay: -1}},
+		"bad backoff":   {Client: c, Table: "t", PartitionKey: "pk", Backoff: awsenrich.Backoff{BaseDelay: -1}},
+		"bad max delay": {Client: c, Table: "t", PartitionKey: "pk", Backoff: awsenrich.Backoff{MaxDelay: -1}},
 	} {
-		_, err := enrich.NewDynamoDBQuery(cfg)
+		_, err := awsenrich.NewDynamoDBQuery(cfg)
 		assert.Error(t, err, name)
 	}
-	q, err := enrich.NewDynamoDBQuery(enrich.DynamoDBQueryConfig{Client: c, Table: "t", PartitionKey: "pk"})
+	q, err := awsenrich.NewDynamoDBQuery(awsenrich.DynamoDBQueryConfig{Client: c, Table: "t", PartitionKey: "pk"})
 	require.NoError(t, err)
 	sk := "x"
 	_, err = q.Query(context.Background(), "k", &sk)
@@ -170,7 +170,7 @@ func BenchmarkDynamoDBQuery(b *testing.B) {
 	c, _ := dynamoClient(b, 0)
 	table := dynamotest.Table(b, c, "pk", "")
 	dynamotest.PutItems(b, c, table, map[string]types.AttributeValue{"pk": s("k"), "v": s("x"), "n": &types.AttributeValueMemberN{Value: "42"}})
-	q, err := enrich.NewDynamoDBQuery(enrich.DynamoDBQueryConfig{Client: c, Table: table, PartitionKey: "pk"})
+	q, err := awsenrich.NewDynamoDBQuery(awsenrich.DynamoDBQueryConfig{Client: c, Table: table, PartitionKey: "pk"})
 	require.NoError(b, err)
 	ctx := context.Background()
 	b.ReportAllocs()

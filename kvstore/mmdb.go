@@ -1,4 +1,4 @@
-package transform
+package kvstore
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/weirhq/weir/enrich"
 )
 
-// MMDBKVStore is a read-only [KVStore] over an [enrich.MMDB]; it is what
+// MMDBStore is a read-only [Store] over an [enrich.MMDB]; it is what
 // the mmdb kv_store type builds:
 //
 //	{"type": "mmdb", "settings": {"file": "GeoLite2-ASN.mmdb"}}
@@ -22,26 +22,26 @@ import (
 // [weir.ErrInvalidData].
 //
 // The file may be a local path or an http(s):// or s3:// URL, as for the
-// other file stores (see [NewKVStore]). Reset reopens (refetches) the file,
+// other file stores (see the package doc). Reset reopens (refetches) the file,
 // swapping the new one in atomically; Close closes it.
-type MMDBKVStore struct {
+type MMDBStore struct {
 	db *enrich.MMDB
 }
 
-// NewMMDBKVStore returns a store over db. It panics if db is nil.
-func NewMMDBKVStore(db *enrich.MMDB) *MMDBKVStore {
+// NewMMDBStore returns a store over db. It panics if db is nil.
+func NewMMDBStore(db *enrich.MMDB) *MMDBStore {
 	if db == nil {
-		panic("transform: NewMMDBKVStore: nil MMDB")
+		panic("kvstore: NewMMDBStore: nil MMDB")
 	}
-	return &MMDBKVStore{db: db}
+	return &MMDBStore{db: db}
 }
 
 // errNotIP is the error of a key that is not an IP address; the key is
 // left out of it, as it may be private data.
 var errNotIP = fmt.Errorf("%w: mmdb kv_store: the key is not an IP address", weir.ErrInvalidData)
 
-// Get implements [KVStore].
-func (s *MMDBKVStore) Get(_ context.Context, key string) ([]byte, bool, error) {
+// Get implements [Store].
+func (s *MMDBStore) Get(_ context.Context, key string) ([]byte, bool, error) {
 	addr, err := netip.ParseAddr(key)
 	if err != nil || addr.Zone() != "" {
 		return nil, false, errNotIP
@@ -49,27 +49,27 @@ func (s *MMDBKVStore) Get(_ context.Context, key string) ([]byte, bool, error) {
 	return s.db.Lookup(addr)
 }
 
-// Reset implements [KVResetter]: it reopens the file. If that fails the
+// Reset implements [Resetter]: it reopens the file. If that fails the
 // store keeps the file it had.
-func (s *MMDBKVStore) Reset(context.Context) error { return s.db.Reload() }
+func (s *MMDBStore) Reset(context.Context) error { return s.db.Reload() }
 
 // Close closes the file.
-func (s *MMDBKVStore) Close() error { return s.db.Close() }
+func (s *MMDBStore) Close() error { return s.db.Close() }
 
-// newMMDBKVStore builds the mmdb kv_store type from its config.
-func newMMDBKVStore(cfg weir.Config) (KVStore, error) {
+// newMMDBStore builds the mmdb kv_store type from its config.
+func newMMDBStore(_ context.Context, env *Env, cfg weir.Config) (Store, error) {
 	var s struct {
 		File string `json:"file"`
 	}
 	if err := cfg.Decode(&s); err != nil {
-		return nil, kvSettingsErr(err)
+		return nil, SettingsError(err)
 	}
 	if s.File == "" {
-		return nil, &weir.ConfigError{Field: "settings.file", Err: errKVRequired}
+		return nil, &weir.ConfigError{Field: "settings.file", Err: weir.ErrMissingSetting}
 	}
-	db, err := enrich.NewMMDB(enrich.MMDBConfig{Path: s.File})
+	db, err := enrich.NewMMDB(enrich.MMDBConfig{Path: s.File, Source: env.Source()})
 	if err != nil {
 		return nil, &weir.ConfigError{Field: "settings.file", Err: err}
 	}
-	return NewMMDBKVStore(db), nil
+	return NewMMDBStore(db), nil
 }

@@ -1,4 +1,4 @@
-package transform
+package parquettransform
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/transform"
 )
 
 // FormatFromParquetConfig configures [FormatFromParquet].
@@ -19,7 +20,7 @@ type FormatFromParquetConfig struct {
 	// MaxSize bounds the work one message may cause (default 64 MiB): the
 	// size of the file, the uncompressed size its metadata declares, and
 	// the total size of the JSON rows written. Past it the transform fails
-	// with [ErrTooLarge].
+	// with [transform.ErrTooLarge].
 	MaxSize int64 `json:"max_size,omitempty"`
 
 	ID string `json:"id,omitempty"`
@@ -55,7 +56,7 @@ const formatParquetBatch = 128
 // Parquet footer.
 var errFormatParquetFooter = errors.New("parquet: no valid footer")
 
-// Transform implements [Transformer].
+// Transform implements [transform.Transformer].
 func (t *FormatFromParquet) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	const typ = "format_from_parquet"
 	if msg.IsControl() {
@@ -63,8 +64,8 @@ func (t *FormatFromParquet) Transform(_ context.Context, msg *weir.Message) ([]*
 	}
 	rows, err := t.rows(msg)
 	if err != nil {
-		if errors.Is(err, ErrTooLarge) {
-			return nil, &Error{Type: typ, ID: t.id, Err: err}
+		if errors.Is(err, transform.ErrTooLarge) {
+			return nil, &transform.Error{Type: typ, ID: t.id, Err: err}
 		}
 		return nil, formatInvalid(typ, t.id, err)
 	}

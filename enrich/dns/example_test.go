@@ -1,4 +1,4 @@
-package enrich_test
+package dns_test
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/weirhq/weir/cache"
-	"github.com/weirhq/weir/enrich"
-	"github.com/weirhq/weir/enrich/dnstest"
+	"github.com/weirhq/weir/enrich/dns"
+	"github.com/weirhq/weir/enrich/dns/dnstest"
 )
 
 // Reverse DNS with a cache: each answer is kept for its DNS TTL, so repeated
 // addresses (most of them, in real logs) cost no query.
-func ExampleNewDNS() {
+func ExampleNew() {
 	srv, err := dnstest.Start() // a DNS server on loopback
 	if err != nil {
 		panic(err)
@@ -21,7 +21,7 @@ func ExampleNewDNS() {
 	defer srv.Close()
 	_ = srv.Add("7.100.51.198.in-addr.arpa. 300 IN PTR vpn.example.com.")
 
-	d, err := enrich.NewDNS(enrich.DNSConfig{
+	d, err := dns.New(dns.Config{
 		Servers: []string{srv.Addr},
 		Timeout: time.Second,
 		Cache:   cache.NewMemory(cache.MemoryConfig{MaxItems: 100_000}),
@@ -34,7 +34,7 @@ func ExampleNewDNS() {
 	for _, ip := range []string{"198.51.100.7", "198.51.100.7", "198.51.100.8", "198.51.100.8"} {
 		names, err := d.LookupAddr(ctx, ip)
 		switch {
-		case errors.Is(err, enrich.ErrNotFound):
+		case errors.Is(err, dns.ErrNotFound):
 			fmt.Println(ip, "has no name")
 		case err != nil:
 			fmt.Println(ip, err)

@@ -1,4 +1,4 @@
-package transform_test
+package jqtransform_test
 
 import (
 	"context"

@@ -1,4 +1,9 @@
-package enrich
+// Package dns looks names and addresses up in DNS for enrichment: PTR, A,
+// AAAA and TXT records, with its own client (github.com/miekg/dns), a TTL
+// cache, negative caching and one query per name however many callers ask
+// at once. It lives apart from package enrich so that programs that do not
+// enrich with DNS do not link the DNS library.
+package dns
 
 import (
 	"context"
@@ -16,13 +21,13 @@ import (
 	"github.com/weirhq/weir/cache"
 )
 
-// The errors of [DNS] lookups. A failed lookup returns a [*DNSError] whose
+// The errors of [Resolver] lookups. A failed lookup returns a [*Error] whose
 // Err is one of these, so callers test with errors.Is.
 var (
 	// ErrNotFound means the name does not exist (NXDOMAIN) or has no
-	// records of the type asked for. It is cached (see DNSConfig.NegativeTTL).
+	// records of the type asked for. It is cached (see Config.NegativeTTL).
 	ErrNotFound = errors.New("enrich: DNS name not found")
-	// ErrTimeout means no server answered within DNSConfig.Timeout, on any
+	// ErrTimeout means no server answered within Config.Timeout, on any
 	// attempt. Retry later; it is not cached.
 	ErrTimeout = errors.New("enrich: DNS timeout")
 	// ErrServerFailure means every attempt got SERVFAIL, REFUSED or another
@@ -36,10 +41,10 @@ var (
 	ErrClosed = errors.New("enrich: DNS closed")
 )
 
-// DNSError describes a failed DNS lookup. It matches (errors.Is) its Err,
+// Error describes a failed DNS lookup. It matches (errors.Is) its Err,
 // one of [ErrNotFound], [ErrTimeout], [ErrServerFailure], [ErrInvalidName],
 // [ErrClosed], or the context's error.
-type DNSError struct {
+type Error struct {
 	Name   string // the name asked about, as given
 	Type   string // "PTR", "A", "AAAA", "TXT"
 	Server string // the last server asked, if any
@@ -48,7 +53,7 @@ type DNSError struct {
 }
 
 // Error implements error.
-func (e *DNSError) Error() string {
+func (e *Error) Error() string {
 	s := fmt.Sprintf("enrich: DNS %s %s", e.Type, e.Name)
 	if e.Server != "" {
 		s += " @" + e.Server
@@ -60,9 +65,9 @@ func (e *DNSError) Error() string {
 }
 
 // Unwrap returns e.Err.
-func (e *DNSError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-// Defaults of [DNSConfig].
+// Defaults of [Config].
 const (
 	DefaultDNSTimeout     = time.Second
 	DefaultDNSAttempts    = 2
@@ -70,10 +75,10 @@ const (
 	DefaultDNSNegativeTTL = time.Minute
 )
 
-// DNSConfig configures [NewDNS]. The zero value asks the servers of
+// Config configures [New]. The zero value asks the servers of
 // /etc/resolv.conf, caches in a new [cache.Memory] and uses the Default*
 // constants.
-type DNSConfig struct {
+type Config struct {
 	// Servers are the servers to ask, "host" or "host:port" (port 53 by
 	// default), tried in turn on each attempt. Empty means the nameservers
 	// of ResolvConf.
@@ -104,7 +109,7 @@ type DNSConfig struct {
 	NegativeTTL time.Duration
 }
 
-// DNS looks up PTR, A/AAAA and TXT records with its own DNS client (not the
+// Resolver looks up PTR, A/AAAA and TXT records with its own DNS client (not the
 // system resolver), caching each answer for its DNS TTL. However many
 // callers look up the same name and type at the same time, one query is in
 // flight for it; each caller waits only as long as its own context allows.
@@ -114,9 +119,9 @@ type DNSConfig struct {
 // random message IDs; an answer counts only if its ID and question match a
 // query in flight. A truncated answer is asked again over TCP.
 //
-// A DNS is safe for concurrent use. Each open socket has a reader
+// A Resolver is safe for concurrent use. Each open socket has a reader
 // goroutine: [DNS.Close] closes the sockets and stops the readers.
-type DNS struct {
+type Resolver struct {
 	servers  []string
 	udp      []*udpPool // one per server
 	tcp      *dns.Client
@@ -128,9 +133,9 @@ type DNS struct {
 	group    singleflight.Group
 }
 
-// NewDNS returns a DNS for cfg. It fails if no server is configured and
+// New returns a Resolver for cfg. It fails if no server is configured and
 // the resolv.conf file cannot be read or lists none.
-func NewDNS(cfg DNSConfig) (*DNS, error) {
+func New(cfg Config) (*Resolver, error) {
 	servers := make([]string, 0, len(cfg.Servers))
 	for _, s := range cfg.Servers {
 		if s == "" {
@@ -157,7 +162,7 @@ func NewDNS(cfg DNSConfig) (*DNS, error) {
 			return nil, fmt.Errorf("enrich: NewDNS: %s lists no nameserver", path)
 		}
 	}
-	d := &DNS{
+	d := &Resolver{
 		servers:  servers,
 		udp:      make([]*udpPool, len(servers)),
 		attempts: cfg.Attempts,
@@ -188,9 +193,9 @@ func NewDNS(cfg DNSConfig) (*DNS, error) {
 	return d, nil
 }
 
-// Close closes the DNS's sockets and waits for their reader goroutines to
+// Close closes the Resolver's sockets and waits for their reader goroutines to
 // return. Lookups in flight and later fail with [ErrClosed].
-func (d *DNS) Close() error {
+func (d *Resolver) Close() error {
 	var errs []error
 	for _, p := range d.udp {
 		errs = append(errs, p.closeAll())
@@ -201,14 +206,14 @@ func (d *DNS) Close() error {
 // LookupAddr returns the names of ip (PTR records), fully qualified with a
 // trailing dot as in DNS ("host.example.com."), as net.Resolver.LookupAddr
 // does.
-func (d *DNS) LookupAddr(ctx context.Context, ip string) ([]string, error) {
+func (d *Resolver) LookupAddr(ctx context.Context, ip string) ([]string, error) {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
-		return nil, &DNSError{Name: ip, Type: "PTR", Err: ErrInvalidName}
+		return nil, &Error{Name: ip, Type: "PTR", Err: ErrInvalidName}
 	}
 	rev, err := dns.ReverseAddr(addr.Unmap().String())
 	if err != nil {
-		return nil, &DNSError{Name: ip, Type: "PTR", Err: ErrInvalidName}
+		return nil, &Error{Name: ip, Type: "PTR", Err: ErrInvalidName}
 	}
 	return d.lookup(ctx, ip, rev, dns.TypePTR)
 }
@@ -216,7 +221,7 @@ func (d *DNS) LookupAddr(ctx context.Context, ip string) ([]string, error) {
 // LookupHost returns the IPv4 and then the IPv6 addresses of host (A and
 // AAAA records, two queries cached apart). An IP address is returned as
 // is. It returns [ErrNotFound] only if host has neither.
-func (d *DNS) LookupHost(ctx context.Context, host string) ([]string, error) {
+func (d *Resolver) LookupHost(ctx context.Context, host string) ([]string, error) {
 	if addr, err := netip.ParseAddr(host); err == nil {
 		return []string{addr.String()}, nil
 	}
@@ -236,20 +241,20 @@ func (d *DNS) LookupHost(ctx context.Context, host string) ([]string, error) {
 
 // LookupTXT returns the TXT records of name; the strings of one record are
 // joined, as net.Resolver.LookupTXT does.
-func (d *DNS) LookupTXT(ctx context.Context, name string) ([]string, error) {
+func (d *Resolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	return d.LookupType(ctx, name, dns.TypeTXT)
 }
 
 // LookupType returns the records of type qtype (dns.TypeA, TypeAAAA,
 // TypePTR or TypeTXT) of name, as text: addresses, names or TXT strings.
-func (d *DNS) LookupType(ctx context.Context, name string, qtype uint16) ([]string, error) {
+func (d *Resolver) LookupType(ctx context.Context, name string, qtype uint16) ([]string, error) {
 	switch qtype {
 	case dns.TypeA, dns.TypeAAAA, dns.TypePTR, dns.TypeTXT:
 	default:
-		return nil, &DNSError{Name: name, Type: dns.TypeToString[qtype], Err: fmt.Errorf("enrich: unsupported DNS type %d", qtype)}
+		return nil, &Error{Name: name, Type: dns.TypeToString[qtype], Err: fmt.Errorf("enrich: unsupported DNS type %d", qtype)}
 	}
 	if _, ok := dns.IsDomainName(name); !ok || name == "" {
-		return nil, &DNSError{Name: name, Type: dns.TypeToString[qtype], Err: ErrInvalidName}
+		return nil, &Error{Name: name, Type: dns.TypeToString[qtype], Err: ErrInvalidName}
 	}
 	return d.lookup(ctx, name, dns.Fqdn(name), qtype)
 }
@@ -261,7 +266,7 @@ const (
 )
 
 // lookup answers from the cache or, once per key in flight, from a query.
-func (d *DNS) lookup(ctx context.Context, orig, fqdn string, qtype uint16) ([]string, error) {
+func (d *Resolver) lookup(ctx context.Context, orig, fqdn string, qtype uint16) ([]string, error) {
 	typ := dns.TypeToString[qtype]
 	key := typ + ":" + strings.ToLower(fqdn)
 	if v, ok, err := d.cache.Get(ctx, key); err == nil && ok && len(v) > 0 {
@@ -292,7 +297,7 @@ func (d *DNS) lookup(ctx context.Context, orig, fqdn string, qtype uint16) ([]st
 	select {
 	case r := <-ch:
 		if r.Err != nil {
-			var de *DNSError
+			var de *Error
 			if errors.As(r.Err, &de) {
 				c := *de // shared by every waiter: copy before naming the caller's input
 				c.Name = orig
@@ -302,19 +307,19 @@ func (d *DNS) lookup(ctx context.Context, orig, fqdn string, qtype uint16) ([]st
 		}
 		return decodeAnswer(r.Val.([]byte), orig, typ)
 	case <-ctx.Done():
-		return nil, &DNSError{Name: orig, Type: typ, Err: context.Cause(ctx)}
+		return nil, &Error{Name: orig, Type: typ, Err: context.Cause(ctx)}
 	}
 }
 
 // query asks the servers, in turn, for at most d.attempts attempts. It
 // returns the records and the TTL to cache them for, or ErrNotFound with
 // the negative TTL.
-func (d *DNS) query(ctx context.Context, fqdn string, qtype uint16) ([]string, time.Duration, error) {
+func (d *Resolver) query(ctx context.Context, fqdn string, qtype uint16) ([]string, time.Duration, error) {
 	typ := dns.TypeToString[qtype]
 	m := new(dns.Msg)
 	m.SetQuestion(fqdn, qtype)
 	m.SetEdns0(dns.DefaultMsgSize, false)
-	var last *DNSError
+	var last *Error
 	for i := range d.attempts {
 		server := d.servers[i%len(d.servers)]
 		r, err := d.udp[i%len(d.servers)].exchange(m, d.timeout)
@@ -322,7 +327,7 @@ func (d *DNS) query(ctx context.Context, fqdn string, qtype uint16) ([]string, t
 			r, _, err = d.tcp.ExchangeContext(ctx, m, server)
 		}
 		if err != nil {
-			last = &DNSError{Name: fqdn, Type: typ, Server: server, Err: ErrTimeout}
+			last = &Error{Name: fqdn, Type: typ, Server: server, Err: ErrTimeout}
 			var ne net.Error
 			switch {
 			case errors.Is(err, ErrClosed):
@@ -338,13 +343,13 @@ func (d *DNS) query(ctx context.Context, fqdn string, qtype uint16) ([]string, t
 		case dns.RcodeSuccess:
 			recs, ttl := d.answers(r, qtype)
 			if len(recs) == 0 {
-				return nil, d.negativeTTL(r), &DNSError{Name: fqdn, Type: typ, Server: server, Rcode: "NODATA", Err: ErrNotFound}
+				return nil, d.negativeTTL(r), &Error{Name: fqdn, Type: typ, Server: server, Rcode: "NODATA", Err: ErrNotFound}
 			}
 			return recs, ttl, nil
 		case dns.RcodeNameError:
-			return nil, d.negativeTTL(r), &DNSError{Name: fqdn, Type: typ, Server: server, Rcode: "NXDOMAIN", Err: ErrNotFound}
+			return nil, d.negativeTTL(r), &Error{Name: fqdn, Type: typ, Server: server, Rcode: "NXDOMAIN", Err: ErrNotFound}
 		default:
-			last = &DNSError{Name: fqdn, Type: typ, Server: server, Rcode: dns.RcodeToString[r.Rcode], Err: ErrServerFailure}
+			last = &Error{Name: fqdn, Type: typ, Server: server, Rcode: dns.RcodeToString[r.Rcode], Err: ErrServerFailure}
 		}
 	}
 	return nil, 0, last
@@ -352,7 +357,7 @@ func (d *DNS) query(ctx context.Context, fqdn string, qtype uint16) ([]string, t
 
 // answers returns the records of type qtype in r and their smallest TTL,
 // capped at maxTTL.
-func (d *DNS) answers(r *dns.Msg, qtype uint16) ([]string, time.Duration) {
+func (d *Resolver) answers(r *dns.Msg, qtype uint16) ([]string, time.Duration) {
 	var recs []string
 	ttl := d.maxTTL
 	for _, rr := range r.Answer {
@@ -377,7 +382,7 @@ func (d *DNS) answers(r *dns.Msg, qtype uint16) ([]string, time.Duration) {
 }
 
 // negativeTTL returns how long to cache the "not found" answer r.
-func (d *DNS) negativeTTL(r *dns.Msg) time.Duration {
+func (d *Resolver) negativeTTL(r *dns.Msg) time.Duration {
 	for _, rr := range r.Ns {
 		if soa, ok := rr.(*dns.SOA); ok {
 			return min(d.maxTTL, time.Duration(min(soa.Hdr.Ttl, soa.Minttl))*time.Second)
@@ -407,13 +412,13 @@ func encodeAnswer(recs []string) []byte {
 // decodeAnswer decodes a cached answer.
 func decodeAnswer(v []byte, name, typ string) ([]string, error) {
 	if v[0] == tagNotFound {
-		return nil, &DNSError{Name: name, Type: typ, Err: ErrNotFound}
+		return nil, &Error{Name: name, Type: typ, Err: ErrNotFound}
 	}
 	var recs []string
 	for b := v[1:]; len(b) > 0; {
 		n, k := binary.Uvarint(b)
 		if k <= 0 || uint64(len(b)-k) < n {
-			return nil, &DNSError{Name: name, Type: typ, Err: errors.New("enrich: corrupt cached DNS answer")}
+			return nil, &Error{Name: name, Type: typ, Err: errors.New("enrich: corrupt cached DNS answer")}
 		}
 		recs = append(recs, string(b[k:k+int(n)]))
 		b = b[k+int(n):]

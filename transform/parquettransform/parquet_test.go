@@ -1,4 +1,4 @@
-package transform
+package parquettransform
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package transform
+package awstransform
 
 import (
 	"context"
@@ -11,26 +11,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/transform"
 	"github.com/weirhq/weir/enrich"
 	"github.com/weirhq/weir/internal/awsclient"
 )
-
-// AWSSettings is the "aws" setting of the AWS transforms.
-type AWSSettings struct {
-	// ARN is the resource: for enrich_aws_lambda, the function's ARN (a
-	// plain function name works too). Its region is the client's region.
-	ARN string `json:"arn"`
-	// AssumeRoleARN is a role to assume. Weir does not assume roles
-	// itself: give the transform a client built with the role's
-	// credentials instead.
-	AssumeRoleARN string `json:"assume_role_arn,omitempty"`
-	// Region is used when ARN has none; otherwise AWS_REGION or
-	// AWS_DEFAULT_REGION. (A Weir extension.)
-	Region string `json:"region,omitempty"`
-	// Endpoint overrides the service endpoint, e.g. a local emulator's
-	// "http://127.0.0.1:4566". (A Weir extension.)
-	Endpoint string `json:"endpoint,omitempty"`
-}
 
 // EnrichAWSLambdaConfig configures [EnrichAWSLambda], the
 // enrich_aws_lambda transform.
@@ -42,9 +26,9 @@ type EnrichAWSLambdaConfig struct {
 	// Object.SourceKey is the payload (a JSON value; a string holding
 	// JSON is sent as that JSON); Object.TargetKey receives the response.
 	// Both are required.
-	Object ObjectSettings `json:"object"`
+	Object transform.ObjectSettings `json:"object"`
 	// AWS.ARN names the function. Required.
-	AWS AWSSettings `json:"aws"`
+	AWS weir.AWSSettings `json:"aws"`
 	// ID names this transform in errors.
 	ID string `json:"id,omitempty"`
 	// Client invokes the function; nil means a client built from AWS, with
@@ -113,7 +97,7 @@ func closeIdle(c *http.Client) {
 
 // newLambdaClient builds a Lambda client from the aws settings and the
 // environment (see [awsClientConfig]), over an HTTP client of its own.
-func newLambdaClient(s AWSSettings) (*lambda.Client, *http.Client, error) {
+func newLambdaClient(s weir.AWSSettings) (*lambda.Client, *http.Client, error) {
 	c, err := awsClientConfig(s)
 	if err != nil {
 		return nil, nil, err
@@ -127,7 +111,7 @@ func newLambdaClient(s AWSSettings) (*lambda.Client, *http.Client, error) {
 // AWS_DEFAULT_REGION; the endpoint aws.endpoint, if any; static
 // credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 // AWS_SESSION_TOKEN. Errors are *weir.ConfigErrors naming the setting.
-func awsClientConfig(s AWSSettings) (awsclient.Config, error) {
+func awsClientConfig(s weir.AWSSettings) (awsclient.Config, error) {
 	if s.AssumeRoleARN != "" {
 		return awsclient.Config{}, &weir.ConfigError{Field: "aws.assume_role_arn",
 			Err: errors.New("assuming roles is not built in: give the transform a client with the role's credentials")}
@@ -146,7 +130,7 @@ func awsClientConfig(s AWSSettings) (awsclient.Config, error) {
 	return c, err
 }
 
-// Transform implements [Transformer].
+// Transform implements [transform.Transformer].
 func (t *EnrichAWSLambda) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	const typ = "enrich_aws_lambda"
 	if msg.IsControl() {
@@ -158,14 +142,14 @@ func (t *EnrichAWSLambda) Transform(ctx context.Context, msg *weir.Message) ([]*
 	}
 	payload := v.Bytes()
 	if !json.Valid(payload) {
-		return nil, &Error{Type: typ, ID: t.id, Err: fmt.Errorf("%s is not JSON: %w", t.src, weir.ErrInvalidData)}
+		return nil, &transform.Error{Type: typ, ID: t.id, Err: fmt.Errorf("%s is not JSON: %w", t.src, weir.ErrInvalidData)}
 	}
 	out, err := t.fn.Invoke(ctx, payload)
 	if err != nil {
-		return nil, &Error{Type: typ, ID: t.id, Err: err}
+		return nil, &transform.Error{Type: typ, ID: t.id, Err: err}
 	}
 	if err := msg.Set(t.dst, out); err != nil {
-		return nil, &Error{Type: typ, ID: t.id, Err: err}
+		return nil, &transform.Error{Type: typ, ID: t.id, Err: err}
 	}
 	return msg.AsSlice(), nil
 }

@@ -1,4 +1,4 @@
-package enrich_test
+package dns_test
 
 import (
 	"sync"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/weirhq/weir/enrich/dnstest"
+	"github.com/weirhq/weir/enrich/dns/dnstest"
 )
 
 // startDNS starts a loopback DNS server with a few records, closed when

@@ -1,4 +1,8 @@
-package transform
+// Package dynamokv is the aws_dynamodb kv_store of Substation configs: a
+// [kvstore.Store] over a DynamoDB table, shared by every process using it.
+// It lives apart from package kvstore so that programs without it do not
+// link the AWS SDK; register it with [Register].
+package dynamokv
 
 import (
 	"context"
@@ -14,23 +18,24 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/weirhq/weir"
-	"github.com/weirhq/weir/enrich"
+	"github.com/weirhq/weir/enrich/awsenrich"
 	"github.com/weirhq/weir/internal/awsclient"
+	"github.com/weirhq/weir/kvstore"
 )
 
-// DynamoDBKVClient is the part of the aws-sdk-go-v2 DynamoDB client that
-// [DynamoDBKVStore] uses; *dynamodb.Client implements it. It must be safe
+// Client is the part of the aws-sdk-go-v2 DynamoDB client that
+// [Store] uses; *dynamodb.Client implements it. It must be safe
 // for concurrent use.
-type DynamoDBKVClient interface {
+type Client interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
 
-// DynamoDBKVAttributes is the "attributes" setting of the aws_dynamodb
+// Attributes is the "attributes" setting of the aws_dynamodb
 // kv_store: the names of the table's attributes.
-type DynamoDBKVAttributes struct {
+type Attributes struct {
 	// PartitionKey holds the item's key (a string). Required.
 	PartitionKey string `json:"partition_key"`
 	// SortKey is the table's sort key (a string), if it has one: items
@@ -46,7 +51,7 @@ type DynamoDBKVAttributes struct {
 	TTL string `json:"ttl,omitempty"`
 }
 
-// DynamoDBKVStoreConfig configures [NewDynamoDBKVStore]. Its JSON form is
+// Config configures [New]. Its JSON form is
 // the settings of the aws_dynamodb kv_store type:
 //
 //	{"type": "aws_dynamodb", "settings": {
@@ -57,24 +62,24 @@ type DynamoDBKVAttributes struct {
 //
 // Tests in kvstore_dynamodb_test.go build it from such configs against a
 // real DynamoDB protocol server.
-type DynamoDBKVStoreConfig struct {
+type Config struct {
 	// TableName is the table's name (or ARN). Required.
 	TableName string `json:"table_name"`
 	// Attributes names the table's attributes.
-	Attributes DynamoDBKVAttributes `json:"attributes"`
+	Attributes Attributes `json:"attributes"`
 	// ConsistentRead makes Get use strongly consistent reads.
 	ConsistentRead bool `json:"consistent_read,omitempty"`
 	// AWS configures the client built when Client is nil: ARN or Region
 	// give the region, Endpoint overrides the service's.
-	AWS AWSSettings `json:"aws"`
+	AWS weir.AWSSettings `json:"aws"`
 	// Retry is how throttled requests are retried: Count times (0 means
 	// 3), waiting with full jitter from Delay up to MaxDelay (without
 	// either: from 50ms up to 5s). Substation passes its retry count to
 	// the AWS client instead.
-	Retry RetrySettings `json:"retry"`
+	Retry weir.RetrySettings `json:"retry"`
 	// Client talks to DynamoDB; nil means one built from AWS and the
 	// environment (see [EnrichAWSLambdaConfig.Client]).
-	Client DynamoDBKVClient `json:"-"`
+	Client Client `json:"-"`
 	// Now returns the current time; nil means time.Now. Tests set it.
 	Now func() time.Time `json:"-"`
 	// Sleep waits between retries; nil means a timer. Tests set it.
@@ -84,9 +89,9 @@ type DynamoDBKVStoreConfig struct {
 // kvSortValue is the sort key value of every item, as in Substation.
 const kvSortValue = "substation:kv_store"
 
-// DynamoDBKVStore is a [KVStore] over a DynamoDB table, shared by every
-// process that uses the table: it implements [KVWriter], [KVSetAdder] and
-// [KVLocker]. It is what the aws_dynamodb kv_store type builds. It is safe
+// Store is a [kvstore.Store] over a DynamoDB table, shared by every
+// process that uses the table: it implements [kvstore.Writer], [kvstore.SetAdder] and
+// [kvstore.Locker]. It is what the aws_dynamodb kv_store type builds. It is safe
 // for concurrent use.
 //
 // Items that carry a TTL attribute (Unix seconds) at or before the current
@@ -98,15 +103,15 @@ const kvSortValue = "substation:kv_store"
 // writes: a lock is taken only if its item is absent or expired, so exactly
 // one of any number of concurrent users takes it. Throttled requests are
 // retried with backoff. Close releases the connections of a client the
-// store built (the aws_dynamodb kv_store's); [KVStores.Close] calls it.
-type DynamoDBKVStore struct {
-	c                  DynamoDBKVClient
+// store built (the aws_dynamodb kv_store's); [kvstore.Stores.Close] calls it.
+type Store struct {
+	c                  Client
 	own                *http.Client // the HTTP client of a client built here, or nil
 	table              string
 	pk, sk, value, ttl string
 	consistent         bool
 	now                func() time.Time
-	backoff            enrich.Backoff
+	backoff            awsenrich.Backoff
 	lockNames          map[string]string
 }
 
@@ -114,22 +119,22 @@ type DynamoDBKVStore struct {
 // the store was not given.
 var errKVAttribute = errors.New("transform: aws_dynamodb kv_store: attribute not configured")
 
-// NewDynamoDBKVStore returns a store configured by cfg; errors are
+// New returns a store configured by cfg; errors are
 // *weir.ConfigErrors naming the setting ("table_name", …).
-func NewDynamoDBKVStore(cfg DynamoDBKVStoreConfig) (*DynamoDBKVStore, error) {
+func New(cfg Config) (*Store, error) {
 	switch {
 	case cfg.TableName == "":
-		return nil, &weir.ConfigError{Field: "table_name", Err: errKVRequired}
+		return nil, &weir.ConfigError{Field: "table_name", Err: weir.ErrMissingSetting}
 	case cfg.Attributes.PartitionKey == "":
-		return nil, &weir.ConfigError{Field: "attributes.partition_key", Err: errKVRequired}
+		return nil, &weir.ConfigError{Field: "attributes.partition_key", Err: weir.ErrMissingSetting}
 	}
-	count, base, ceil, err := cfg.Retry.policy()
+	count, base, ceil, err := cfg.Retry.Policy()
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case cfg.Retry.Delay == "" && cfg.Retry.MaxDelay == "":
-		base, ceil = 0, 0 // enrich.Backoff's defaults, apt for throttling
+		base, ceil = 0, 0 // awsenrich.Backoff's defaults, apt for throttling
 	case base == 0:
 		base = time.Nanosecond // "0s": retry at once
 	}
@@ -143,11 +148,11 @@ func NewDynamoDBKVStore(cfg DynamoDBKVStoreConfig) (*DynamoDBKVStore, error) {
 		client, own = c, hc
 	}
 	a := cfg.Attributes
-	s := &DynamoDBKVStore{
+	s := &Store{
 		c: client, own: own, table: cfg.TableName,
 		pk: a.PartitionKey, sk: a.SortKey, value: a.Value, ttl: a.TTL,
 		consistent: cfg.ConsistentRead, now: cfg.Now,
-		backoff:   enrich.Backoff{MaxRetries: count, BaseDelay: base, MaxDelay: ceil, Sleep: cfg.Sleep},
+		backoff:   awsenrich.Backoff{MaxRetries: count, BaseDelay: base, MaxDelay: ceil, Sleep: cfg.Sleep},
 		lockNames: map[string]string{"#pk": a.PartitionKey},
 	}
 	if s.now == nil {
@@ -160,7 +165,7 @@ func NewDynamoDBKVStore(cfg DynamoDBKVStoreConfig) (*DynamoDBKVStore, error) {
 }
 
 // key returns the item key for key.
-func (s *DynamoDBKVStore) key(key string) map[string]types.AttributeValue {
+func (s *Store) key(key string) map[string]types.AttributeValue {
 	k := map[string]types.AttributeValue{s.pk: &types.AttributeValueMemberS{Value: key}}
 	if s.sk != "" {
 		k[s.sk] = &types.AttributeValueMemberS{Value: kvSortValue}
@@ -174,14 +179,14 @@ func epoch(t time.Time) *types.AttributeValueMemberN {
 }
 
 // retry runs op, retrying it while DynamoDB throttles it.
-func (s *DynamoDBKVStore) retry(ctx context.Context, op func() error) error {
+func (s *Store) retry(ctx context.Context, op func() error) error {
 	return s.backoff.Retry(ctx, awsclient.Throttled, op)
 }
 
-// Close implements io.Closer, so that [KVStores.Close] releases the store:
+// Close implements io.Closer, so that [kvstore.Stores.Close] releases the store:
 // it closes the idle connections of the client the store built; it does
 // nothing to a Client given in the config. The store stays usable.
-func (s *DynamoDBKVStore) Close() error {
+func (s *Store) Close() error {
 	closeIdle(s.own)
 	return nil
 }
@@ -194,9 +199,9 @@ func needs(attr, name string) error {
 	return nil
 }
 
-// Get implements [KVStore]. An item without the value attribute, or whose
+// Get implements [kvstore.Store]. An item without the value attribute, or whose
 // TTL has passed, is absent.
-func (s *DynamoDBKVStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
+func (s *Store) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	if err := needs(s.value, "value"); err != nil {
 		return nil, false, err
 	}
@@ -217,7 +222,7 @@ func (s *DynamoDBKVStore) Get(ctx context.Context, key string) ([]byte, bool, er
 	if !ok {
 		return nil, false, nil
 	}
-	v, err := enrich.AppendAttributeValueJSON(nil, av)
+	v, err := awsenrich.AppendAttributeValueJSON(nil, av)
 	if err != nil {
 		return nil, false, fmt.Errorf("transform: aws_dynamodb kv_store: get: %w", err)
 	}
@@ -225,7 +230,7 @@ func (s *DynamoDBKVStore) Get(ctx context.Context, key string) ([]byte, bool, er
 }
 
 // expired reports whether item has a TTL that has passed.
-func (s *DynamoDBKVStore) expired(item map[string]types.AttributeValue) bool {
+func (s *Store) expired(item map[string]types.AttributeValue) bool {
 	if s.ttl == "" {
 		return false
 	}
@@ -237,12 +242,12 @@ func (s *DynamoDBKVStore) expired(item map[string]types.AttributeValue) bool {
 	return err == nil && ttl <= float64(s.now().Unix())
 }
 
-// Set implements [KVWriter]. An expiry needs the TTL attribute.
-func (s *DynamoDBKVStore) Set(ctx context.Context, key string, value []byte, expires time.Time) error {
+// Set implements [kvstore.Writer]. An expiry needs the TTL attribute.
+func (s *Store) Set(ctx context.Context, key string, value []byte, expires time.Time) error {
 	if err := needs(s.value, "value"); err != nil {
 		return err
 	}
-	av, err := enrich.AttributeValueFromJSON(value)
+	av, err := awsenrich.AttributeValueFromJSON(value)
 	if err != nil {
 		return err
 	}
@@ -259,7 +264,7 @@ func (s *DynamoDBKVStore) Set(ctx context.Context, key string, value []byte, exp
 }
 
 // write runs a write with retries and names op in its error.
-func (s *DynamoDBKVStore) write(ctx context.Context, op string, f func() error) error {
+func (s *Store) write(ctx context.Context, op string, f func() error) error {
 	if err := s.retry(ctx, f); err != nil {
 		return fmt.Errorf("transform: aws_dynamodb kv_store: %s: %w", op, err)
 	}
@@ -269,12 +274,12 @@ func (s *DynamoDBKVStore) write(ctx context.Context, op string, f func() error) 
 // errKVSetValue is the cause of a value DynamoDB sets cannot hold.
 var errKVSetValue = fmt.Errorf("transform: aws_dynamodb kv_store: set_add: DynamoDB sets hold only strings or only numbers: %w", weir.ErrInvalidData)
 
-// SetAdd implements [KVSetAdder] with DynamoDB's atomic ADD: value, a
+// SetAdd implements [kvstore.SetAdder] with DynamoDB's atomic ADD: value, a
 // string or a number, or an array of only strings or only numbers, is
 // added to the string or number set under key, and the item's TTL is set
 // to expires if it is not zero. Other values are errors matching
 // [weir.ErrInvalidData]; an empty array adds nothing.
-func (s *DynamoDBKVStore) SetAdd(ctx context.Context, key string, value []byte, expires time.Time) error {
+func (s *Store) SetAdd(ctx context.Context, key string, value []byte, expires time.Time) error {
 	if err := needs(s.value, "value"); err != nil {
 		return err
 	}
@@ -336,11 +341,11 @@ func dynamoSet(v gjson.Result) (types.AttributeValue, error) {
 	return &types.AttributeValueMemberSS{Value: vals}, nil
 }
 
-// Lock implements [KVLocker] with a conditional write that succeeds only
+// Lock implements [kvstore.Locker] with a conditional write that succeeds only
 // if the lock's item is absent or its TTL has passed. An expiry needs the
 // TTL attribute; one that has passed already takes the lock at once
 // without writing it, as [CacheKVStore.Lock] does.
-func (s *DynamoDBKVStore) Lock(ctx context.Context, key string, expires time.Time) (bool, error) {
+func (s *Store) Lock(ctx context.Context, key string, expires time.Time) (bool, error) {
 	now := s.now()
 	item := s.key(key)
 	cond := "attribute_not_exists(#pk)"
@@ -372,21 +377,24 @@ func (s *DynamoDBKVStore) Lock(ctx context.Context, key string, expires time.Tim
 	return err == nil, err
 }
 
-// Unlock implements [KVLocker]: it deletes the lock's item.
-func (s *DynamoDBKVStore) Unlock(ctx context.Context, key string) error {
+// Unlock implements [kvstore.Locker]: it deletes the lock's item.
+func (s *Store) Unlock(ctx context.Context, key string) error {
 	in := &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: s.key(key)}
 	return s.write(ctx, "unlock", func() error { _, err := s.c.DeleteItem(ctx, in); return err })
 }
 
-// newDynamoDBKVStore builds the aws_dynamodb kv_store from its config.
-func newDynamoDBKVStore(cfg weir.Config) (KVStore, error) {
-	var c DynamoDBKVStoreConfig
+// newStore builds the aws_dynamodb kv_store from its config.
+// Register adds the aws_dynamodb type to r.
+func Register(r *kvstore.Registry) error { return r.Register("aws_dynamodb", newStore) }
+
+func newStore(_ context.Context, _ *kvstore.Env, cfg weir.Config) (kvstore.Store, error) {
+	var c Config
 	if err := cfg.Decode(&c); err != nil {
-		return nil, kvSettingsErr(err)
+		return nil, kvstore.SettingsError(err)
 	}
-	st, err := NewDynamoDBKVStore(c)
+	st, err := New(c)
 	if err != nil {
-		return nil, kvSettingsErr(err)
+		return nil, kvstore.SettingsError(err)
 	}
 	return st, nil
 }

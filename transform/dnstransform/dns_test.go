@@ -1,4 +1,4 @@
-package transform_test
+package dnstransform_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package transform
+package dnstransform
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/transform"
 	"github.com/weirhq/weir/enrich"
 )
 
@@ -45,7 +46,7 @@ type EnrichDNSConfig struct {
 	// Object.SourceKey is the path of the IP address or domain,
 	// Object.TargetKey where the answer is written; both or neither (the
 	// whole data).
-	Object ObjectSettings `json:"object"`
+	Object transform.ObjectSettings `json:"object"`
 	// Request.Timeout bounds each lookup.
 	Request EnrichDNSRequestSettings `json:"request"`
 	// ID names this transform in errors.
@@ -112,7 +113,7 @@ func newEnrichDNS(typ string, cfg EnrichDNSConfig, lookup func(*enrich.DNS, cont
 	}, nil
 }
 
-// Transform implements [Transformer].
+// Transform implements [transform.Transformer].
 func (t *EnrichDNS) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
 		return msg.AsSlice(), nil
@@ -134,7 +135,7 @@ func (t *EnrichDNS) Transform(ctx context.Context, msg *weir.Message) ([]*weir.M
 		if errors.Is(err, enrich.ErrInvalidName) {
 			err = fmt.Errorf("%w: %w", weir.ErrInvalidData, err)
 		}
-		return nil, &Error{Type: t.typ, ID: t.id, Err: err}
+		return nil, &transform.Error{Type: t.typ, ID: t.id, Err: err}
 	}
 	if t.io.whole() {
 		msg.SetData([]byte(recs[0])) // a successful lookup has at least one record

@@ -1,4 +1,4 @@
-package enrich
+package dns
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package transform
+package awstransform
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/transform"
 	"github.com/weirhq/weir/enrich"
 	"github.com/weirhq/weir/internal/awsclient"
 )
@@ -37,7 +38,7 @@ type EnrichAWSDynamoDBQueryConfig struct {
 	// value), or, with Attributes.SortKey set, an array of two strings
 	// (partition and sort key values). Object.TargetKey receives the items,
 	// an array of objects; it is required.
-	Object ObjectSettings `json:"object"`
+	Object transform.ObjectSettings `json:"object"`
 	// Attributes names the table's key attributes; PartitionKey is
 	// required.
 	Attributes DynamoDBAttributes `json:"attributes"`
@@ -52,7 +53,7 @@ type EnrichAWSDynamoDBQueryConfig struct {
 	// extension).
 	ConsistentRead bool `json:"consistent_read,omitempty"`
 	// AWS.ARN is the table's ARN or name. Required.
-	AWS AWSSettings `json:"aws"`
+	AWS weir.AWSSettings `json:"aws"`
 	// ID names this transform in errors.
 	ID string `json:"id,omitempty"`
 	// Client queries the table; nil means a client built from AWS (see
@@ -121,7 +122,7 @@ func (t *EnrichAWSDynamoDBQuery) Close() error {
 	return nil
 }
 
-// Transform implements [Transformer].
+// Transform implements [transform.Transformer].
 func (t *EnrichAWSDynamoDBQuery) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	const typ = "enrich_aws_dynamodb_query"
 	if msg.IsControl() {
@@ -147,20 +148,20 @@ func (t *EnrichAWSDynamoDBQuery) Transform(ctx context.Context, msg *weir.Messag
 	}
 	items, err := t.q.Query(ctx, pk, sk)
 	if err != nil {
-		return nil, &Error{Type: typ, ID: t.id, Err: err}
+		return nil, &transform.Error{Type: typ, ID: t.id, Err: err}
 	}
 	if items == nil {
 		return msg.AsSlice(), nil
 	}
 	if err := msg.SetRaw(t.dst, items); err != nil {
-		return nil, &Error{Type: typ, ID: t.id, Err: err}
+		return nil, &transform.Error{Type: typ, ID: t.id, Err: err}
 	}
 	return msg.AsSlice(), nil
 }
 
 // newDynamoDBClient builds a DynamoDB client from the aws settings and the
 // environment (see [awsClientConfig]), over an HTTP client of its own.
-func newDynamoDBClient(s AWSSettings) (*dynamodb.Client, *http.Client, error) {
+func newDynamoDBClient(s weir.AWSSettings) (*dynamodb.Client, *http.Client, error) {
 	c, err := awsClientConfig(s)
 	if err != nil {
 		return nil, nil, err

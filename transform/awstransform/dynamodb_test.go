@@ -1,4 +1,4 @@
-package transform_test
+package awstransform_test
 
 import (
 	"context"
