@@ -72,7 +72,6 @@ func TestTieredOverMemory(t *testing.T) {
 	assert.False(t, ok, "deleted from the front too")
 }
 
-
 // BenchmarkTieredFrontHit measures a Get answered by the front.
 func BenchmarkTieredFrontHit(b *testing.B) {
 	ctx := context.Background()

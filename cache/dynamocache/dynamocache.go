@@ -18,18 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/awsenv"
 	"github.com/weirhq/weir/cache"
-	"github.com/weirhq/weir/internal/awsclient"
 	"github.com/weirhq/weir/internal/backoff"
 )
-
-// Client is the part of *dynamodb.Client a [Cache] calls.
-// Inject the SDK client, or a wrapper of it.
-type Client interface {
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-}
 
 // Limits and defaults of a [Cache].
 const (
@@ -44,11 +36,11 @@ const (
 	HashedKeyPrefix = "sha256:"
 )
 
-// DynamoDBConfig configures [New]. Only Client and Table are
+// DynamoDBConfig configures [New]. Only awsenv.DynamoDB and Table are
 // required; the zero value of every other field means its default.
 type Config struct {
 	// Client talks to DynamoDB. Required.
-	Client Client `json:"-"`
+	Client awsenv.DynamoDB `json:"-"`
 	// Table is the table's name. Required.
 	Table string `json:"table_name"`
 	// PartitionKey names the partition key attribute (a string); default "PK".
@@ -106,7 +98,7 @@ type Config struct {
 //
 // A DynamoDB is safe for concurrent use.
 type Cache struct {
-	c                  Client
+	c                  awsenv.DynamoDB
 	table              *string
 	pk, prefix, sk, sv string
 	valAttr, ttlAttr   string
@@ -166,7 +158,7 @@ func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 // Unwrap returns the last throttling error.
 func (e *ThrottledError) Unwrap() error { return e.Err }
 
-// NewDynamoDB returns a DynamoDB cache for cfg. It fails if Client or
+// NewDynamoDB returns a DynamoDB cache for cfg. It fails if awsenv.DynamoDB or
 // Table is missing or a setting is out of range; it makes no call.
 func New(cfg Config) (*Cache, error) {
 	d := &Cache{
@@ -372,13 +364,13 @@ func (d *Cache) Delete(ctx context.Context, key string) error {
 // retry calls f until it is not throttled, up to MaxAttempts times, with
 // full-jitter exponential backoff in between.
 func (d *Cache) retry(ctx context.Context, op string, f func() error) error {
-	attempts, err, stopped := d.backoff.Do(ctx, awsclient.Throttled, f)
+	attempts, err, stopped := d.backoff.Do(ctx, awsenv.Throttled, f)
 	switch {
 	case err == nil:
 		return nil
 	case stopped != nil:
 		return fmt.Errorf("cache: dynamodb %s: throttled, then %w", op, context.Cause(ctx))
-	case awsclient.Throttled(err):
+	case awsenv.Throttled(err):
 		return &ThrottledError{Op: op, Attempts: attempts, Err: err}
 	}
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {

@@ -17,6 +17,7 @@ import (
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/stream"
 	"github.com/weirhq/weir/transform"
+	"github.com/weirhq/weir/transform/all"
 )
 
 const usage = `Usage:
@@ -145,7 +146,7 @@ func loadPipeline(ctx context.Context, env *transform.Env, path string) (*transf
 
 // newEnv returns the Env the command builds pipelines with.
 func newEnv() *transform.Env {
-	return &transform.Env{}
+	return all.Env()
 }
 
 // runner feeds input lines through the pipeline, on a stream, and writes

@@ -17,21 +17,14 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/weirhq/weir"
-	"github.com/weirhq/weir/internal/awsclient"
+	"github.com/weirhq/weir/awsenv"
 	"github.com/weirhq/weir/internal/backoff"
 )
-
-// DynamoDBQuerier is the part of the aws-sdk-go-v2 DynamoDB client that
-// [DynamoDBQuery] uses; *dynamodb.Client implements it. It must be safe for
-// concurrent use.
-type DynamoDBQuerier interface {
-	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-}
 
 // DynamoDBQueryConfig configures [NewDynamoDBQuery].
 type DynamoDBQueryConfig struct {
 	// Client runs the queries. Required.
-	Client DynamoDBQuerier
+	Client awsenv.DynamoDB
 	// Table is the table's name or ARN. Required.
 	Table string
 	// PartitionKey is the name of the table's partition key attribute.
@@ -59,7 +52,7 @@ type DynamoDBQueryConfig struct {
 // *types.ProvisionedThroughputExceededException). It is safe for
 // concurrent use.
 type DynamoDBQuery struct {
-	client       DynamoDBQuerier
+	client       awsenv.DynamoDB
 	table        string
 	pk, sk       string
 	limit        *int32
@@ -124,7 +117,7 @@ func (q *DynamoDBQuery) Query(ctx context.Context, pk string, sk *string) ([]byt
 		in.ExpressionAttributeValues[":sk"] = &types.AttributeValueMemberS{Value: *sk}
 	}
 	var out *dynamodb.QueryOutput
-	err := q.backoff.Retry(ctx, awsclient.Throttled, func() error {
+	err := q.backoff.Retry(ctx, awsenv.Throttled, func() error {
 		var err error
 		out, err = q.client.Query(ctx, in)
 		return err

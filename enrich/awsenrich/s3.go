@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,8 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
+	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/awsenv"
 	"github.com/weirhq/weir/enrich"
-	"github.com/weirhq/weir/internal/awsclient"
 )
 
 // S3GetObjectAPI is the part of *s3.Client that [S3Opener] uses.
@@ -27,17 +29,16 @@ type S3GetObjectAPI interface {
 // it as Openers["s3"] of an enrich.Source. It gets the object with S3
 // GetObject; NoSuchKey, NoSuchBucket and NotFound match fs.ErrNotExist.
 //
-// With no Client, each Open builds a client from the environment (the
-// region from AWS_REGION or AWS_DEFAULT_REGION; the endpoint from
-// AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, addressed path-style as
-// S3-compatible servers expect) and closes its connections when done.
+// With no Client, each Open builds a client from the Source's AWS
+// configuration (enrich.Source.AWS: the SDK's default chain when nil; see
+// awsenv.ClientConfig) and closes its connections when done.
 type S3Opener struct {
 	// Client gets the objects; nil means a client built for each Open.
 	Client S3GetObjectAPI
 }
 
 // Open implements [enrich.Opener].
-func (o S3Opener) Open(ctx context.Context, _ *enrich.Source, location string) (io.ReadCloser, int64, error) {
+func (o S3Opener) Open(ctx context.Context, src *enrich.Source, location string) (io.ReadCloser, int64, error) {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(location, "s3://"), "/")
 	if bucket == "" || key == "" {
 		return nil, 0, errors.New("want s3://bucket/key")
@@ -45,7 +46,7 @@ func (o S3Opener) Open(ctx context.Context, _ *enrich.Source, location string) (
 	c := o.Client
 	closeClient := func() {}
 	if c == nil {
-		nc, done, err := newS3Client()
+		nc, done, err := newS3Client(ctx, src)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -87,24 +88,20 @@ func (b *closingBody) Close() error {
 	return err
 }
 
-// newS3Client builds a client from the environment and returns a function
-// that releases its connections.
-func newS3Client() (*s3.Client, func(), error) {
-	c, err := awsclient.Resolve(awsclient.Settings{EndpointEnv: []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}})
-	switch {
-	case errors.Is(err, awsclient.ErrNoRegion):
-		return nil, nil, errors.New("no S3 region: set AWS_REGION or AWS_DEFAULT_REGION, or give a client")
-	case errors.Is(err, awsclient.ErrNoCredentials):
-		return nil, nil, errors.New("no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give a client")
-	case err != nil:
+// newS3Client builds a client from the Source's AWS configuration (see
+// awsenv.ClientConfig) and returns a function that releases its
+// connections. When AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL points the
+// client at another server, it addresses buckets path-style, as
+// S3-compatible servers expect.
+func newS3Client(ctx context.Context, src *enrich.Source) (*s3.Client, func(), error) {
+	var env any
+	if src != nil {
+		env = src.AWS
+	}
+	cfg, hc, err := awsenv.ClientConfig(ctx, env, weir.AWSSettings{})
+	if err != nil {
 		return nil, nil, err
 	}
-	hc := awsclient.HTTPClient()
-	return s3.New(s3.Options{
-		Region:       c.Region,
-		Credentials:  c.Credentials,
-		BaseEndpoint: c.Endpoint,
-		UsePathStyle: c.Endpoint != nil,
-		HTTPClient:   hc,
-	}), hc.CloseIdleConnections, nil
+	pathStyle := os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }), hc.CloseIdleConnections, nil
 }

@@ -123,4 +123,3 @@ func TestTableS3Reload(t *testing.T) {
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 	assert.Equal(t, 2, tab.Len(), "a failed reload keeps the contents")
 }
-

@@ -69,10 +69,10 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Defaults of [Config].
 const (
-	DefaultDNSTimeout     = time.Second
-	DefaultDNSAttempts    = 2
-	DefaultDNSMaxTTL      = time.Hour
-	DefaultDNSNegativeTTL = time.Minute
+	DefaultTimeout     = time.Second
+	DefaultAttempts    = 2
+	DefaultMaxTTL      = time.Hour
+	DefaultNegativeTTL = time.Minute
 )
 
 // Config configures [New]. The zero value asks the servers of
@@ -87,11 +87,11 @@ type Config struct {
 	// empty means /etc/resolv.conf.
 	ResolvConf string
 	// Timeout bounds each attempt (one query to one server); zero means
-	// DefaultDNSTimeout.
+	// DefaultTimeout.
 	Timeout time.Duration
 	// Attempts is how many queries a lookup sends at most, moving to the
 	// next server after a timeout or a failure response; zero means
-	// DefaultDNSAttempts.
+	// DefaultAttempts.
 	Attempts int
 	// Cache holds answers, each for the smallest TTL of its records
 	// (capped at MaxTTL). Nil means a new cache.NewMemory with default
@@ -99,12 +99,12 @@ type Config struct {
 	// space) of its own.
 	Cache cache.Cache
 	// MaxTTL caps how long an answer is cached; zero means
-	// DefaultDNSMaxTTL.
+	// DefaultMaxTTL.
 	MaxTTL time.Duration
 	// NegativeTTL is how long a "not found" answer is cached when the
 	// response carries no SOA record to say (RFC 2308: the smaller of the
 	// SOA's TTL and its MINIMUM field, capped at MaxTTL); zero means
-	// DefaultDNSNegativeTTL, less than zero that such answers are not
+	// DefaultNegativeTTL, less than zero that such answers are not
 	// cached.
 	NegativeTTL time.Duration
 }
@@ -172,22 +172,22 @@ func New(cfg Config) (*Resolver, error) {
 	}
 	d.timeout = cfg.Timeout
 	if d.timeout <= 0 {
-		d.timeout = DefaultDNSTimeout
+		d.timeout = DefaultTimeout
 	}
 	for i, s := range servers {
 		d.udp[i] = &udpPool{addr: s}
 	}
 	if d.attempts <= 0 {
-		d.attempts = DefaultDNSAttempts
+		d.attempts = DefaultAttempts
 	}
 	if d.cache == nil {
 		d.cache = cache.NewMemory(cache.MemoryConfig{})
 	}
 	if d.maxTTL <= 0 {
-		d.maxTTL = DefaultDNSMaxTTL
+		d.maxTTL = DefaultMaxTTL
 	}
 	if d.negTTL == 0 {
-		d.negTTL = DefaultDNSNegativeTTL
+		d.negTTL = DefaultNegativeTTL
 	}
 	d.tcp = &dns.Client{Net: "tcp", Timeout: d.timeout}
 	return d, nil

@@ -18,20 +18,10 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/awsenv"
 	"github.com/weirhq/weir/enrich/awsenrich"
-	"github.com/weirhq/weir/internal/awsclient"
 	"github.com/weirhq/weir/kvstore"
 )
-
-// Client is the part of the aws-sdk-go-v2 DynamoDB client that
-// [Store] uses; *dynamodb.Client implements it. It must be safe
-// for concurrent use.
-type Client interface {
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-}
 
 // Attributes is the "attributes" setting of the aws_dynamodb
 // kv_store: the names of the table's attributes.
@@ -69,7 +59,7 @@ type Config struct {
 	Attributes Attributes `json:"attributes"`
 	// ConsistentRead makes Get use strongly consistent reads.
 	ConsistentRead bool `json:"consistent_read,omitempty"`
-	// AWS configures the client built when Client is nil: ARN or Region
+	// AWS configures the client built when awsenv.DynamoDB is nil: ARN or Region
 	// give the region, Endpoint overrides the service's.
 	AWS weir.AWSSettings `json:"aws"`
 	// Retry is how throttled requests are retried: Count times (0 means
@@ -78,8 +68,8 @@ type Config struct {
 	// the AWS client instead.
 	Retry weir.RetrySettings `json:"retry"`
 	// Client talks to DynamoDB; nil means one built from AWS and the
-	// environment (see [EnrichAWSLambdaConfig.Client]).
-	Client Client `json:"-"`
+	// store Env's AWS configuration (see [awsenv.ClientConfig]).
+	Client awsenv.DynamoDB `json:"-"`
 	// Now returns the current time; nil means time.Now. Tests set it.
 	Now func() time.Time `json:"-"`
 	// Sleep waits between retries; nil means a timer. Tests set it.
@@ -105,7 +95,7 @@ const kvSortValue = "substation:kv_store"
 // retried with backoff. Close releases the connections of a client the
 // store built (the aws_dynamodb kv_store's); [kvstore.Stores.Close] calls it.
 type Store struct {
-	c                  Client
+	c                  awsenv.DynamoDB
 	own                *http.Client // the HTTP client of a client built here, or nil
 	table              string
 	pk, sk, value, ttl string
@@ -117,11 +107,12 @@ type Store struct {
 
 // errKVAttribute is the cause of an operation that needs an attribute
 // the store was not given.
-var errKVAttribute = errors.New("transform: aws_dynamodb kv_store: attribute not configured")
+var errKVAttribute = errors.New("dynamokv: aws_dynamodb kv_store: attribute not configured")
 
-// New returns a store configured by cfg; errors are
-// *weir.ConfigErrors naming the setting ("table_name", …).
-func New(cfg Config) (*Store, error) {
+// New returns a store configured by cfg, with a client built from env's
+// AWS configuration when cfg.Client is nil (env may then be nil); errors
+// are *weir.ConfigErrors naming the setting ("table_name", …).
+func New(ctx context.Context, env *kvstore.Env, cfg Config) (*Store, error) {
 	switch {
 	case cfg.TableName == "":
 		return nil, &weir.ConfigError{Field: "table_name", Err: weir.ErrMissingSetting}
@@ -141,11 +132,16 @@ func New(cfg Config) (*Store, error) {
 	client := cfg.Client
 	var own *http.Client
 	if client == nil {
-		c, hc, err := newDynamoDBClient(cfg.AWS)
+		var aws any
+		if env != nil {
+			aws = env.AWS
+		}
+		ac, hc, err := awsenv.ClientConfig(ctx, aws, cfg.AWS)
 		if err != nil {
 			return nil, err
 		}
-		client, own = c, hc
+		client = dynamodb.NewFromConfig(ac, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.Endpoint(cfg.AWS) })
+		own = hc
 	}
 	a := cfg.Attributes
 	s := &Store{
@@ -180,14 +176,16 @@ func epoch(t time.Time) *types.AttributeValueMemberN {
 
 // retry runs op, retrying it while DynamoDB throttles it.
 func (s *Store) retry(ctx context.Context, op func() error) error {
-	return s.backoff.Retry(ctx, awsclient.Throttled, op)
+	return s.backoff.Retry(ctx, awsenv.Throttled, op)
 }
 
 // Close implements io.Closer, so that [kvstore.Stores.Close] releases the store:
 // it closes the idle connections of the client the store built; it does
 // nothing to a Client given in the config. The store stays usable.
 func (s *Store) Close() error {
-	closeIdle(s.own)
+	if s.own != nil {
+		s.own.CloseIdleConnections()
+	}
 	return nil
 }
 
@@ -387,12 +385,12 @@ func (s *Store) Unlock(ctx context.Context, key string) error {
 // Register adds the aws_dynamodb type to r.
 func Register(r *kvstore.Registry) error { return r.Register("aws_dynamodb", newStore) }
 
-func newStore(_ context.Context, _ *kvstore.Env, cfg weir.Config) (kvstore.Store, error) {
+func newStore(ctx context.Context, env *kvstore.Env, cfg weir.Config) (kvstore.Store, error) {
 	var c Config
 	if err := cfg.Decode(&c); err != nil {
 		return nil, kvstore.SettingsError(err)
 	}
-	st, err := New(c)
+	st, err := New(ctx, env, c)
 	if err != nil {
 		return nil, kvstore.SettingsError(err)
 	}

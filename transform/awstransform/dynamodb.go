@@ -8,9 +8,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/awsenv"
+	"github.com/weirhq/weir/enrich/awsenrich"
 	"github.com/weirhq/weir/transform"
-	"github.com/weirhq/weir/enrich"
-	"github.com/weirhq/weir/internal/awsclient"
 )
 
 // DynamoDBAttributes is the "attributes" setting of enrich_aws_dynamodb_query
@@ -56,11 +56,11 @@ type EnrichAWSDynamoDBQueryConfig struct {
 	AWS weir.AWSSettings `json:"aws"`
 	// ID names this transform in errors.
 	ID string `json:"id,omitempty"`
-	// Client queries the table; nil means a client built from AWS (see
-	// [EnrichAWSLambdaConfig.Client] for the credentials).
-	Client enrich.DynamoDBQuerier `json:"-"`
+	// Client queries the table; nil means a client built from AWS and the
+	// Env's AWS configuration, whose idle connections Close releases.
+	Client awsenv.DynamoDB `json:"-"`
 	// Backoff retries throttled queries; the zero value retries 3 times.
-	Backoff enrich.Backoff `json:"-"`
+	Backoff awsenrich.Backoff `json:"-"`
 }
 
 // EnrichAWSDynamoDBQuery queries a DynamoDB table with a value of each
@@ -73,33 +73,36 @@ type EnrichAWSDynamoDBQuery struct {
 	id       string
 	src, dst string
 	pair     bool // a sort key attribute is set, so pairs are queried
-	q        *enrich.DynamoDBQuery
+	q        *awsenrich.DynamoDBQuery
 	own      *http.Client // the HTTP client of a client built here, or nil
 }
 
-// NewEnrichAWSDynamoDBQuery returns an EnrichAWSDynamoDBQuery.
-func NewEnrichAWSDynamoDBQuery(cfg EnrichAWSDynamoDBQueryConfig) (*EnrichAWSDynamoDBQuery, error) {
+// NewEnrichAWSDynamoDBQuery returns an EnrichAWSDynamoDBQuery. Without
+// cfg.Client it builds one from env.AWS (see [awsenv.ClientConfig]); env
+// may be nil.
+func NewEnrichAWSDynamoDBQuery(ctx context.Context, env *transform.Env, cfg EnrichAWSDynamoDBQueryConfig) (*EnrichAWSDynamoDBQuery, error) {
 	const typ = "enrich_aws_dynamodb_query"
 	switch {
 	case cfg.Object.TargetKey == "":
-		return nil, &weir.ConfigError{Type: typ, Field: "object.target_key", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: typ, Field: "object.target_key", Err: weir.ErrMissingSetting}
 	case cfg.Attributes.PartitionKey == "":
-		return nil, &weir.ConfigError{Type: typ, Field: "attributes.partition_key", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: typ, Field: "attributes.partition_key", Err: weir.ErrMissingSetting}
 	case cfg.AWS.ARN == "":
-		return nil, &weir.ConfigError{Type: typ, Field: "aws.arn", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: typ, Field: "aws.arn", Err: weir.ErrMissingSetting}
 	case cfg.Limit < 0:
 		return nil, &weir.ConfigError{Type: typ, Field: "limit", Err: fmt.Errorf("%d is negative", cfg.Limit)}
 	}
 	client := cfg.Client
 	var own *http.Client
 	if client == nil {
-		c, hc, err := newDynamoDBClient(cfg.AWS)
+		ac, hc, err := awsenv.ClientConfig(ctx, awsOf(env), cfg.AWS)
 		if err != nil {
 			return nil, configErr(typ, err)
 		}
-		client, own = c, hc
+		client = dynamodb.NewFromConfig(ac, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.Endpoint(cfg.AWS) })
+		own = hc
 	}
-	q, err := enrich.NewDynamoDBQuery(enrich.DynamoDBQueryConfig{
+	q, err := awsenrich.NewDynamoDBQuery(awsenrich.DynamoDBQueryConfig{
 		Client: client, Table: cfg.AWS.ARN,
 		PartitionKey: cfg.Attributes.PartitionKey, SortKey: cfg.Attributes.SortKey,
 		Limit: cfg.Limit, ScanIndexForward: cfg.ScanIndexForward, ConsistentRead: cfg.ConsistentRead,
@@ -157,15 +160,4 @@ func (t *EnrichAWSDynamoDBQuery) Transform(ctx context.Context, msg *weir.Messag
 		return nil, &transform.Error{Type: typ, ID: t.id, Err: err}
 	}
 	return msg.AsSlice(), nil
-}
-
-// newDynamoDBClient builds a DynamoDB client from the aws settings and the
-// environment (see [awsClientConfig]), over an HTTP client of its own.
-func newDynamoDBClient(s weir.AWSSettings) (*dynamodb.Client, *http.Client, error) {
-	c, err := awsClientConfig(s)
-	if err != nil {
-		return nil, nil, err
-	}
-	hc := awsclient.HTTPClient()
-	return dynamodb.New(dynamodb.Options{Region: c.Region, Credentials: c.Credentials, BaseEndpoint: c.Endpoint, HTTPClient: hc}), hc, nil
 }

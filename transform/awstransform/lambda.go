@@ -3,17 +3,15 @@ package awstransform
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/awsenv"
+	"github.com/weirhq/weir/enrich/awsenrich"
 	"github.com/weirhq/weir/transform"
-	"github.com/weirhq/weir/enrich"
-	"github.com/weirhq/weir/internal/awsclient"
 )
 
 // EnrichAWSLambdaConfig configures [EnrichAWSLambda], the
@@ -31,10 +29,9 @@ type EnrichAWSLambdaConfig struct {
 	AWS weir.AWSSettings `json:"aws"`
 	// ID names this transform in errors.
 	ID string `json:"id,omitempty"`
-	// Client invokes the function; nil means a client built from AWS, with
-	// static credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-	// AWS_SESSION_TOKEN, whose idle connections Close releases.
-	Client enrich.LambdaInvoker `json:"-"`
+	// Client invokes the function; nil means a client built from AWS and
+	// the Env's AWS configuration, whose idle connections Close releases.
+	Client awsenrich.LambdaInvoker `json:"-"`
 }
 
 // EnrichAWSLambda invokes an AWS Lambda function synchronously with a
@@ -45,34 +42,33 @@ type EnrichAWSLambdaConfig struct {
 type EnrichAWSLambda struct {
 	id       string
 	src, dst string
-	fn       *enrich.Lambda
+	fn       *awsenrich.Lambda
 	own      *http.Client // the HTTP client of a client built here, or nil
 }
 
-// errNoAWSCredentials is the cause of a client that cannot be built.
-var errNoAWSCredentials = errors.New("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give a client")
-
-// NewEnrichAWSLambda returns an EnrichAWSLambda.
-func NewEnrichAWSLambda(cfg EnrichAWSLambdaConfig) (*EnrichAWSLambda, error) {
+// NewEnrichAWSLambda returns an EnrichAWSLambda. Without cfg.Client it
+// builds one from env.AWS (see [awsenv.ClientConfig]); env may be nil.
+func NewEnrichAWSLambda(ctx context.Context, env *transform.Env, cfg EnrichAWSLambdaConfig) (*EnrichAWSLambda, error) {
 	const typ = "enrich_aws_lambda"
 	switch {
 	case cfg.Object.SourceKey == "":
-		return nil, &weir.ConfigError{Type: typ, Field: "object.source_key", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: typ, Field: "object.source_key", Err: weir.ErrMissingSetting}
 	case cfg.Object.TargetKey == "":
-		return nil, &weir.ConfigError{Type: typ, Field: "object.target_key", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: typ, Field: "object.target_key", Err: weir.ErrMissingSetting}
 	case cfg.AWS.ARN == "":
-		return nil, &weir.ConfigError{Type: typ, Field: "aws.arn", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: typ, Field: "aws.arn", Err: weir.ErrMissingSetting}
 	}
 	client := cfg.Client
 	var own *http.Client
 	if client == nil {
-		c, hc, err := newLambdaClient(cfg.AWS)
+		ac, hc, err := awsenv.ClientConfig(ctx, awsOf(env), cfg.AWS)
 		if err != nil {
 			return nil, configErr(typ, err)
 		}
-		client, own = c, hc
+		client = lambda.NewFromConfig(ac, func(o *lambda.Options) { o.BaseEndpoint = awsenv.Endpoint(cfg.AWS) })
+		own = hc
 	}
-	fn, err := enrich.NewLambda(enrich.LambdaConfig{Client: client, Function: cfg.AWS.ARN})
+	fn, err := awsenrich.NewLambda(awsenrich.LambdaConfig{Client: client, Function: cfg.AWS.ARN})
 	if err != nil {
 		return nil, &weir.ConfigError{Type: typ, Err: err}
 	}
@@ -85,49 +81,6 @@ func NewEnrichAWSLambda(cfg EnrichAWSLambdaConfig) (*EnrichAWSLambda, error) {
 func (t *EnrichAWSLambda) Close() error {
 	closeIdle(t.own)
 	return nil
-}
-
-// closeIdle closes the idle connections of an HTTP client a transform or
-// store built for itself, if any.
-func closeIdle(c *http.Client) {
-	if c != nil {
-		c.CloseIdleConnections()
-	}
-}
-
-// newLambdaClient builds a Lambda client from the aws settings and the
-// environment (see [awsClientConfig]), over an HTTP client of its own.
-func newLambdaClient(s weir.AWSSettings) (*lambda.Client, *http.Client, error) {
-	c, err := awsClientConfig(s)
-	if err != nil {
-		return nil, nil, err
-	}
-	hc := awsclient.HTTPClient()
-	return lambda.New(lambda.Options{Region: c.Region, Credentials: c.Credentials, BaseEndpoint: c.Endpoint, HTTPClient: hc}), hc, nil
-}
-
-// awsClientConfig resolves the settings of an AWS client built from the
-// aws settings: the region of aws.arn, else aws.region, else AWS_REGION or
-// AWS_DEFAULT_REGION; the endpoint aws.endpoint, if any; static
-// credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-// AWS_SESSION_TOKEN. Errors are *weir.ConfigErrors naming the setting.
-func awsClientConfig(s weir.AWSSettings) (awsclient.Config, error) {
-	if s.AssumeRoleARN != "" {
-		return awsclient.Config{}, &weir.ConfigError{Field: "aws.assume_role_arn",
-			Err: errors.New("assuming roles is not built in: give the transform a client with the role's credentials")}
-	}
-	region := s.Region
-	if a, err := arn.Parse(s.ARN); err == nil && a.Region != "" {
-		region = a.Region
-	}
-	c, err := awsclient.Resolve(awsclient.Settings{Region: region, Endpoint: s.Endpoint})
-	switch {
-	case errors.Is(err, awsclient.ErrNoRegion):
-		return c, &weir.ConfigError{Field: "aws.region", Err: errors.New("no region in aws.arn, aws.region, AWS_REGION or AWS_DEFAULT_REGION")}
-	case errors.Is(err, awsclient.ErrNoCredentials):
-		return c, &weir.ConfigError{Field: "aws", Err: errNoAWSCredentials}
-	}
-	return c, err
 }
 
 // Transform implements [transform.Transformer].

@@ -1,3 +1,9 @@
+// Package dnstransform holds the DNS lookup transforms of Substation
+// configs (enrich_dns_ip_lookup, enrich_dns_domain_lookup and
+// enrich_dns_txt_lookup, also accepted as enrich_dns_text_lookup, the name
+// Substation's Go factory uses). It lives apart from package transform so
+// that programs that do not look names up do not link the DNS library;
+// package transform/all registers them with every other type.
 package dnstransform
 
 import (
@@ -7,12 +13,12 @@ import (
 	"time"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/enrich/dns"
 	"github.com/weirhq/weir/transform"
-	"github.com/weirhq/weir/enrich"
 )
 
 // The DNS types of the enrich family look up the text at object.source_key
-// (or the whole data) with an [enrich.DNS] and write what they find to
+// (or the whole data) with a [dns.Resolver] and write what they find to
 // object.target_key as an array of strings (or, on the whole data, the
 // first of them as the data):
 //
@@ -26,7 +32,7 @@ import (
 // are cached for their DNS TTL and concurrent lookups of one name share a
 // query. As in Substation, a lookup that fails — the name does not exist,
 // the server fails or times out — fails the message; the error matches
-// enrich.ErrNotFound, enrich.ErrServerFailure or enrich.ErrTimeout, and a
+// dns.ErrNotFound, dns.ErrServerFailure or dns.ErrTimeout, and a
 // malformed IP address or name matches weir.ErrInvalidData too.
 
 // EnrichDNSRequestSettings are the request settings of the DNS transforms.
@@ -52,10 +58,10 @@ type EnrichDNSConfig struct {
 	// ID names this transform in errors.
 	ID string `json:"id,omitempty"`
 	// DNS is the resolver to use (to share one cache between transforms,
-	// or to ask given servers). Nil means a new enrich.DNS asking the
+	// or to ask given servers). Nil means a new dns.Resolver asking the
 	// servers of /etc/resolv.conf, with its own memory cache, two attempts
 	// of half of Request.Timeout each, closed by the transform's Close.
-	DNS *enrich.DNS `json:"-"`
+	DNS *dns.Resolver `json:"-"`
 }
 
 // EnrichDNS is a DNS lookup transform; see [NewEnrichDNSIPLookup],
@@ -63,29 +69,29 @@ type EnrichDNSConfig struct {
 // concurrent use; Close it when done if it made its own resolver.
 type EnrichDNS struct {
 	typ, id string
-	io      strIO
+	io      keys
 	timeout time.Duration
 	lookup  func(context.Context, string) ([]string, error)
-	owned   *enrich.DNS // made from settings, closed by Close
+	owned   *dns.Resolver // made from settings, closed by Close
 }
 
 // NewEnrichDNSIPLookup returns the enrich_dns_ip_lookup transform.
 func NewEnrichDNSIPLookup(cfg EnrichDNSConfig) (*EnrichDNS, error) {
-	return newEnrichDNS("enrich_dns_ip_lookup", cfg, (*enrich.DNS).LookupAddr)
+	return newEnrichDNS("enrich_dns_ip_lookup", cfg, (*dns.Resolver).LookupAddr)
 }
 
 // NewEnrichDNSDomainLookup returns the enrich_dns_domain_lookup transform.
 func NewEnrichDNSDomainLookup(cfg EnrichDNSConfig) (*EnrichDNS, error) {
-	return newEnrichDNS("enrich_dns_domain_lookup", cfg, (*enrich.DNS).LookupHost)
+	return newEnrichDNS("enrich_dns_domain_lookup", cfg, (*dns.Resolver).LookupHost)
 }
 
 // NewEnrichDNSTXTLookup returns the enrich_dns_txt_lookup transform.
 func NewEnrichDNSTXTLookup(cfg EnrichDNSConfig) (*EnrichDNS, error) {
-	return newEnrichDNS("enrich_dns_txt_lookup", cfg, (*enrich.DNS).LookupTXT)
+	return newEnrichDNS("enrich_dns_txt_lookup", cfg, (*dns.Resolver).LookupTXT)
 }
 
-func newEnrichDNS(typ string, cfg EnrichDNSConfig, lookup func(*enrich.DNS, context.Context, string) ([]string, error)) (*EnrichDNS, error) {
-	io, err := newStrIO(typ, cfg.Object)
+func newEnrichDNS(typ string, cfg EnrichDNSConfig, lookup func(*dns.Resolver, context.Context, string) ([]string, error)) (*EnrichDNS, error) {
+	io, err := newKeys(typ, cfg.Object)
 	if err != nil {
 		return nil, err
 	}
@@ -99,9 +105,9 @@ func newEnrichDNS(typ string, cfg EnrichDNSConfig, lookup func(*enrich.DNS, cont
 			return nil, &weir.ConfigError{Type: typ, Field: "request.timeout", Err: err}
 		}
 	}
-	d, owned := cfg.DNS, (*enrich.DNS)(nil)
+	d, owned := cfg.DNS, (*dns.Resolver)(nil)
 	if d == nil {
-		d, err = enrich.NewDNS(enrich.DNSConfig{Timeout: timeout / enrich.DefaultDNSAttempts, Attempts: enrich.DefaultDNSAttempts})
+		d, err = dns.New(dns.Config{Timeout: timeout / dns.DefaultAttempts, Attempts: dns.DefaultAttempts})
 		if err != nil {
 			return nil, configErr(typ, err)
 		}
@@ -132,7 +138,7 @@ func (t *EnrichDNS) Transform(ctx context.Context, msg *weir.Message) ([]*weir.M
 	defer cancel()
 	recs, err := t.lookup(ctx, in)
 	if err != nil {
-		if errors.Is(err, enrich.ErrInvalidName) {
+		if errors.Is(err, dns.ErrInvalidName) {
 			err = fmt.Errorf("%w: %w", weir.ErrInvalidData, err)
 		}
 		return nil, &transform.Error{Type: t.typ, ID: t.id, Err: err}
@@ -141,7 +147,10 @@ func (t *EnrichDNS) Transform(ctx context.Context, msg *weir.Message) ([]*weir.M
 		msg.SetData([]byte(recs[0])) // a successful lookup has at least one record
 		return msg.AsSlice(), nil
 	}
-	return strSet(msg, t.io.dst, recs, t.typ, t.id)
+	if err := t.io.dst.Set(msg, recs); err != nil {
+		return nil, &transform.Error{Type: t.typ, ID: t.id, Err: err}
+	}
+	return msg.AsSlice(), nil
 }
 
 // Close implements io.Closer: it closes the resolver the transform made
@@ -151,4 +160,49 @@ func (t *EnrichDNS) Close() error {
 		return nil
 	}
 	return t.owned.Close()
+}
+
+// Register adds the types of this package to r.
+func Register(r *transform.Registry) error {
+	txt := transform.Typed(NewEnrichDNSTXTLookup)
+	return errors.Join(
+		r.Register("enrich_dns_ip_lookup", transform.Typed(NewEnrichDNSIPLookup)),
+		r.Register("enrich_dns_domain_lookup", transform.Typed(NewEnrichDNSDomainLookup)),
+		r.Register("enrich_dns_txt_lookup", txt),
+		r.Register("enrich_dns_text_lookup", txt),
+	)
+}
+
+// keys are the source and target of a DNS transform: both, or neither (the
+// whole data).
+type keys struct {
+	src, dst weir.Path
+}
+
+// newKeys checks that o names both keys or neither.
+func newKeys(typ string, o transform.ObjectSettings) (keys, error) {
+	switch {
+	case o.SourceKey == "" && o.TargetKey != "":
+		return keys{}, &weir.ConfigError{Type: typ, Field: "object.source_key",
+			Err: errors.New("required when object.target_key is set")}
+	case o.SourceKey != "" && o.TargetKey == "":
+		return keys{}, &weir.ConfigError{Type: typ, Field: "object.target_key",
+			Err: errors.New("required when object.source_key is set")}
+	}
+	return keys{src: weir.ParsePath(o.SourceKey), dst: weir.ParsePath(o.TargetKey)}, nil
+}
+
+// whole reports whether the transform works on the whole data.
+func (k keys) whole() bool { return k.src.String() == "" }
+
+// configErr names typ in a constructor's error.
+func configErr(typ string, err error) error {
+	var ce *weir.ConfigError
+	if errors.As(err, &ce) {
+		if ce.Type == "" {
+			ce.Type = typ
+		}
+		return err
+	}
+	return &weir.ConfigError{Type: typ, Err: err}
 }

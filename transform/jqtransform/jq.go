@@ -1,3 +1,7 @@
+// Package jqtransform holds the object_jq transform of Substation configs,
+// which runs a jq query (github.com/itchyny/gojq) on each message. It lives
+// apart from package transform so that programs without it do not link the
+// jq interpreter; package transform/all registers it with every other type.
 package jqtransform
 
 import (
@@ -43,7 +47,7 @@ var errObjectJQNoOutput = errors.New("filter produced no output")
 // weir.ErrInvalidData.
 func NewObjectJQ(cfg ObjectJQConfig) (*ObjectJQ, error) {
 	if cfg.Filter == "" {
-		return nil, &weir.ConfigError{Type: "object_jq", Field: "filter", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: "object_jq", Field: "filter", Err: weir.ErrMissingSetting}
 	}
 	q, err := gojq.Parse(cfg.Filter)
 	if err != nil {
@@ -60,7 +64,7 @@ func NewObjectJQ(cfg ObjectJQConfig) (*ObjectJQ, error) {
 // ctx is done.
 func (t *ObjectJQ) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
-		return objPass(msg), nil
+		return msg.AsSlice(), nil
 	}
 	var in any
 	if err := json.Unmarshal(msg.Data(), &in); err != nil {
@@ -107,9 +111,14 @@ func (t *ObjectJQ) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Me
 		return nil, t.fail(fmt.Errorf("cannot encode result: %w: %w", weir.ErrInvalidData, err))
 	}
 	msg.SetData(b)
-	return objPass(msg), nil
+	return msg.AsSlice(), nil
 }
 
 func (t *ObjectJQ) fail(err error) error {
 	return &transform.Error{Type: "object_jq", ID: t.id, Err: err}
+}
+
+// Register adds object_jq to r.
+func Register(r *transform.Registry) error {
+	return r.Register("object_jq", transform.Typed(NewObjectJQ))
 }

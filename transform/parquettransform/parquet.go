@@ -1,3 +1,8 @@
+// Package parquettransform holds the format_from_parquet transform of
+// Substation configs, which splits a Parquet file into one message per
+// row. It lives apart from package transform so that programs without it
+// do not link the Parquet library; package transform/all registers it with
+// every other type.
 package parquettransform
 
 import (
@@ -42,7 +47,7 @@ type FormatFromParquet struct {
 
 // NewFormatFromParquet returns a FormatFromParquet for cfg.
 func NewFormatFromParquet(cfg FormatFromParquetConfig) (*FormatFromParquet, error) {
-	limit, err := formatMaxSize("format_from_parquet", cfg.MaxSize)
+	limit, err := maxSize("format_from_parquet", cfg.MaxSize)
 	if err != nil {
 		return nil, err
 	}
@@ -60,14 +65,14 @@ var errFormatParquetFooter = errors.New("parquet: no valid footer")
 func (t *FormatFromParquet) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	const typ = "format_from_parquet"
 	if msg.IsControl() {
-		return formatOne(msg)
+		return msg.AsSlice(), nil
 	}
 	rows, err := t.rows(msg)
 	if err != nil {
 		if errors.Is(err, transform.ErrTooLarge) {
 			return nil, &transform.Error{Type: typ, ID: t.id, Err: err}
 		}
-		return nil, formatInvalid(typ, t.id, err)
+		return nil, invalid(typ, t.id, err)
 	}
 	return rows, nil
 }
@@ -76,7 +81,7 @@ func (t *FormatFromParquet) Transform(_ context.Context, msg *weir.Message) ([]*
 func (t *FormatFromParquet) rows(msg *weir.Message) (out []*weir.Message, err error) {
 	d := msg.Data()
 	if int64(len(d)) > t.max {
-		return nil, formatTooBig(t.max)
+		return nil, tooBig(t.max)
 	}
 	// The footer length is checked here: the library allocates it before
 	// it reads it.
@@ -101,18 +106,18 @@ func (t *FormatFromParquet) rows(msg *weir.Message) (out []*weir.Message, err er
 	// Refuse what the metadata says is too big before decoding any of it;
 	// each row takes at least 2 bytes ("{}").
 	if f.NumRows() > t.max/2 {
-		return nil, formatTooBig(t.max)
+		return nil, tooBig(t.max)
 	}
 	var declared int64
 	for _, rg := range f.Metadata().RowGroups {
 		var cols int64
 		for _, c := range rg.Columns {
 			if cols += max(c.MetaData.TotalUncompressedSize, 0); cols > t.max {
-				return nil, formatTooBig(t.max)
+				return nil, tooBig(t.max)
 			}
 		}
 		if declared += max(rg.TotalByteSize, cols); declared > t.max || rg.TotalByteSize > t.max {
-			return nil, formatTooBig(t.max)
+			return nil, tooBig(t.max)
 		}
 	}
 
@@ -128,9 +133,9 @@ func (t *FormatFromParquet) rows(msg *weir.Message) (out []*weir.Message, err er
 				return nil, fmt.Errorf("parquet: row %d: %w", len(out), err)
 			}
 			if written += int64(len(b)); written > t.max {
-				return nil, formatTooBig(t.max)
+				return nil, tooBig(t.max)
 			}
-			out = append(out, formatNew(msg, b))
+			out = append(out, weir.NewMessage(b).SetMetadata(msg.Metadata()))
 		}
 		clear(batch[:n])
 		switch {
@@ -142,4 +147,34 @@ func (t *FormatFromParquet) rows(msg *weir.Message) (out []*weir.Message, err er
 			return out, nil
 		}
 	}
+}
+
+// Register adds format_from_parquet to r.
+func Register(r *transform.Registry) error {
+	return r.Register("format_from_parquet", transform.Typed(NewFormatFromParquet))
+}
+
+// maxSize returns the effective max_size setting.
+func maxSize(typ string, n int64) (int64, error) {
+	switch {
+	case n == 0:
+		return transform.DefaultMaxSize, nil
+	case n < 0:
+		return 0, &weir.ConfigError{Type: typ, Field: "max_size", Err: fmt.Errorf("%d is negative", n)}
+	}
+	return n, nil
+}
+
+// tooBig returns the cause for output past limit bytes.
+func tooBig(limit int64) error {
+	return fmt.Errorf("%w (%d bytes)", transform.ErrTooLarge, limit)
+}
+
+// invalid wraps the cause of a failure to decode a message's data in a
+// *transform.Error that matches weir.ErrInvalidData.
+func invalid(typ, id string, err error) error {
+	if !errors.Is(err, weir.ErrInvalidData) {
+		err = fmt.Errorf("%w: %w", weir.ErrInvalidData, err)
+	}
+	return &transform.Error{Type: typ, ID: id, Err: err}
 }
