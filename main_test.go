@@ -1,6 +1,7 @@
 package weir_test
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true") // see testenv.Main
 	// Vectors that carry env.TZ=UTC expect local time to be UTC; time.Local
 	// is read once at start-up, so set it here rather than through TZ.
 	time.Local = time.UTC

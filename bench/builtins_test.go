@@ -33,6 +33,7 @@ import (
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/condition"
 	"github.com/weirhq/weir/transform"
+	"github.com/weirhq/weir/transform/all"
 )
 
 // builtinCase is a representative use of one built-in type.
@@ -244,7 +245,7 @@ func caseTypes(tb testing.TB, cases []builtinCase) map[string]builtinCase {
 func newBuiltinTransform(tb testing.TB, c builtinCase) (transform.Transformer, []byte) {
 	tb.Helper()
 	cfg, data := loadCase(tb, c)
-	tf, err := transform.New(context.Background(), cfg)
+	tf, err := all.Env().New(context.Background(), cfg)
 	require.NoError(tb, err, c.cfg)
 	if cl, ok := tf.(io.Closer); ok {
 		tb.Cleanup(func() { _ = cl.Close() })
@@ -267,12 +268,13 @@ func newBuiltinCondition(tb testing.TB, c builtinCase) (condition.Inspector, []b
 // benchedElsewhere lists the types that call a network service: each is
 // benchmarked in its own package against a real server on loopback.
 var benchedElsewhere = map[string]string{
-	"enrich_dns_ip_lookup":     "transform.BenchmarkEnrichDNSStream (loopback DNS server)",
+	"enrich_dns_ip_lookup":     "dnstransform.BenchmarkEnrichDNSStream (loopback DNS server)",
 	"enrich_dns_domain_lookup": "as enrich_dns_ip_lookup",
 	"enrich_dns_txt_lookup":    "as enrich_dns_ip_lookup",
+	"enrich_dns_text_lookup":   "an alias of enrich_dns_txt_lookup",
 	"enrich_http_get":          "transform.BenchmarkEnrichHTTPGet (httptest server)",
 	"enrich_http_post":         "as enrich_http_get",
-	"enrich_aws_lambda":        "transform.BenchmarkEnrichAWSLambda (loopback Invoke API)",
+	"enrich_aws_lambda":        "awstransform.BenchmarkEnrichAWSLambda (loopback Invoke API)",
 
 	"enrich_aws_dynamodb_query": "transform.BenchmarkEnrichAWSDynamoDBQuery (dynalite)",
 }
@@ -284,7 +286,7 @@ var benchedElsewhere = map[string]string{
 func BenchmarkBuiltins(b *testing.B) {
 	b.Run("transform", func(b *testing.B) {
 		cases := caseTypes(b, transformCases())
-		for _, typ := range transform.Builtins().Types() {
+		for _, typ := range all.Transforms().Types() {
 			if _, ok := benchedElsewhere[typ]; ok {
 				continue
 			}
@@ -339,7 +341,7 @@ func TestBuiltinBenchmarksCoverRegistry(t *testing.T) {
 		cases      []builtinCase
 		run        func(t *testing.T, c builtinCase)
 	}{
-		{"transform", transform.Builtins().Types(), transformCases(), func(t *testing.T, c builtinCase) {
+		{"transform", all.Transforms().Types(), transformCases(), func(t *testing.T, c builtinCase) {
 			tf, data := newBuiltinTransform(t, c)
 			orig := bytes.Clone(data)
 			for range 3 {

@@ -20,6 +20,7 @@ import (
 	"github.com/weirhq/weir/condition"
 	"github.com/weirhq/weir/internal/ctgen"
 	"github.com/weirhq/weir/transform"
+	"github.com/weirhq/weir/transform/all"
 )
 
 // The W1 corpora and their reference outputs (w1_reference.py); see
@@ -122,7 +123,7 @@ func TestW1ConfigInSync(t *testing.T) {
 func TestW1ConfigUsesOnlyBuiltins(t *testing.T) {
 	t.Parallel()
 	known := map[string]bool{}
-	for _, name := range transform.Builtins().Types() {
+	for _, name := range all.Transforms().Types() {
 		known[name] = true
 	}
 	for _, name := range condition.Builtins().Types() {

@@ -1,6 +1,7 @@
 package enrich_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,13 +18,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/enrich"
-	"github.com/weirhq/weir/internal/s3test"
 )
 
 // fileServer serves files held in memory, which tests change between
@@ -125,8 +124,8 @@ func TestSourceFetchHTTP(t *testing.T) {
 			{name: "ok", path: "/a.txt", want: "hello"},
 			{name: "not found", path: "/none", wantCode: 404, wantErr: fs.ErrNotExist},
 			{name: "server error", path: "/broken", wantCode: 500},
-			{name: "too large", path: "/big.txt", wantErr: enrich.ErrTooLarge},
-			{name: "too large without length", path: "/chunked", wantErr: enrich.ErrTooLarge},
+			{name: "too large", path: "/big.txt", wantErr: weir.ErrTooLarge},
+			{name: "too large without length", path: "/chunked", wantErr: weir.ErrTooLarge},
 			{name: "timeout", path: "/slow", wantErr: context.DeadlineExceeded, timeout: 50 * time.Millisecond},
 		}
 		for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/cache"
+	"github.com/weirhq/weir/kvstore"
 	"github.com/weirhq/weir/transform"
 )
 
@@ -114,7 +115,7 @@ func TestEnrichKVStoreItemSet(t *testing.T) {
 	clk := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := func() time.Time { return clk }
 	mem := cache.NewMemory(cache.MemoryConfig{Now: now})
-	store := transform.NewCacheKVStore(transform.CacheKVStoreConfig{Cache: mem, Now: now})
+	store := kvstore.NewCacheStore(kvstore.CacheStoreConfig{Cache: mem, Now: now})
 	get := func(key string) string {
 		v, ok, err := store.Get(ctx, key)
 		require.NoError(t, err)
@@ -166,7 +167,7 @@ func TestEnrichKVStoreItemSet(t *testing.T) {
 func TestEnrichKVStoreSetAdd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := transform.NewCacheKVStore(transform.CacheKVStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{})})
+	store := kvstore.NewCacheStore(kvstore.CacheStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{})})
 	add, err := transform.NewEnrichKVStoreSetAdd(ctx, nil, transform.EnrichKVStoreSetAddConfig{
 		Object: transform.KVObjectSettings{SourceKey: "customer", TargetKey: "order"},
 		Store:  store,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/cache"
+	"github.com/weirhq/weir/kvstore"
 	"github.com/weirhq/weir/transform"
 )
 
@@ -45,9 +46,9 @@ func ExampleNewEnrichKVStoreItemGet() {
 func ExampleNewEnrichKVStoreSetAdd() {
 	ctx := context.Background()
 	// Both transforms use one store: give it to each, or build them with
-	// the same transform.KVStores (transform.WithKVStores) from identical
+	// the same kvstore.Stores (transform.WithKVStores) from identical
 	// kv_store configs.
-	store := transform.NewCacheKVStore(transform.CacheKVStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{})})
+	store := kvstore.NewCacheStore(kvstore.CacheStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{})})
 	add, err := transform.NewEnrichKVStoreSetAdd(ctx, nil, transform.EnrichKVStoreSetAddConfig{
 		Object:    transform.KVObjectSettings{SourceKey: "customer", TargetKey: "order"},
 		TTLOffset: "24h",

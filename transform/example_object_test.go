@@ -45,25 +45,6 @@ func ExampleNewObjectInsert() {
 	// {"event":{"id":7,"tags":["auth","vpn"]}}
 }
 
-func ExampleNewObjectJQ() {
-	// A filter with several results produces one JSON array of them.
-	tf, err := transform.NewObjectJQ(transform.ObjectJQConfig{
-		Filter: `.users[] | select(.admin) | .name`,
-	})
-	if err != nil {
-		panic(err)
-	}
-
-	msg := weir.NewMessage([]byte(`{"users":[{"name":"ana","admin":true},{"name":"bo"},{"name":"cy","admin":true}]}`))
-	out, err := tf.Transform(context.Background(), msg)
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(out[0])
-	// Output:
-	// ["ana","cy"]
-}
-
 // A Substation config for object_to_integer, built with transform.New.
 func ExampleNew_objectToInteger() {
 	var cfg weir.Config

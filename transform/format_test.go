@@ -61,7 +61,6 @@ const (
 	formatVecGzipFoo   = "H4sIAAAAAAAA/0rLzwcEAAD//yFlc4wDAAAA"
 	formatVecGzipHello = "H4sIAAAAAAAA/6pWykjNyclXslJKz89PSapMVaoFBAAA///WtsSWEwAAAA=="
 	formatVecZip       = "UEsDBAoAAAAAADk/+1gAAAAAAAAAAAAAAAAEABwAdG1wL1VUCQAD7gqlZu8KpWZ1eAsAAQT2AQAABBQAAABQSwMECgAAAAAANz/7WMiv5KYDAAAAAwAAAAsAHAB0bXAvYmF6LnR4dFVUCQAD6QqlZuoKpWZ1eAsAAQT2AQAABBQAAABxdXhQSwMECgAAAAAALD/7WKqM/3YDAAAAAwAAAAsAHAB0bXAvZm9vLnR4dFVUCQAD1AqlZtYKpWZ1eAsAAQT2AQAABBQAAABiYXJQSwECHgMKAAAAAAA5P/tYAAAAAAAAAAAAAAAABAAYAAAAAAAAABAA7UEAAAAAdG1wL1VUBQAD7gqlZnV4CwABBPYBAAAEFAAAAFBLAQIeAwoAAAAAADc/+1jIr+SmAwAAAAMAAAALABgAAAAAAAEAAACkgT4AAAB0bXAvYmF6LnR4dFVUBQAD6QqlZnV4CwABBPYBAAAEFAAAAFBLAQIeAwoAAAAAACw/+1iqjP92AwAAAAMAAAALABgAAAAAAAEAAACkgYYAAAB0bXAvZm9vLnR4dFVUBQAD1AqlZnV4CwABBPYBAAAEFAAAAFBLBQYAAAAAAwADAOwAAADOAAAAAAA="
-	formatVecParquet   = "UEFSMRUEFSAVJEwVBBUAEgAAEDwFAAAAQWxpY2UDAAAAQm9iFQAVBhUKLBUEFRAVBhUGHDYAKANCb2IYBUFsaWNlAAAAAwgBAwIVBBUQFRRMFQQVABIAAAgcHgAAABkAAAAVABUGFQosFQQVEBUGFQYcGAQeAAAAGAQZAAAAFgAoBB4AAAAYBBkAAAAAAAADCAEDAhUEGTw1ABgGc2NoZW1hFQQAFQwlABgEbmFtZSUATBwAAAAVAiUAGANhZ2UAFgQZHBksJgAcFQwZNQAGEBkYBG5hbWUVAhYEFoQBFowBJkgmCBw2ACgDQm9iGAVBbGljZQAZLBUEFQAVAgAVABUQFQIAPBYQGQYZBgAAACYAHBUCGTUABhAZGANhZ2UVAhYEFowBFpQBJsQBJpQBHBgEHgAAABgEGQAAABYAKAQeAAAAGAQZAAAAABksFQQVABUCABUAFRAVAgAAABaQAhYEJggWoAIAGSwYBnBhbmRhcxjeAnsiaW5kZXhfY29sdW1ucyI6IFtdLCAiY29sdW1uX2luZGV4ZXMiOiBbXSwgImNvbHVtbnMiOiBbeyJuYW1lIjogIm5hbWUiLCAiZmllbGRfbmFtZSI6ICJuYW1lIiwgInBhbmRhc190eXBlIjogInVuaWNvZGUiLCAibnVtcHlfdHlwZSI6ICJvYmplY3QiLCAibWV0YWRhdGEiOiBudWxsfSwgeyJuYW1lIjogImFnZSIsICJmaWVsZF9uYW1lIjogImFnZSIsICJwYW5kYXNfdHlwZSI6ICJpbnQzMiIsICJudW1weV90eXBlIjogImludDY0IiwgIm1ldGFkYXRhIjogbnVsbH1dLCAiY3JlYXRvciI6IHsibGlicmFyeSI6ICJweWFycm93IiwgInZlcnNpb24iOiAiMjAuMC4wIn0sICJwYW5kYXNfdmVyc2lvbiI6ICIyLjMuMCJ9ABgMQVJST1c6c2NoZW1hGIwGLy8vLy8wQUNBQUFRQUFBQUFBQUtBQTRBQmdBRkFBZ0FDZ0FBQUFBQkJBQVFBQUFBQUFBS0FBd0FBQUFFQUFnQUNnQUFBSlFCQUFBRUFBQUFBUUFBQUF3QUFBQUlBQXdBQkFBSUFBZ0FBQUJzQVFBQUJBQUFBRjRCQUFCN0ltbHVaR1Y0WDJOdmJIVnRibk1pT2lCYlhTd2dJbU52YkhWdGJsOXBibVJsZUdWeklqb2dXMTBzSUNKamIyeDFiVzV6SWpvZ1czc2libUZ0WlNJNklDSnVZVzFsSWl3Z0ltWnBaV3hrWDI1aGJXVWlPaUFpYm1GdFpTSXNJQ0p3WVc1a1lYTmZkSGx3WlNJNklDSjFibWxqYjJSbElpd2dJbTUxYlhCNVgzUjVjR1VpT2lBaWIySnFaV04wSWl3Z0ltMWxkR0ZrWVhSaElqb2diblZzYkgwc0lIc2libUZ0WlNJNklDSmhaMlVpTENBaVptbGxiR1JmYm1GdFpTSTZJQ0poWjJVaUxDQWljR0Z1WkdGelgzUjVjR1VpT2lBaWFXNTBNeklpTENBaWJuVnRjSGxmZEhsd1pTSTZJQ0pwYm5RMk5DSXNJQ0p0WlhSaFpHRjBZU0k2SUc1MWJHeDlYU3dnSW1OeVpXRjBiM0lpT2lCN0lteHBZbkpoY25raU9pQWljSGxoY25KdmR5SXNJQ0oyWlhKemFXOXVJam9nSWpJd0xqQXVNQ0o5TENBaWNHRnVaR0Z6WDNabGNuTnBiMjRpT2lBaU1pNHpMakFpZlFBQUJnQUFBSEJoYm1SaGN3QUFBZ0FBQUV3QUFBQUVBQUFBelAvLy93QUFBQUlRQUFBQUhBQUFBQVFBQUFBQUFBQUFBd0FBQUdGblpRQUlBQXdBQ0FBSEFBZ0FBQUFBQUFBQklBQUFBQkFBRkFBSUFBQUFCd0FNQUFBQUVBQVFBQUFBQUFBQUJSQUFBQUFjQUFBQUJBQUFBQUFBQUFBRUFBQUFibUZ0WlFBQUFBQUVBQVFBQkFBQUFBQUFBQUE9ABggcGFycXVldC1jcHAtYXJyb3cgdmVyc2lvbiAyMC4wLjAZLBwAABwAAACJBQAAUEFSMQ=="
 )
 
 // TestFormatConformance holds the Substation v2 conformance vectors of the
@@ -93,8 +92,6 @@ func TestFormatConformance(t *testing.T) {
 		{"from_gzip/json", `{"type":"format_from_gzip","settings":{}}`, [][]byte{formatB64(t, formatVecGzipHello)},
 			[]string{`{"hello":"goodbye"}`}},
 		{"from_zip/data", `{"type":"format_from_zip","settings":{}}`, [][]byte{formatB64(t, formatVecZip)}, []string{`qux`, `bar`}},
-		{"from_parquet/data", `{"type":"format_from_parquet","settings":{}}`, [][]byte{formatB64(t, formatVecParquet)},
-			[]string{`{"age":30,"name":"Alice"}`, `{"age":25,"name":"Bob"}`}},
 		{"from_pretty_print/from", `{"type":"format_from_pretty_print","settings":{}}`, s("{\n\t\t\t\t\"foo\":\"bar\"\n\t\t\t\t}"),
 			[]string{`{"foo":"bar"}`}},
 		{"from_pretty_print/from#01", `{"type":"format_from_pretty_print","settings":{}}`,
@@ -289,7 +286,7 @@ func TestFormatDecompressInvalid(t *testing.T) {
 		"corrupt gzip":              append(append(bytes.Clone(gz[:12]), 0xff, 0xff, 0xff), gz[15:]...),
 		"snappy stream header only": []byte(formatSnappyMagic + "\x01\x05\x00\x00abcde"),
 	}
-	for _, typ := range []string{"format_from_gzip", "format_from_zstd", "format_from_snappy", "format_from_zip", "format_from_parquet"} {
+	for _, typ := range []string{"format_from_gzip", "format_from_zstd", "format_from_snappy", "format_from_zip"} {
 		for name, in := range inputs {
 			t.Run(typ+"/"+name, func(t *testing.T) {
 				t.Parallel()
@@ -340,7 +337,7 @@ func TestFormatMaxSizeBoundary(t *testing.T) {
 
 	t.Run("negative", func(t *testing.T) {
 		t.Parallel()
-		for _, typ := range []string{"format_from_gzip", "format_from_zstd", "format_from_snappy", "format_from_zip", "format_from_parquet"} {
+		for _, typ := range []string{"format_from_gzip", "format_from_zstd", "format_from_snappy", "format_from_zip"} {
 			_, err := New(context.Background(), strCfg(t, `{"type":"`+typ+`","settings":{"max_size":-5}}`))
 			var ce *weir.ConfigError
 			require.ErrorAs(t, err, &ce, typ)

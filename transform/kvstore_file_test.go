@@ -19,7 +19,9 @@ import (
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/enrich"
+	"github.com/weirhq/weir/enrich/awsenrich"
 	"github.com/weirhq/weir/internal/s3test"
+	"github.com/weirhq/weir/kvstore"
 )
 
 // Files for the file kv stores, as first served and as changed before a
@@ -49,14 +51,14 @@ var kvFileWant = map[string][2]string{
 }
 
 // kvFileStore builds the store of typ over file from its JSON config.
-func kvFileStore(t *testing.T, typ, file, settings string) (KVStore, error) {
+func kvFileStore(t *testing.T, typ, file, settings string) (kvstore.Store, error) {
 	t.Helper()
 	if settings != "" {
 		settings = "," + settings
 	}
 	var cfg weir.Config
 	require.NoError(t, json.Unmarshal([]byte(fmt.Sprintf(`{"type":%q,"settings":{"file":%q%s}}`, typ, file, settings)), &cfg))
-	return NewKVStore(context.Background(), cfg)
+	return kvstore.New(context.Background(), kvTestEnv, cfg)
 }
 
 // checkKVFileStores builds each file store from file(name), checks its
@@ -77,7 +79,7 @@ func checkKVFileStores(t *testing.T, file func(name string) string, change func(
 		assert.JSONEq(t, kvFileWant[f.name][0], string(v), f.name)
 
 		change(f.name, f.second)
-		require.NoError(t, st.(KVResetter).Reset(context.Background()), f.name)
+		require.NoError(t, st.(kvstore.Resetter).Reset(context.Background()), f.name)
 		v, ok, err = st.Get(context.Background(), key)
 		require.NoError(t, err)
 		require.True(t, ok, f.name)
@@ -101,14 +103,14 @@ func checkMMDBStore(t *testing.T, file string, change func(b []byte)) {
 	t.Helper()
 	st, err := kvFileStore(t, "mmdb", file, "")
 	require.NoError(t, err)
-	defer func() { assert.NoError(t, st.(*MMDBKVStore).Close()) }()
+	defer func() { assert.NoError(t, st.(*kvstore.MMDBStore).Close()) }()
 	v, ok, err := st.Get(context.Background(), "192.0.2.1")
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.JSONEq(t, `{"autonomous_system_number":64496,"autonomous_system_organization":"ONE"}`, string(v))
 
 	change(mmdbBytes(t, "TWO"))
-	require.NoError(t, st.(KVResetter).Reset(context.Background()))
+	require.NoError(t, st.(kvstore.Resetter).Reset(context.Background()))
 	v, _, err = st.Get(context.Background(), "192.0.2.1")
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"autonomous_system_number":64496,"autonomous_system_organization":"TWO"}`, string(v))
@@ -142,7 +144,7 @@ func TestFileKVStoresHTTP(t *testing.T) {
 	checkMMDBStore(t, ts.URL+"/asn.mmdb", func(b []byte) { files.m.Store("/asn.mmdb", b) })
 
 	// The kv_store of a transform's JSON config.
-	tf, err := (&Env{KVStores: new(KVStores)}).New(context.Background(), mmdbGetConfig(t, ts.URL+"/asn.mmdb", ""))
+	tf, err := (&Env{KVStores: new(kvstore.Stores)}).New(context.Background(), mmdbGetConfig(t, ts.URL+"/asn.mmdb", ""))
 	require.NoError(t, err)
 	out, err := tf.Transform(context.Background(), weir.NewMessage([]byte(`{"source":{"ip":"192.0.2.1"}}`)))
 	require.NoError(t, err)
@@ -211,3 +213,6 @@ func TestFileKVStoresS3(t *testing.T) {
 	assert.Equal(t, 404, se.StatusCode)
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 }
+
+// kvTestEnv builds kv stores that may read s3:// files.
+var kvTestEnv = &kvstore.Env{Files: enrich.Source{Openers: map[string]enrich.Opener{"s3": awsenrich.S3Opener{}}}}

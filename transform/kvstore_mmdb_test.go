@@ -19,6 +19,7 @@ import (
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/enrich"
+	"github.com/weirhq/weir/kvstore"
 )
 
 // writeTestMMDB writes an IPv6 MaxMind DB of type dbType holding records
@@ -219,7 +220,7 @@ func TestMMDBKVStoreShared(t *testing.T) {
 	t.Parallel()
 	p := filepath.Join(t.TempDir(), "asn.mmdb")
 	writeTestMMDB(t, p, "GeoLite2-ASN", testASNRecords("EXAMPLE"))
-	stores := new(KVStores)
+	stores := new(kvstore.Stores)
 	ctx := context.Background()
 	kv := weir.Config{Type: "mmdb", Settings: map[string]any{"file": p}}
 	a, err := stores.Store(ctx, kv)
@@ -227,7 +228,7 @@ func TestMMDBKVStoreShared(t *testing.T) {
 	b, err := stores.Store(ctx, kv)
 	require.NoError(t, err)
 	assert.Same(t, a, b)
-	require.IsType(t, &MMDBKVStore{}, a)
+	require.IsType(t, &kvstore.MMDBStore{}, a)
 	v, ok, err := a.Get(ctx, "192.0.2.1")
 	require.NoError(t, err)
 	assert.True(t, ok)
@@ -263,7 +264,7 @@ func TestMMDBKVStoreErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := NewKVStore(context.Background(), weir.Config{Type: "mmdb", Settings: tt.settings})
+			_, err := kvstore.New(context.Background(), nil, weir.Config{Type: "mmdb", Settings: tt.settings})
 			var ce *weir.ConfigError
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, tt.wantField, ce.Field)
@@ -289,6 +290,6 @@ func TestMMDBKVStoreErrors(t *testing.T) {
 
 	t.Run("nil MMDB", func(t *testing.T) {
 		t.Parallel()
-		assert.Panics(t, func() { NewMMDBKVStore(nil) })
+		assert.Panics(t, func() { kvstore.NewMMDBStore(nil) })
 	})
 }

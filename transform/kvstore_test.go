@@ -21,6 +21,7 @@ import (
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/cache"
 	"github.com/weirhq/weir/enrich"
+	"github.com/weirhq/weir/kvstore"
 )
 
 // enrichRegistry returns the built-ins plus the enrich family, whether or
@@ -80,7 +81,7 @@ func TestKVStoreExamples(t *testing.T) {
 					require.NoError(t, os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644))
 				}
 				t.Chdir(dir)
-				stores := new(KVStores)
+				stores := new(kvstore.Stores)
 				defer func() { assert.NoError(t, stores.Close()) }()
 				ctx := context.Background()
 				env := &Env{Transforms: reg, KVStores: stores}
@@ -152,7 +153,6 @@ func TestNewKVStoreErrors(t *testing.T) {
 	}{
 		{name: "no type", cfg: `{}`, wantField: "type"},
 		{name: "unknown type", cfg: `{"type":"redis"}`, wantField: "type", wantErr: weir.ErrUnknownType},
-		{name: "dynamodb no partition key", cfg: `{"type":"aws_dynamodb","settings":{"table_name":"t"}}`, wantField: "settings.attributes.partition_key"},
 		{name: "mmdb missing file", cfg: `{"type":"mmdb","settings":{"file":"x.mmdb"}}`, wantField: "settings.file", wantErr: os.ErrNotExist},
 		{name: "unknown memory setting", cfg: `{"type":"memory","settings":{"size":1}}`, wantField: "settings.size"},
 		{name: "negative capacity", cfg: `{"type":"memory","settings":{"capacity":-1}}`, wantField: "settings.capacity"},
@@ -172,7 +172,7 @@ func TestNewKVStoreErrors(t *testing.T) {
 			t.Parallel()
 			var cfg weir.Config
 			require.NoError(t, json.Unmarshal([]byte(tt.cfg), &cfg))
-			_, err := NewKVStore(context.Background(), cfg)
+			_, err := kvstore.New(context.Background(), nil, cfg)
 			var ce *weir.ConfigError
 			require.ErrorAs(t, err, &ce)
 			assert.ErrorIs(t, err, weir.ErrInvalidConfig)
@@ -206,7 +206,7 @@ func TestKVStoresSharing(t *testing.T) {
 	mem := func(capacity int) weir.Config {
 		return weir.Config{Type: "memory", Settings: map[string]any{"capacity": json.Number(strconv.Itoa(capacity))}}
 	}
-	var s KVStores
+	var s kvstore.Stores
 	a, err := s.Store(ctx, mem(10))
 	require.NoError(t, err)
 	b, err := s.Store(ctx, mem(10))
@@ -223,8 +223,8 @@ func TestKVStoresSharing(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotSame(t, a, d, "Close forgets the stores")
 
-	// Transforms built with the same KVStores share; without one they do not.
-	shared := &Env{KVStores: &KVStores{}}
+	// Transforms built with the same kvstore.Stores share; without one they do not.
+	shared := &Env{KVStores: &kvstore.Stores{}}
 	for _, env := range []*Env{shared, nil} {
 		set, err := NewEnrichKVStoreItemSet(ctx, env, EnrichKVStoreItemSetConfig{Object: KVObjectSettings{SourceKey: "k", TargetKey: "v"}, KVStore: mem(4)})
 		require.NoError(t, err)
@@ -247,7 +247,7 @@ func TestCacheKVStore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clk := newKVClock()
-	s := NewCacheKVStore(CacheKVStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{Now: clk.Now}), Now: clk.Now})
+	s := kvstore.NewCacheStore(kvstore.CacheStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{Now: clk.Now}), Now: clk.Now})
 	get := func(key string) string {
 		v, ok, err := s.Get(ctx, key)
 		require.NoError(t, err)
@@ -308,17 +308,17 @@ type plainCache struct{ cache.Cache }
 
 func TestCacheKVStoreLockNeedsAdder(t *testing.T) {
 	t.Parallel()
-	s := NewCacheKVStore(CacheKVStoreConfig{Cache: plainCache{cache.NewMemory(cache.MemoryConfig{})}})
+	s := kvstore.NewCacheStore(kvstore.CacheStoreConfig{Cache: plainCache{cache.NewMemory(cache.MemoryConfig{})}})
 	_, err := s.Lock(context.Background(), "k", time.Time{})
-	assert.ErrorIs(t, err, errNoAdd)
+	assert.ErrorContains(t, err, "cache.Adder")
 	assert.NoError(t, s.Reset(context.Background()), "Reset does nothing on other caches")
-	assert.Panics(t, func() { NewCacheKVStore(CacheKVStoreConfig{}) })
+	assert.Panics(t, func() { kvstore.NewCacheStore(kvstore.CacheStoreConfig{}) })
 }
 
 func TestCacheKVStoreConcurrentSetAdd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := NewCacheKVStore(CacheKVStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{})})
+	s := kvstore.NewCacheStore(kvstore.CacheStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{})})
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
@@ -377,7 +377,7 @@ func TestMetaKVStoreLock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clk := newKVClock()
-	store := NewCacheKVStore(CacheKVStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{Now: clk.Now}), Now: clk.Now})
+	store := kvstore.NewCacheStore(kvstore.CacheStoreConfig{Cache: cache.NewMemory(cache.MemoryConfig{Now: clk.Now}), Now: clk.Now})
 
 	// The nested transform counts what it sees and fails on "fail".
 	var seen []string
@@ -450,7 +450,7 @@ func TestMetaKVStoreLock(t *testing.T) {
 func TestMetaKVStoreLockJSON(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := &Env{Transforms: enrichRegistry(t), KVStores: &KVStores{}}
+	env := &Env{Transforms: enrichRegistry(t), KVStores: &kvstore.Stores{}}
 	cfg := func(s string) weir.Config {
 		var c weir.Config
 		require.NoError(t, json.Unmarshal([]byte(s), &c))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/transform"
+	"github.com/weirhq/weir/transform/all"
 )
 
 // objectVectors are Substation v2's conformance vectors for the object_*
@@ -127,7 +128,7 @@ func newObjectTransform(t testing.TB, config string) transform.Transformer {
 	t.Helper()
 	var cfg weir.Config
 	require.NoError(t, json.Unmarshal([]byte(config), &cfg))
-	tf, err := transform.New(context.Background(), cfg)
+	tf, err := all.Env().New(context.Background(), cfg)
 	require.NoError(t, err)
 	return tf
 }
@@ -162,7 +163,7 @@ func TestObjectVectors(t *testing.T) {
 
 func TestObjectBuiltinsRegistered(t *testing.T) {
 	t.Parallel()
-	types := transform.Builtins().Types()
+	types := all.Transforms().Types()
 	for _, name := range []string{
 		"object_copy", "object_delete", "object_insert", "object_jq",
 		"object_to_boolean", "object_to_float", "object_to_integer",
@@ -278,7 +279,7 @@ func TestObjectConfigErrors(t *testing.T) {
 			t.Parallel()
 			var cfg weir.Config
 			require.NoError(t, json.Unmarshal([]byte(tt.config), &cfg))
-			tf, err := transform.New(context.Background(), cfg)
+			tf, err := all.Env().New(context.Background(), cfg)
 			assert.Nil(t, tf)
 			require.ErrorIs(t, err, weir.ErrInvalidConfig)
 			var ce *weir.ConfigError

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/awsenv"
 	"github.com/weirhq/weir/cache"
 	"github.com/weirhq/weir/cache/dynamocache"
 	"github.com/weirhq/weir/internal/dynamotest"
@@ -23,13 +24,13 @@ import (
 
 // countingClient counts the calls of a DynamoDB client.
 type countingClient struct {
-	dynamocache.Client
+	awsenv.DynamoDB
 	gets atomic.Int64
 }
 
 func (c *countingClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	c.gets.Add(1)
-	return c.Client.GetItem(ctx, in, opts...)
+	return c.DynamoDB.GetItem(ctx, in, opts...)
 }
 
 // client returns a client of the test server over a transport of its own
@@ -283,7 +284,7 @@ func TestTieredSharedDynamoDB(t *testing.T) {
 	ctx := context.Background()
 	c, _, tbl := table(t)
 	clk := newClock()
-	counting := &countingClient{Client: c}
+	counting := &countingClient{DynamoDB: c}
 	back := newDynamo(t, dynamocache.Config{Client: counting, Table: tbl, SortKey: "SK", Now: clk.Now, ConsistentRead: true})
 	// Two "Lambda instances": a memory front each, one table behind.
 	cfg := cache.TieredConfig{FrontTTL: time.Minute, Now: clk.Now}

@@ -13,14 +13,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/internal/testenv"
 	"github.com/weirhq/weir/transform"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	testenv.Main(m, true)
 }
 
 // result is what one run of the program did.

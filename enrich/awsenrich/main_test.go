@@ -3,9 +3,9 @@ package awsenrich_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/weirhq/weir/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	testenv.Main(m, true)
 }

@@ -3,6 +3,7 @@ package awsenrich_test
 import (
 	"context"
 	"io/fs"
+	"os"
 	"strings"
 	"testing"
 
@@ -43,22 +44,25 @@ func TestSourceBadLocation(t *testing.T) {
 	}
 }
 
-// TestSourceS3NoClient checks the errors of an S3 client that cannot be
-// built from the environment; it changes the environment, so it does not
+// TestSourceS3NoClient checks the errors of an S3 client built from an
+// environment without a region, then without credentials (the SDK's
+// default chain finds none: the instance metadata service is off in tests); it changes the environment, so it does not
 // run in parallel.
 func TestSourceS3NoClient(t *testing.T) {
-	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"} {
+	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"} {
 		t.Setenv(env, "")
 	}
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 	_, err := enrich.NewTable(enrich.TableConfig{Path: "s3://bucket/key.txt", Format: enrich.Text, Source: s3Source(nil, 0)})
 	var se *enrich.SourceError
 	require.ErrorAs(t, err, &se)
-	assert.ErrorContains(t, err, "no S3 region")
+	assert.ErrorContains(t, err, `"aws.region": no region`)
 
 	t.Setenv("AWS_REGION", "us-east-1")
 	_, err = enrich.NewTable(enrich.TableConfig{Path: "s3://bucket/key.txt", Format: enrich.Text, Source: s3Source(nil, 0)})
 	require.ErrorAs(t, err, &se)
-	assert.ErrorContains(t, err, "no S3 credentials")
+	assert.ErrorContains(t, err, "get credentials")
 }
 
 func TestSourceS3(t *testing.T) {

@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/awsenv"
 	"github.com/weirhq/weir/cache"
 	"github.com/weirhq/weir/cache/dynamocache"
 	"github.com/weirhq/weir/transform"
@@ -65,7 +66,7 @@ type Instance struct {
 
 // NewInstance returns an instance caching origin's answers in table
 // through client.
-func NewInstance(client dynamocache.Client, table string, origin cache.LoadFunc) (*Instance, error) {
+func NewInstance(client awsenv.DynamoDB, table string, origin cache.LoadFunc) (*Instance, error) {
 	shared, err := dynamocache.New(dynamocache.Config{
 		Client: client, Table: table, SortKey: "SK", SortValue: "asn", KeyPrefix: "asn#",
 	})

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -154,4 +155,19 @@ func ThrottledClient(t testing.TB) (*dynamodb.Client, *Throttler) {
 	th := &Throttler{Next: tr}
 	o.HTTPClient = &http.Client{Transport: th}
 	return dynamodb.New(o), th
+}
+
+// SetAWSEnv gives the test static credentials and a region through the
+// environment, as a client built from the SDK's default chain reads them,
+// and keeps the shared config files out of it. The test must not be
+// parallel.
+func SetAWSEnv(t testing.TB) {
+	t.Helper()
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 }

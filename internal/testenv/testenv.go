@@ -6,6 +6,8 @@ package testenv
 import (
 	"os"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // EnvRequire names the variable that, when set (`make test` sets it),
@@ -26,4 +28,19 @@ func Endpoint(t testing.TB, env, server string) string {
 		t.Skip(msg)
 	}
 	return ep
+}
+
+// Main runs a package's tests (call it from TestMain) with the AWS SDK kept
+// on this machine: AWS_EC2_METADATA_DISABLED is set, so that a client
+// whose test leaves it no other credentials fails at once instead of
+// asking the EC2 instance metadata service, a link-local address that tests
+// must never reach. It then verifies that no goroutine leaked, as
+// goleak.VerifyTestMain does, when leaks is true.
+func Main(m *testing.M, leaks bool) {
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	if leaks {
+		goleak.VerifyTestMain(m)
+		return
+	}
+	os.Exit(m.Run())
 }

@@ -53,6 +53,10 @@ pids+=($!)
 wait_http dynalite "http://127.0.0.1:$port/" "${pids[-1]}" "$logdir/dynalite.log"
 export WEIR_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 export WEIR_REQUIRE_SERVICES=1
+# No test may reach the EC2 instance metadata service (a link-local address
+# off this machine): the SDK's default chain falls back to it when a test
+# leaves no other credentials.
+export AWS_EC2_METADATA_DISABLED=true
 echo "with-services: dynalite at $WEIR_DYNAMODB_ENDPOINT" >&2
 
 port="$(free_port)"

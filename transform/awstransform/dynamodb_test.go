@@ -11,6 +11,7 @@ import (
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/internal/dynamotest"
 	"github.com/weirhq/weir/transform"
+	"github.com/weirhq/weir/transform/awstransform"
 )
 
 // awsTestEnv sets the environment a client built from settings reads.
@@ -28,7 +29,7 @@ func dynN(v string) types.AttributeValue { return &types.AttributeValueMemberN{V
 // TestEnrichAWSDynamoDBQuery builds the transform from JSON, with a client
 // built from the settings and environment, against dynalite.
 func TestEnrichAWSDynamoDBQuery(t *testing.T) {
-	awsTestEnv(t) // not parallel: it sets the environment
+	dynamotest.SetAWSEnv(t) // not parallel: it sets the environment
 	c := dynamotest.Client(t)
 	ep := dynamotest.Endpoint(t)
 	table := dynamotest.Table(t, c, "PK", "SK")
@@ -67,7 +68,7 @@ func TestEnrichAWSDynamoDBQuery(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tf, err := transform.New(ctx, weir.Config{Type: "enrich_aws_dynamodb_query", Settings: tt.settings})
+			tf, err := testEnv().New(ctx, weir.Config{Type: "enrich_aws_dynamodb_query", Settings: tt.settings})
 			require.NoError(t, err)
 			out, err := tf.Transform(ctx, weir.NewMessage([]byte(tt.in)))
 			require.NoError(t, err)
@@ -81,7 +82,7 @@ func TestEnrichAWSDynamoDBQuery(t *testing.T) {
 	}
 
 	// A table that does not exist is the message's error.
-	tf, err := transform.New(ctx, weir.Config{Type: "enrich_aws_dynamodb_query", Settings: map[string]any{
+	tf, err := testEnv().New(ctx, weir.Config{Type: "enrich_aws_dynamodb_query", Settings: map[string]any{
 		"object":     map[string]any{"source_key": "user", "target_key": "info"},
 		"attributes": map[string]any{"partition_key": "PK"},
 		"aws":        map[string]any{"arn": "arn:aws:dynamodb:us-east-1:123456789012:table/missing", "endpoint": ep},
@@ -120,9 +121,8 @@ func TestEnrichAWSDynamoDBQueryConfig(t *testing.T) {
 		{with("aws", map[string]any{"arn": "t", "assume_role_arn": "r"}), "aws.assume_role_arn"},
 		{with("limit", -1), "limit"},
 		{with("bogus", 1), "bogus"},
-		{ok, "aws"}, // no credentials
 	} {
-		_, err := transform.New(context.Background(), weir.Config{Type: "enrich_aws_dynamodb_query", Settings: tt.settings})
+		_, err := testEnv().New(context.Background(), weir.Config{Type: "enrich_aws_dynamodb_query", Settings: tt.settings})
 		var ce *weir.ConfigError
 		require.ErrorAs(t, err, &ce, "%v", tt.settings)
 		assert.Equal(t, "enrich_aws_dynamodb_query", ce.Type)
@@ -134,10 +134,10 @@ func BenchmarkEnrichAWSDynamoDBQuery(b *testing.B) {
 	c := dynamotest.Client(b)
 	table := dynamotest.Table(b, c, "PK", "")
 	dynamotest.PutItems(b, c, table, map[string]types.AttributeValue{"PK": dynS("alice"), "n": dynN("42"), "s": dynS("x")})
-	tf, err := transform.NewEnrichAWSDynamoDBQuery(transform.EnrichAWSDynamoDBQueryConfig{
+	tf, err := awstransform.NewEnrichAWSDynamoDBQuery(context.Background(), nil, awstransform.EnrichAWSDynamoDBQueryConfig{
 		Object:     transform.ObjectSettings{SourceKey: "user", TargetKey: "info"},
-		Attributes: transform.DynamoDBAttributes{PartitionKey: "PK"},
-		AWS:        transform.AWSSettings{ARN: table},
+		Attributes: awstransform.DynamoDBAttributes{PartitionKey: "PK"},
+		AWS:        weir.AWSSettings{ARN: table},
 		Client:     c,
 	})
 	require.NoError(b, err)

@@ -15,7 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/internal/dynamotest"
 	"github.com/weirhq/weir/transform"
+	"github.com/weirhq/weir/transform/awstransform"
 )
 
 // invokeAPI implements the Lambda Invoke REST API: function "classify"
@@ -71,9 +73,9 @@ func TestEnrichAWSLambda(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tf, err := transform.NewEnrichAWSLambda(transform.EnrichAWSLambdaConfig{
+			tf, err := awstransform.NewEnrichAWSLambda(context.Background(), nil, awstransform.EnrichAWSLambdaConfig{
 				Object: transform.ObjectSettings{SourceKey: "e", TargetKey: "r"},
-				AWS:    transform.AWSSettings{ARN: tt.function},
+				AWS:    weir.AWSSettings{ARN: tt.function},
 				Client: client,
 			})
 			require.NoError(t, err)
@@ -94,12 +96,11 @@ func TestEnrichAWSLambda(t *testing.T) {
 // endpoint override) and static credentials from the environment.
 func TestEnrichAWSLambdaFromSettings(t *testing.T) {
 	srv := invokeAPI(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	dynamotest.SetAWSEnv(t)
 	t.Setenv("AWS_REGION", "")
 	t.Setenv("AWS_DEFAULT_REGION", "")
 	ctx := context.Background()
-	tf, err := transform.New(ctx, weir.Config{Type: "enrich_aws_lambda", Settings: map[string]any{
+	tf, err := testEnv().New(ctx, weir.Config{Type: "enrich_aws_lambda", Settings: map[string]any{
 		"object": map[string]any{"source_key": "e", "target_key": "r"},
 		"aws":    map[string]any{"arn": "arn:aws:lambda:us-west-2:123456789012:function:classify", "endpoint": srv.URL},
 	}})
@@ -122,20 +123,21 @@ func TestEnrichAWSLambdaFromSettings(t *testing.T) {
 		{map[string]any{"object": map[string]any{"source_key": "e", "target_key": "r"}}, "aws.arn"},
 		{map[string]any{"object": map[string]any{"source_key": "e", "target_key": "r"}, "aws": map[string]any{"arn": "f"}}, "aws.region"},
 		{map[string]any{"object": map[string]any{"source_key": "e", "target_key": "r"},
-			"aws": map[string]any{"arn": "f", "region": "us-east-1", "assume_role_arn": "arn:aws:iam::1:role/x"}}, "aws.assume_role_arn"},
+			"aws": map[string]any{"arn": "f", "region": "us-east-1", "assume_role_arn": "not-an-arn"}}, "aws.assume_role_arn"},
 	} {
-		_, err := transform.New(ctx, weir.Config{Type: "enrich_aws_lambda", Settings: tt.settings})
+		_, err := testEnv().New(ctx, weir.Config{Type: "enrich_aws_lambda", Settings: tt.settings})
 		var ce *weir.ConfigError
 		require.ErrorAs(t, err, &ce, "%v", tt.settings)
 		assert.Equal(t, tt.field, ce.Field)
 	}
 
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	_, err = transform.New(ctx, weir.Config{Type: "enrich_aws_lambda", Settings: map[string]any{
-		"object": map[string]any{"source_key": "e", "target_key": "r"}, "aws": map[string]any{"arn": "f", "region": "eu-west-1"}}})
-	var ce *weir.ConfigError
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "aws", ce.Field)
+	// A valid role is assumed when the first call needs credentials, not
+	// when the transform is built.
+	tf, err = testEnv().New(ctx, weir.Config{Type: "enrich_aws_lambda", Settings: map[string]any{
+		"object": map[string]any{"source_key": "e", "target_key": "r"},
+		"aws":    map[string]any{"arn": "f", "region": "us-east-1", "assume_role_arn": "arn:aws:iam::123456789012:role/x"}}})
+	require.NoError(t, err)
+	require.NoError(t, tf.(io.Closer).Close())
 }
 
 // BenchmarkEnrichAWSLambda invokes a function per op through a real
@@ -148,9 +150,9 @@ func BenchmarkEnrichAWSLambda(b *testing.B) {
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 		HTTPClient:   srv.Client(),
 	})
-	tf, err := transform.NewEnrichAWSLambda(transform.EnrichAWSLambdaConfig{
+	tf, err := awstransform.NewEnrichAWSLambda(context.Background(), nil, awstransform.EnrichAWSLambdaConfig{
 		Object: transform.ObjectSettings{SourceKey: "e", TargetKey: "r"},
-		AWS:    transform.AWSSettings{ARN: "classify"},
+		AWS:    weir.AWSSettings{ARN: "classify"},
 		Client: client,
 	})
 	require.NoError(b, err)

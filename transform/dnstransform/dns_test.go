@@ -10,20 +10,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
+	mdns "github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/cache"
-	"github.com/weirhq/weir/enrich"
-	"github.com/weirhq/weir/enrich/dnstest"
+	"github.com/weirhq/weir/enrich/dns"
+	"github.com/weirhq/weir/enrich/dns/dnstest"
 	"github.com/weirhq/weir/stream"
 	"github.com/weirhq/weir/transform"
+	"github.com/weirhq/weir/transform/dnstransform"
 )
 
 // dnsServer starts a loopback DNS server and a resolver asking it.
-func dnsServer(t testing.TB) (*dnstest.Server, *enrich.DNS) {
+func dnsServer(t testing.TB) (*dnstest.Server, *dns.Resolver) {
 	t.Helper()
 	s, err := dnstest.Start()
 	require.NoError(t, err)
@@ -34,7 +35,7 @@ func dnsServer(t testing.TB) (*dnstest.Server, *enrich.DNS) {
 		"www.example. 90 IN AAAA 2001:db8::10",
 		"example. 300 IN TXT \"v=spf1 -all\"",
 	))
-	d, err := enrich.NewDNS(enrich.DNSConfig{Servers: []string{s.Addr}, Timeout: 200 * time.Millisecond,
+	d, err := dns.New(dns.Config{Servers: []string{s.Addr}, Timeout: 200 * time.Millisecond,
 		Cache: cache.NewMemory(cache.MemoryConfig{})})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, d.Close()) })
@@ -45,10 +46,10 @@ func TestEnrichDNS(t *testing.T) {
 	t.Parallel()
 	s, d := dnsServer(t)
 	obj := transform.ObjectSettings{SourceKey: "k", TargetKey: "v"}
-	ip, domain, txt := transform.NewEnrichDNSIPLookup, transform.NewEnrichDNSDomainLookup, transform.NewEnrichDNSTXTLookup
+	ip, domain, txt := dnstransform.NewEnrichDNSIPLookup, dnstransform.NewEnrichDNSDomainLookup, dnstransform.NewEnrichDNSTXTLookup
 	tests := []struct {
 		name    string
-		newT    func(transform.EnrichDNSConfig) (*transform.EnrichDNS, error)
+		newT    func(dnstransform.EnrichDNSConfig) (*dnstransform.EnrichDNS, error)
 		object  transform.ObjectSettings
 		in      string
 		want    string
@@ -57,16 +58,16 @@ func TestEnrichDNS(t *testing.T) {
 		{name: "ip", newT: ip, object: obj, in: `{"k":"192.0.2.1"}`, want: `{"k":"192.0.2.1","v":["gw.example."]}`},
 		{name: "ip whole data", newT: ip, in: `192.0.2.1`, want: `gw.example.`},
 		{name: "ip missing source passes", newT: ip, object: obj, in: `{"x":1}`, want: `{"x":1}`},
-		{name: "ip not found", newT: ip, object: obj, in: `{"k":"192.0.2.2"}`, wantErr: enrich.ErrNotFound},
+		{name: "ip not found", newT: ip, object: obj, in: `{"k":"192.0.2.2"}`, wantErr: dns.ErrNotFound},
 		{name: "ip malformed", newT: ip, object: obj, in: `{"k":"nope"}`, wantErr: weir.ErrInvalidData},
 		{name: "domain", newT: domain, object: obj, in: `{"k":"www.example"}`, want: `{"k":"www.example","v":["192.0.2.10","2001:db8::10"]}`},
 		{name: "domain whole data", newT: domain, in: `www.example`, want: `192.0.2.10`},
-		{name: "domain not found", newT: domain, object: obj, in: `{"k":"nope.example"}`, wantErr: enrich.ErrNotFound},
+		{name: "domain not found", newT: domain, object: obj, in: `{"k":"nope.example"}`, wantErr: dns.ErrNotFound},
 		{name: "txt", newT: txt, object: obj, in: `{"k":"example"}`, want: `{"k":"example","v":["v=spf1 -all"]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tf, err := tt.newT(transform.EnrichDNSConfig{Object: tt.object, DNS: d, ID: "x"})
+			tf, err := tt.newT(dnstransform.EnrichDNSConfig{Object: tt.object, DNS: d, ID: "x"})
 			require.NoError(t, err)
 			out, err := tf.Transform(context.Background(), weir.NewMessage([]byte(tt.in)))
 			if tt.wantErr != nil {
@@ -85,14 +86,14 @@ func TestEnrichDNS(t *testing.T) {
 			assert.Equal(t, []*weir.Message{ctl}, out)
 		})
 	}
-	assert.Equal(t, 1, s.Queries(dns.TypePTR, "1.2.0.192.in-addr.arpa"), "cached across messages")
+	assert.Equal(t, 1, s.Queries(mdns.TypePTR, "1.2.0.192.in-addr.arpa"), "cached across messages")
 }
 
 func TestEnrichDNSTimeout(t *testing.T) {
 	t.Parallel()
 	s, d := dnsServer(t)
 	s.SetLatency(300 * time.Millisecond)
-	tf, err := transform.NewEnrichDNSTXTLookup(transform.EnrichDNSConfig{DNS: d, Request: transform.EnrichDNSRequestSettings{Timeout: "30ms"}})
+	tf, err := dnstransform.NewEnrichDNSTXTLookup(dnstransform.EnrichDNSConfig{DNS: d, Request: dnstransform.EnrichDNSRequestSettings{Timeout: "30ms"}})
 	require.NoError(t, err)
 	_, err = tf.Transform(context.Background(), weir.NewMessage([]byte("example")))
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
@@ -100,7 +101,7 @@ func TestEnrichDNSTimeout(t *testing.T) {
 
 func TestEnrichDNSConfig(t *testing.T) {
 	t.Parallel()
-	reg := transform.Builtins()
+	reg := testEnv().Transforms
 	tests := []struct {
 		name, settings, field string
 	}{
@@ -155,10 +156,10 @@ func benchEnrichDNSStream(b *testing.B, workers int) {
 	b.Cleanup(func() { require.NoError(b, s.Close()) })
 	s.SynthesizePTR(true)
 	s.SetLatency(latency)
-	d, err := enrich.NewDNS(enrich.DNSConfig{Servers: []string{s.Addr}, Timeout: time.Second})
+	d, err := dns.New(dns.Config{Servers: []string{s.Addr}, Timeout: time.Second})
 	require.NoError(b, err)
 	b.Cleanup(func() { require.NoError(b, d.Close()) })
-	tf, err := transform.NewEnrichDNSIPLookup(transform.EnrichDNSConfig{
+	tf, err := dnstransform.NewEnrichDNSIPLookup(dnstransform.EnrichDNSConfig{
 		Object: transform.ObjectSettings{SourceKey: "ip", TargetKey: "host"}, DNS: d})
 	require.NoError(b, err)
 
@@ -208,9 +209,9 @@ func BenchmarkEnrichDNSCacheAside(b *testing.B) {
 		s, err := dnstest.Start()
 		require.NoError(b, err)
 		s.SynthesizePTR(true)
-		d, err := enrich.NewDNS(enrich.DNSConfig{Servers: []string{s.Addr}})
+		d, err := dns.New(dns.Config{Servers: []string{s.Addr}})
 		require.NoError(b, err)
-		tf, err := transform.NewEnrichDNSIPLookup(transform.EnrichDNSConfig{
+		tf, err := dnstransform.NewEnrichDNSIPLookup(dnstransform.EnrichDNSConfig{
 			Object: transform.ObjectSettings{SourceKey: "ip", TargetKey: "host"}, DNS: d})
 		require.NoError(b, err)
 		ctx := context.Background()

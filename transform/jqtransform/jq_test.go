@@ -9,6 +9,7 @@ import (
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/transform"
+	"github.com/weirhq/weir/transform/jqtransform"
 )
 
 func TestObjectJQ(t *testing.T) {
@@ -34,7 +35,7 @@ func TestObjectJQ(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tf, err := transform.NewObjectJQ(transform.ObjectJQConfig{Filter: tt.filter})
+			tf, err := jqtransform.NewObjectJQ(jqtransform.ObjectJQConfig{Filter: tt.filter})
 			require.NoError(t, err)
 			msg := weir.NewMessage([]byte(tt.data)).SetMetadata([]byte(`{"m":1}`))
 			out, err := tf.Transform(context.Background(), msg)
@@ -66,7 +67,7 @@ func TestObjectJQErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tf, err := transform.NewObjectJQ(transform.ObjectJQConfig{ID: "jq1", Filter: tt.filter})
+			tf, err := jqtransform.NewObjectJQ(jqtransform.ObjectJQConfig{ID: "jq1", Filter: tt.filter})
 			require.NoError(t, err)
 			msg := weir.NewMessage([]byte(tt.data))
 			out, err := tf.Transform(context.Background(), msg)
@@ -84,7 +85,7 @@ func TestObjectJQErrors(t *testing.T) {
 
 func TestObjectJQCanceled(t *testing.T) {
 	t.Parallel()
-	tf, err := transform.NewObjectJQ(transform.ObjectJQConfig{Filter: "repeat(.)"})
+	tf, err := jqtransform.NewObjectJQ(jqtransform.ObjectJQConfig{Filter: "repeat(.)"})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -98,7 +99,7 @@ func TestObjectJQBadFilter(t *testing.T) {
 	for _, filter := range []string{"", ".a |", "{", "nosuchfunc", "$undefined"} {
 		t.Run(filter, func(t *testing.T) {
 			t.Parallel()
-			tf, err := transform.NewObjectJQ(transform.ObjectJQConfig{Filter: filter})
+			tf, err := jqtransform.NewObjectJQ(jqtransform.ObjectJQConfig{Filter: filter})
 			assert.Nil(t, tf)
 			var ce *weir.ConfigError
 			require.ErrorAs(t, err, &ce)

@@ -3,6 +3,7 @@ package parquettransform
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"runtime/debug"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/transform"
 )
 
 // formatParquetRow is the schema of the generated test files.
@@ -100,12 +102,12 @@ func TestFormatFromParquet(t *testing.T) {
 
 	t.Run("max_size", func(t *testing.T) {
 		t.Parallel()
-		vec := formatB64(t, formatVecParquet)
+		vec := b64(t, vecParquet)
 		// The file itself is too big.
 		tf, err := NewFormatFromParquet(FormatFromParquetConfig{MaxSize: int64(len(vec) - 1)})
 		require.NoError(t, err)
 		_, err = tf.Transform(ctx, weir.NewMessage(bytes.Clone(vec)))
-		require.ErrorIs(t, err, ErrTooLarge)
+		require.ErrorIs(t, err, transform.ErrTooLarge)
 
 		// A small file of many rows that repeat one long value: the
 		// JSON rows are too big.
@@ -120,19 +122,19 @@ func TestFormatFromParquet(t *testing.T) {
 		tf, err = NewFormatFromParquet(FormatFromParquetConfig{MaxSize: 100_000})
 		require.NoError(t, err)
 		_, err = tf.Transform(ctx, weir.NewMessage(file))
-		require.ErrorIs(t, err, ErrTooLarge)
+		require.ErrorIs(t, err, transform.ErrTooLarge)
 		require.ErrorIs(t, err, weir.ErrInvalidData)
 
 		// Too many rows for the limit, by the metadata alone.
 		tf, err = NewFormatFromParquet(FormatFromParquetConfig{MaxSize: int64(len(file))})
 		require.NoError(t, err)
 		_, err = tf.Transform(ctx, weir.NewMessage(file))
-		require.ErrorIs(t, err, ErrTooLarge)
+		require.ErrorIs(t, err, transform.ErrTooLarge)
 	})
 
 	t.Run("huge footer length", func(t *testing.T) {
 		t.Parallel()
-		vec := formatB64(t, formatVecParquet)
+		vec := b64(t, vecParquet)
 		binary.LittleEndian.PutUint32(vec[len(vec)-8:], 0xfffffff0)
 		tf, err := NewFormatFromParquet(FormatFromParquetConfig{})
 		require.NoError(t, err)
@@ -147,7 +149,7 @@ func TestFormatFromParquet(t *testing.T) {
 	// checks, so with -race the footer is left alone.
 	t.Run("corrupt", func(t *testing.T) {
 		t.Parallel()
-		vec := formatB64(t, formatVecParquet)
+		vec := b64(t, vecParquet)
 		end := len(vec)
 		if formatRaceEnabled() {
 			end -= int(binary.LittleEndian.Uint32(vec[len(vec)-8:])) + 8
@@ -178,7 +180,7 @@ func BenchmarkFormatFromParquet(b *testing.B) {
 		rows[i] = formatParquetRow{User: fmt.Sprintf("user%d", i), Port: int32(i), Bytes: int64(i) << 20, OK: i%2 == 0,
 			Tags: []string{"a", "b"}}
 	}
-	formatBench(b, formatMust(NewFormatFromParquet(FormatFromParquetConfig{})), formatParquet(b, rows))
+	bench(b, must(NewFormatFromParquet(FormatFromParquetConfig{})), formatParquet(b, rows))
 }
 
 // formatRaceEnabled reports whether the test binary was built with -race.
@@ -193,4 +195,50 @@ func formatRaceEnabled() bool {
 		}
 	}
 	return false
+}
+
+// vecParquet is the binary input of Substation's format_from_parquet
+// test vector: a file of two rows.
+const vecParquet = "UEFSMRUEFSAVJEwVBBUAEgAAEDwFAAAAQWxpY2UDAAAAQm9iFQAVBhUKLBUEFRAVBhUGHDYAKANCb2IYBUFsaWNlAAAAAwgBAwIVBBUQFRRMFQQVABIAAAgcHgAAABkAAAAVABUGFQosFQQVEBUGFQYcGAQeAAAAGAQZAAAAFgAoBB4AAAAYBBkAAAAAAAADCAEDAhUEGTw1ABgGc2NoZW1hFQQAFQwlABgEbmFtZSUATBwAAAAVAiUAGANhZ2UAFgQZHBksJgAcFQwZNQAGEBkYBG5hbWUVAhYEFoQBFowBJkgmCBw2ACgDQm9iGAVBbGljZQAZLBUEFQAVAgAVABUQFQIAPBYQGQYZBgAAACYAHBUCGTUABhAZGANhZ2UVAhYEFowBFpQBJsQBJpQBHBgEHgAAABgEGQAAABYAKAQeAAAAGAQZAAAAABksFQQVABUCABUAFRAVAgAAABaQAhYEJggWoAIAGSwYBnBhbmRhcxjeAnsiaW5kZXhfY29sdW1ucyI6IFtdLCAiY29sdW1uX2luZGV4ZXMiOiBbXSwgImNvbHVtbnMiOiBbeyJuYW1lIjogIm5hbWUiLCAiZmllbGRfbmFtZSI6ICJuYW1lIiwgInBhbmRhc190eXBlIjogInVuaWNvZGUiLCAibnVtcHlfdHlwZSI6ICJvYmplY3QiLCAibWV0YWRhdGEiOiBudWxsfSwgeyJuYW1lIjogImFnZSIsICJmaWVsZF9uYW1lIjogImFnZSIsICJwYW5kYXNfdHlwZSI6ICJpbnQzMiIsICJudW1weV90eXBlIjogImludDY0IiwgIm1ldGFkYXRhIjogbnVsbH1dLCAiY3JlYXRvciI6IHsibGlicmFyeSI6ICJweWFycm93IiwgInZlcnNpb24iOiAiMjAuMC4wIn0sICJwYW5kYXNfdmVyc2lvbiI6ICIyLjMuMCJ9ABgMQVJST1c6c2NoZW1hGIwGLy8vLy8wQUNBQUFRQUFBQUFBQUtBQTRBQmdBRkFBZ0FDZ0FBQUFBQkJBQVFBQUFBQUFBS0FBd0FBQUFFQUFnQUNnQUFBSlFCQUFBRUFBQUFBUUFBQUF3QUFBQUlBQXdBQkFBSUFBZ0FBQUJzQVFBQUJBQUFBRjRCQUFCN0ltbHVaR1Y0WDJOdmJIVnRibk1pT2lCYlhTd2dJbU52YkhWdGJsOXBibVJsZUdWeklqb2dXMTBzSUNKamIyeDFiVzV6SWpvZ1czc2libUZ0WlNJNklDSnVZVzFsSWl3Z0ltWnBaV3hrWDI1aGJXVWlPaUFpYm1GdFpTSXNJQ0p3WVc1a1lYTmZkSGx3WlNJNklDSjFibWxqYjJSbElpd2dJbTUxYlhCNVgzUjVjR1VpT2lBaWIySnFaV04wSWl3Z0ltMWxkR0ZrWVhSaElqb2diblZzYkgwc0lIc2libUZ0WlNJNklDSmhaMlVpTENBaVptbGxiR1JmYm1GdFpTSTZJQ0poWjJVaUxDQWljR0Z1WkdGelgzUjVjR1VpT2lBaWFXNTBNeklpTENBaWJuVnRjSGxmZEhsd1pTSTZJQ0pwYm5RMk5DSXNJQ0p0WlhSaFpHRjBZU0k2SUc1MWJHeDlYU3dnSW1OeVpXRjBiM0lpT2lCN0lteHBZbkpoY25raU9pQWljSGxoY25KdmR5SXNJQ0oyWlhKemFXOXVJam9nSWpJd0xqQXVNQ0o5TENBaWNHRnVaR0Z6WDNabGNuTnBiMjRpT2lBaU1pNHpMakFpZlFBQUJnQUFBSEJoYm1SaGN3QUFBZ0FBQUV3QUFBQUVBQUFBelAvLy93QUFBQUlRQUFBQUhBQUFBQVFBQUFBQUFBQUFBd0FBQUdGblpRQUlBQXdBQ0FBSEFBZ0FBQUFBQUFBQklBQUFBQkFBRkFBSUFBQUFCd0FNQUFBQUVBQVFBQUFBQUFBQUJSQUFBQUFjQUFBQUJBQUFBQUFBQUFBRUFBQUFibUZ0WlFBQUFBQUVBQVFBQkFBQUFBQUFBQUE9ABggcGFycXVldC1jcHAtYXJyb3cgdmVyc2lvbiAyMC4wLjAZLBwAABwAAACJBQAAUEFSMQ=="
+
+// TestSubstationVector runs Substation's own format_from_parquet vector.
+func TestSubstationVector(t *testing.T) {
+	t.Parallel()
+	tf, err := NewFormatFromParquet(FormatFromParquetConfig{})
+	require.NoError(t, err)
+	out, err := tf.Transform(context.Background(), weir.NewMessage(b64(t, vecParquet)))
+	require.NoError(t, err)
+	var got []string
+	for _, m := range out {
+		got = append(got, string(m.Data()))
+	}
+	assert.Equal(t, []string{`{"age":30,"name":"Alice"}`, `{"age":25,"name":"Bob"}`}, got)
+}
+
+// b64 decodes a base64 test input.
+func b64(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	require.NoError(t, err)
+	return b
+}
+
+// bench runs tf over data b.N times.
+func bench(b *testing.B, tf transform.Transformer, data []byte) {
+	b.Helper()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := tf.Transform(ctx, weir.NewMessage(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -1,4 +1,4 @@
-package transform_test
+package dynamokv_test
 
 import (
 	"context"
@@ -17,6 +17,8 @@ import (
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/internal/dynamotest"
+	"github.com/weirhq/weir/kvstore"
+	"github.com/weirhq/weir/kvstore/dynamokv"
 	"github.com/weirhq/weir/transform"
 )
 
@@ -31,9 +33,9 @@ func TestDynamoDBKVStore(t *testing.T) {
 	table := dynamotest.Table(t, c, "PK", "SK")
 	clk := &dynClock{}
 	clk.unix.Store(1_700_000_000)
-	st, err := transform.NewDynamoDBKVStore(transform.DynamoDBKVStoreConfig{
+	st, err := dynamokv.New(context.Background(), nil, dynamokv.Config{
 		TableName:      table,
-		Attributes:     transform.DynamoDBKVAttributes{PartitionKey: "PK", SortKey: "SK", Value: "value", TTL: "ttl"},
+		Attributes:     dynamokv.Attributes{PartitionKey: "PK", SortKey: "SK", Value: "value", TTL: "ttl"},
 		ConsistentRead: true,
 		Client:         c,
 		Now:            clk.now,
@@ -103,8 +105,8 @@ func TestDynamoDBKVStore(t *testing.T) {
 }
 
 func TestDynamoDBKVStoreConfig(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "")
-	t.Setenv("AWS_REGION", "us-east-1")
+	dynamotest.SetAWSEnv(t)
+	t.Setenv("AWS_REGION", "")
 	for _, tt := range []struct {
 		settings map[string]any
 		field    string
@@ -112,17 +114,17 @@ func TestDynamoDBKVStoreConfig(t *testing.T) {
 		{map[string]any{"attributes": map[string]any{"partition_key": "PK"}}, "settings.table_name"},
 		{map[string]any{"table_name": "t"}, "settings.attributes.partition_key"},
 		{map[string]any{"table_name": "t", "attributes": map[string]any{"partition_key": "PK"}, "retry": map[string]any{"delay": "x"}}, "settings.retry.delay"},
-		{map[string]any{"table_name": "t", "attributes": map[string]any{"partition_key": "PK"}}, "settings.aws"},
+		{map[string]any{"table_name": "t", "attributes": map[string]any{"partition_key": "PK"}}, "settings.aws.region"},
 		{map[string]any{"table_name": "t", "attributes": map[string]any{"partition_key": "PK"}, "bogus": 1}, "settings.bogus"},
 	} {
-		_, err := transform.NewKVStore(context.Background(), weir.Config{Type: "aws_dynamodb", Settings: tt.settings})
+		_, err := kvstore.New(context.Background(), kvEnv(), weir.Config{Type: "aws_dynamodb", Settings: tt.settings})
 		var ce *weir.ConfigError
 		require.ErrorAs(t, err, &ce, "%v", tt.settings)
 		assert.Equal(t, tt.field, ce.Field, "%v", err)
 	}
 	// Operations needing an attribute the store lacks fail clearly.
-	st, err := transform.NewDynamoDBKVStore(transform.DynamoDBKVStoreConfig{
-		TableName: "t", Attributes: transform.DynamoDBKVAttributes{PartitionKey: "PK", Value: "v"},
+	st, err := dynamokv.New(context.Background(), nil, dynamokv.Config{
+		TableName: "t", Attributes: dynamokv.Attributes{PartitionKey: "PK", Value: "v"},
 		Client: dynamodbNoServer(),
 	})
 	require.NoError(t, err)
@@ -146,7 +148,7 @@ func kvDynamoConfig(t *testing.T, table string) map[string]any {
 // from JSON, as two processes would, over one table: each message's
 // transforms run exactly once between them.
 func TestMetaKVStoreLockDynamoDB(t *testing.T) {
-	awsTestEnv(t)
+	dynamotest.SetAWSEnv(t)
 	table := dynamotest.Table(t, dynamotest.Client(t), "PK", "")
 	ctx := context.Background()
 	cfg := weir.Config{Type: "meta_kv_store_lock", Settings: map[string]any{
@@ -158,8 +160,9 @@ func TestMetaKVStoreLockDynamoDB(t *testing.T) {
 	}}
 	var tfs [2]transform.Transformer
 	for i := range tfs {
-		tf, err := transform.New(ctx, cfg)
+		tf, err := txEnv().New(ctx, cfg)
 		require.NoError(t, err)
+		t.Cleanup(func() { assert.NoError(t, tf.(io.Closer).Close()) })
 		tfs[i] = tf
 	}
 	const n = 40
@@ -186,13 +189,14 @@ func TestMetaKVStoreLockDynamoDB(t *testing.T) {
 // reads them with enrich_kv_store_item_get, both built from JSON with an
 // aws_dynamodb store.
 func TestEnrichKVStoreDynamoDB(t *testing.T) {
-	awsTestEnv(t)
+	dynamotest.SetAWSEnv(t)
 	table := dynamotest.Table(t, dynamotest.Client(t), "PK", "")
 	ctx := context.Background()
 	build := func(typ string, obj map[string]any) transform.Transformer {
-		tf, err := transform.New(ctx, weir.Config{Type: typ, Settings: map[string]any{
+		tf, err := txEnv().New(ctx, weir.Config{Type: typ, Settings: map[string]any{
 			"object": obj, "prefix": "user", "kv_store": kvDynamoConfig(t, table)}})
 		require.NoError(t, err)
+		t.Cleanup(func() { assert.NoError(t, tf.(io.Closer).Close()) })
 		return tf
 	}
 	set := build("enrich_kv_store_item_set", map[string]any{"source_key": "name", "target_key": "info", "ttl_key": "exp"})
@@ -232,7 +236,7 @@ func TestEnrichKVStoreDynamoDB(t *testing.T) {
 // JSON, leaving no goroutine behind, and that a store given a client
 // leaves it alone.
 func TestDynamoDBKVStoreClose(t *testing.T) {
-	awsTestEnv(t) // not parallel: it sets the environment (and counts goroutines)
+	dynamotest.SetAWSEnv(t) // not parallel: it sets the environment (and counts goroutines)
 	c := dynamotest.Client(t)
 	table := dynamotest.Table(t, c, "PK", "")
 	ctx := context.Background()
@@ -243,16 +247,16 @@ func TestDynamoDBKVStoreClose(t *testing.T) {
 
 	func() {
 		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-		var stores transform.KVStores
+		stores := kvstore.Stores{Env: *kvEnv()}
 		st, err := stores.Store(ctx, cfg)
 		require.NoError(t, err)
 		require.Implements(t, (*io.Closer)(nil), st)
-		require.NoError(t, st.(transform.KVWriter).Set(ctx, "k", []byte(`1`), time.Time{}))
+		require.NoError(t, st.(kvstore.Writer).Set(ctx, "k", []byte(`1`), time.Time{}))
 		require.NoError(t, stores.Close())
 	}()
 
-	given, err := transform.NewDynamoDBKVStore(transform.DynamoDBKVStoreConfig{
-		TableName: table, Attributes: transform.DynamoDBKVAttributes{PartitionKey: "PK", Value: "value"}, Client: c,
+	given, err := dynamokv.New(context.Background(), nil, dynamokv.Config{
+		TableName: table, Attributes: dynamokv.Attributes{PartitionKey: "PK", Value: "value"}, Client: c,
 	})
 	require.NoError(t, err)
 	require.NoError(t, given.Close())
@@ -265,9 +269,9 @@ func TestDynamoDBKVStoreClose(t *testing.T) {
 func BenchmarkDynamoDBKVStoreGet(b *testing.B) {
 	c := dynamotest.Client(b)
 	table := dynamotest.Table(b, c, "PK", "")
-	st, err := transform.NewDynamoDBKVStore(transform.DynamoDBKVStoreConfig{
+	st, err := dynamokv.New(context.Background(), nil, dynamokv.Config{
 		TableName:  table,
-		Attributes: transform.DynamoDBKVAttributes{PartitionKey: "PK", Value: "value", TTL: "ttl"},
+		Attributes: dynamokv.Attributes{PartitionKey: "PK", Value: "value", TTL: "ttl"},
 		Client:     c,
 	})
 	require.NoError(b, err)
@@ -284,4 +288,18 @@ func BenchmarkDynamoDBKVStoreGet(b *testing.B) {
 // dynamodbNoServer is a client for tests whose calls fail before a request.
 func dynamodbNoServer() *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{Region: "us-east-1"})
+}
+
+// kvEnv is a kv store Env with the aws_dynamodb type.
+func kvEnv() *kvstore.Env {
+	r := kvstore.Builtins()
+	if err := dynamokv.Register(r); err != nil {
+		panic(err)
+	}
+	return &kvstore.Env{Types: r}
+}
+
+// txEnv is a transform Env whose kv stores may be aws_dynamodb.
+func txEnv() *transform.Env {
+	return &transform.Env{KVStoreTypes: kvEnv().Types}
 }
