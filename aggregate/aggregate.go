@@ -35,11 +35,11 @@ const (
 	DefaultDuration = time.Minute // see Config.Duration
 )
 
-// ErrTooLarge is returned by [Batcher.Add] for an item larger than the batch
-// size: it cannot fit in any batch. The item is not added and no batch
-// changes. It matches weir.ErrInvalidData, since the item is at fault: route
-// it aside, or raise Config.Size.
-var ErrTooLarge = fmt.Errorf("aggregate: item is larger than the batch size: %w", weir.ErrInvalidData)
+// errTooLarge is the error of [Batcher.Add] for an item larger than the
+// batch size.
+func errTooLarge(n, size int) error {
+	return fmt.Errorf("aggregate: an item of %d bytes is larger than the batch size %d: %w: %w", n, size, weir.ErrTooLarge, weir.ErrInvalidData)
+}
 
 // Config sets the limits of each batch. The zero value means the defaults.
 type Config struct {
@@ -138,13 +138,15 @@ func cmpOr[T comparable](v, def T) T {
 //     released at once, item included.
 //
 // So Add returns at most two batches, in the order they were filled. An item
-// larger than Config.Size is not added and Add returns [ErrTooLarge].
+// larger than Config.Size is not added, and Add returns an error matching
+// weir.ErrTooLarge and weir.ErrInvalidData (the item is at fault: route it
+// aside, or raise Config.Size); no batch changes.
 //
 // The Batcher keeps item until its batch is released: the caller must not
 // modify it afterwards.
 func (b *Batcher) Add(key string, item []byte) ([]Batch, error) {
 	if len(item) > b.maxSize {
-		return nil, ErrTooLarge
+		return nil, errTooLarge(len(item), b.maxSize)
 	}
 	now := b.now()
 

@@ -187,7 +187,7 @@ func TestBatcherTooLarge(t *testing.T) {
 	require.NoError(t, err)
 	done, err := b.Add("", []byte("abcd"))
 	assert.Nil(t, done)
-	require.ErrorIs(t, err, aggregate.ErrTooLarge)
+	require.ErrorIs(t, err, weir.ErrTooLarge)
 	assert.ErrorIs(t, err, weir.ErrInvalidData)
 	assert.Equal(t, 1, b.Len(), "the open batch is untouched")
 	assert.Equal(t, []string{":ab"}, show(b.Flush()))

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/cache"
 	"github.com/weirhq/weir/internal/backoff"
 )
@@ -29,10 +30,10 @@ const (
 	httpDrainOnRetryMaxSize = 64 << 10
 )
 
-// ErrResponseTooLarge is matched by the error of an [HTTP] request whose
+// errResponseTooLarge is the cause of the error of an [HTTP] request whose
 // response body is larger than HTTPConfig.MaxResponseSize. Raise the limit
 // or ask the server for less.
-var ErrResponseTooLarge = errors.New("enrich: HTTP response too large")
+var errResponseTooLarge = fmt.Errorf("enrich: HTTP response too large: %w", weir.ErrTooLarge)
 
 // StatusError is the error of an [HTTP] request answered with a status other
 // than 2xx (after any retries). Body holds up to the first 1 KiB of the
@@ -94,7 +95,7 @@ type HTTPConfig struct {
 	Cache    cache.Cache
 	CacheTTL time.Duration
 	// MaxResponseSize is the largest response body accepted, in bytes; 0
-	// means 10 MiB. A larger one fails with [ErrResponseTooLarge].
+	// means 10 MiB. A larger one fails with an error matching weir.ErrTooLarge.
 	MaxResponseSize int64
 	// Sleep waits d or until ctx is done; nil means a timer. Tests set it
 	// to observe or skip the backoff.
@@ -196,7 +197,7 @@ func (h *HTTP) Post(ctx context.Context, url string, body []byte) ([]byte, error
 // Do sends a request and returns the body of its 2xx response. A 429 or
 // 5xx status or a network error is retried with backoff; what remains
 // after the last retry is the error (a *[StatusError] for a status). A
-// body larger than the limit fails with [ErrResponseTooLarge]. The
+// body larger than the limit fails with an error matching weir.ErrTooLarge. The
 // returned slice belongs to the caller but, with a cache, must not be
 // modified (it is shared with the cache).
 func (h *HTTP) Do(ctx context.Context, method, url string, body []byte) ([]byte, error) {
@@ -272,14 +273,14 @@ func (h *HTTP) attempt(ctx context.Context, method, url string, body []byte, hdr
 		return nil, retryableStatus(resp.StatusCode), &StatusError{Method: method, URL: url, StatusCode: resp.StatusCode, Body: snippet}
 	}
 	if resp.ContentLength > h.maxBody {
-		return nil, false, fmt.Errorf("%w: %s %s: %d bytes, the limit is %d", ErrResponseTooLarge, method, url, resp.ContentLength, h.maxBody)
+		return nil, false, fmt.Errorf("%w: %s %s: %d bytes, the limit is %d", errResponseTooLarge, method, url, resp.ContentLength, h.maxBody)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, h.maxBody+1))
 	if err != nil {
 		return nil, ctx.Err() == nil, fmt.Errorf("enrich: HTTP %s %s: reading the body: %w", method, url, err)
 	}
 	if int64(len(b)) > h.maxBody {
-		return nil, false, fmt.Errorf("%w: %s %s: over %d bytes", ErrResponseTooLarge, method, url, h.maxBody)
+		return nil, false, fmt.Errorf("%w: %s %s: over %d bytes", errResponseTooLarge, method, url, h.maxBody)
 	}
 	return b, false, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/cache"
 )
 
@@ -227,7 +228,7 @@ func TestHTTPMaxResponseSize(t *testing.T) {
 	require.NoError(t, err)
 	for _, path := range []string{"/length", "/chunked"} {
 		_, err = h.Get(context.Background(), srv.URL+path)
-		assert.ErrorIs(t, err, ErrResponseTooLarge, path)
+		assert.ErrorIs(t, err, weir.ErrTooLarge, path)
 	}
 	h, err = NewHTTP(HTTPConfig{Client: srv.Client(), MaxResponseSize: 2048})
 	require.NoError(t, err)

@@ -28,14 +28,14 @@ func ExampleNewFormatFromGzip() {
 	}
 	fmt.Println(out[0])
 
-	// Past max_size the transform fails with ErrTooLarge, which matches
+	// Past max_size the transform fails with an error matching weir.ErrTooLarge, which also matches
 	// weir.ErrInvalidData: route the message aside and go on.
 	small, err := transform.NewFormatFromGzip(transform.FormatFromGzipConfig{MaxSize: 100})
 	if err != nil {
 		panic(err)
 	}
 	_, err = transform.Chain(to, small).Transform(context.Background(), weir.NewMessage(bytes.Repeat([]byte("a"), 1000)))
-	fmt.Println(errors.Is(err, transform.ErrTooLarge), errors.Is(err, weir.ErrInvalidData))
+	fmt.Println(errors.Is(err, weir.ErrTooLarge), errors.Is(err, weir.ErrInvalidData))
 	// Output:
 	// {"a":1}
 	// true true

@@ -20,7 +20,7 @@ import (
 //
 // Every decoder that can expand its input (format_from_gzip, _zstd,
 // _snappy, _zip, _parquet) takes a "max_size" setting, the most bytes it
-// produces from one message (default 64 MiB), and fails with [ErrTooLarge]
+// produces from one message (default 64 MiB), and fails with [weir.ErrTooLarge]
 // past it without holding more than about that much memory, so a
 // decompression bomb cannot take the process down.
 
@@ -45,19 +45,6 @@ func formatBuiltins() map[string]Factory {
 // 64 MiB.
 const DefaultMaxSize = 64 << 20
 
-// ErrTooLarge is the cause of the error a format_from_* transform returns
-// when a message decodes to more than its max_size. It matches
-// weir.ErrInvalidData: the message is a decompression bomb or simply too
-// big for the configured limit; route it aside, or raise max_size if such
-// messages are expected.
-var ErrTooLarge error = formatTooLarge{}
-
-type formatTooLarge struct{}
-
-func (formatTooLarge) Error() string { return "transform: decoded data exceeds max_size" }
-
-// Is makes ErrTooLarge match weir.ErrInvalidData.
-func (formatTooLarge) Is(target error) bool { return target == weir.ErrInvalidData }
 
 // formatMaxSize returns the effective max_size setting.
 func formatMaxSize(typ string, n int64) (int64, error) {
@@ -70,9 +57,24 @@ func formatMaxSize(typ string, n int64) (int64, error) {
 	return n, nil
 }
 
+// formatTooLarge is the cause of the error a format_from_* transform
+// returns when a message decodes to more than its max_size. It matches
+// weir.ErrTooLarge and weir.ErrInvalidData: the message is a decompression
+// bomb or simply too big for the limit; route it aside, or raise max_size
+// if such messages are expected.
+type formatTooLarge struct{ limit int64 }
+
+func (e formatTooLarge) Error() string {
+	return fmt.Sprintf("decoded data exceeds max_size (%d bytes)", e.limit)
+}
+
+func (formatTooLarge) Is(target error) bool {
+	return target == weir.ErrTooLarge || target == weir.ErrInvalidData
+}
+
 // formatTooBig returns the cause for output past limit bytes.
 func formatTooBig(limit int64) error {
-	return fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)
+	return formatTooLarge{limit}
 }
 
 // formatInvalid wraps the cause of a failure to decode a message's data in
@@ -84,7 +86,7 @@ func formatInvalid(typ, id string, err error) error {
 	return &Error{Type: typ, ID: id, Err: err}
 }
 
-// formatReadAll reads r to its end, failing with ErrTooLarge past limit
+// formatReadAll reads r to its end, failing with weir.ErrTooLarge past limit
 // bytes; hint is the expected size. Its buffer never grows past limit+1
 // bytes, whatever r holds, and costs about twice that in allocations at
 // worst (one allocation when hint is right).
@@ -265,7 +267,7 @@ type FormatFromPrettyPrintConfig struct {
 // the next, or hold several whole values (one output message each, with the
 // closing message's metadata). White space between values is skipped;
 // anything else there is an error matching weir.ErrInvalidData, as is a
-// value that is not valid JSON or grows past MaxSize ([ErrTooLarge]); the
+// value that is not valid JSON or grows past MaxSize ([weir.ErrTooLarge]); the
 // buffer is emptied after an error. Control messages pass through and do
 // not release a partial value.
 //

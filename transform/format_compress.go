@@ -22,7 +22,7 @@ import (
 // FormatFromGzipConfig configures [FormatFromGzip].
 type FormatFromGzipConfig struct {
 	// MaxSize is the most bytes a message may decompress to (default 64
-	// MiB); past it the transform fails with [ErrTooLarge].
+	// MiB); past it the transform fails with [weir.ErrTooLarge].
 	MaxSize int64 `json:"max_size,omitempty"`
 
 	ID string `json:"id,omitempty"`
@@ -127,7 +127,7 @@ func (t *FormatToGzip) Transform(_ context.Context, msg *weir.Message) ([]*weir.
 // FormatFromZstdConfig configures [FormatFromZstd].
 type FormatFromZstdConfig struct {
 	// MaxSize is the most bytes a message may decompress to (default 64
-	// MiB); past it the transform fails with [ErrTooLarge]. A frame that
+	// MiB); past it the transform fails with [weir.ErrTooLarge]. A frame that
 	// declares a larger size or window fails before it is decoded.
 	MaxSize int64 `json:"max_size,omitempty"`
 
@@ -218,7 +218,7 @@ const formatSnappyMagic = "\xff\x06\x00\x00sNaPpY"
 // FormatFromSnappyConfig configures [FormatFromSnappy].
 type FormatFromSnappyConfig struct {
 	// MaxSize is the most bytes a message may decompress to (default 64
-	// MiB); past it the transform fails with [ErrTooLarge].
+	// MiB); past it the transform fails with [weir.ErrTooLarge].
 	MaxSize int64 `json:"max_size,omitempty"`
 
 	ID string `json:"id,omitempty"`

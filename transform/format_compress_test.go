@@ -48,7 +48,7 @@ func formatCompress(t *testing.T, n int64, wrap func(io.Writer) io.WriteCloser) 
 }
 
 // TestFormatBombs feeds each decompressor 100 MiB of zeros, compressed,
-// with a max_size of 1 MiB: each must fail with ErrTooLarge having
+// with a max_size of 1 MiB: each must fail with weir.ErrTooLarge having
 // allocated a few MiB at most. It does not run in parallel, so that the
 // allocation counter sees only the call under test.
 func TestFormatBombs(t *testing.T) {
@@ -117,7 +117,7 @@ func TestFormatBombs(t *testing.T) {
 			assert.Nil(t, out)
 			require.ErrorIs(t, err, weir.ErrInvalidData)
 			if bomb.name != "zip lying about sizes" { // archive/zip stops at the declared size
-				require.ErrorIs(t, err, ErrTooLarge)
+				require.ErrorIs(t, err, weir.ErrTooLarge)
 			}
 			alloc := after.TotalAlloc - before.TotalAlloc
 			t.Logf("%s: %d bytes in, %d MiB out, max_size %d: allocated %.1f MiB",

@@ -224,14 +224,14 @@ func TestFormatPrettyPrint(t *testing.T) {
 
 		_, err = send(`{"a":1,}`)
 		require.ErrorIs(t, err, weir.ErrInvalidData)
-		assert.NotErrorIs(t, err, ErrTooLarge)
+		assert.NotErrorIs(t, err, weir.ErrTooLarge)
 
 		_, err = send(`{"a":"` + strings.Repeat("x", 20))
-		require.ErrorIs(t, err, ErrTooLarge)
+		require.ErrorIs(t, err, weir.ErrTooLarge)
 		require.ErrorIs(t, err, weir.ErrInvalidData)
 
 		_, err = send(`{"a":[` + strings.Repeat("1,", 10))
-		require.ErrorIs(t, err, ErrTooLarge)
+		require.ErrorIs(t, err, weir.ErrTooLarge)
 
 		out, err := send(`{"ok":true}`)
 		require.NoError(t, err)
@@ -301,7 +301,7 @@ func TestFormatDecompressInvalid(t *testing.T) {
 				}
 				assert.Nil(t, out)
 				require.ErrorIs(t, err, weir.ErrInvalidData)
-				assert.NotErrorIs(t, err, ErrTooLarge)
+				assert.NotErrorIs(t, err, weir.ErrTooLarge)
 				var te *Error
 				require.ErrorAs(t, err, &te)
 				assert.Equal(t, typ, te.Type)
@@ -329,7 +329,7 @@ func TestFormatMaxSizeBoundary(t *testing.T) {
 					assert.Len(t, out[0].Data(), n)
 					return
 				}
-				require.ErrorIs(t, err, ErrTooLarge)
+				require.ErrorIs(t, err, weir.ErrTooLarge)
 				require.ErrorIs(t, err, weir.ErrInvalidData)
 			})
 		}

@@ -19,7 +19,7 @@ import (
 type FormatFromZipConfig struct {
 	// MaxSize is the most bytes the files of one archive may decompress to
 	// in total (default 64 MiB); past it the transform fails with
-	// [ErrTooLarge].
+	// [weir.ErrTooLarge].
 	MaxSize int64 `json:"max_size,omitempty"`
 
 	ID string `json:"id,omitempty"`
@@ -121,7 +121,7 @@ func (t *FormatFromZip) read(f *zip.File, limit int64) ([]byte, error) {
 	// The sizes in the archive are hints: no more than deflate's best ratio.
 	hint := min(f.UncompressedSize64, 1032*f.CompressedSize64+64)
 	b, err := formatReadAll(rc, limit, int(min(hint, uint64(limit))))
-	if errors.Is(err, ErrTooLarge) {
+	if errors.Is(err, weir.ErrTooLarge) {
 		return nil, formatTooBig(t.max) // the limit of the whole archive
 	}
 	return b, err

@@ -82,7 +82,7 @@ func TestFormatFromZip(t *testing.T) {
 		tf, err = NewFormatFromZip(FormatFromZipConfig{MaxSize: 1199})
 		require.NoError(t, err)
 		_, err = tf.Transform(ctx, weir.NewMessage(archive))
-		require.ErrorIs(t, err, ErrTooLarge)
+		require.ErrorIs(t, err, weir.ErrTooLarge)
 	})
 
 	t.Run("unreadable files", func(t *testing.T) {
@@ -108,7 +108,7 @@ func TestFormatFromZip(t *testing.T) {
 			out, err := tf.Transform(ctx, weir.NewMessage(archive))
 			assert.Nil(t, out, name)
 			require.ErrorIs(t, err, weir.ErrInvalidData, name)
-			assert.NotErrorIs(t, err, ErrTooLarge, name)
+			assert.NotErrorIs(t, err, weir.ErrTooLarge, name)
 			var te *Error
 			require.ErrorAs(t, err, &te, name)
 			assert.Equal(t, "format_from_zip", te.Type, name)

@@ -25,7 +25,7 @@ type FormatFromParquetConfig struct {
 	// MaxSize bounds the work one message may cause (default 64 MiB): the
 	// size of the file, the uncompressed size its metadata declares, and
 	// the total size of the JSON rows written. Past it the transform fails
-	// with [transform.ErrTooLarge].
+	// with [weir.ErrTooLarge].
 	MaxSize int64 `json:"max_size,omitempty"`
 
 	ID string `json:"id,omitempty"`
@@ -69,7 +69,7 @@ func (t *FormatFromParquet) Transform(_ context.Context, msg *weir.Message) ([]*
 	}
 	rows, err := t.rows(msg)
 	if err != nil {
-		if errors.Is(err, transform.ErrTooLarge) {
+		if errors.Is(err, weir.ErrTooLarge) {
 			return nil, &transform.Error{Type: typ, ID: t.id, Err: err}
 		}
 		return nil, invalid(typ, t.id, err)
@@ -167,7 +167,7 @@ func maxSize(typ string, n int64) (int64, error) {
 
 // tooBig returns the cause for output past limit bytes.
 func tooBig(limit int64) error {
-	return fmt.Errorf("%w (%d bytes)", transform.ErrTooLarge, limit)
+	return fmt.Errorf("decoded data exceeds max_size (%d bytes): %w: %w", limit, weir.ErrTooLarge, weir.ErrInvalidData)
 }
 
 // invalid wraps the cause of a failure to decode a message's data in a

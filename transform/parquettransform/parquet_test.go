@@ -107,7 +107,7 @@ func TestFormatFromParquet(t *testing.T) {
 		tf, err := NewFormatFromParquet(FormatFromParquetConfig{MaxSize: int64(len(vec) - 1)})
 		require.NoError(t, err)
 		_, err = tf.Transform(ctx, weir.NewMessage(bytes.Clone(vec)))
-		require.ErrorIs(t, err, transform.ErrTooLarge)
+		require.ErrorIs(t, err, weir.ErrTooLarge)
 
 		// A small file of many rows that repeat one long value: the
 		// JSON rows are too big.
@@ -122,14 +122,14 @@ func TestFormatFromParquet(t *testing.T) {
 		tf, err = NewFormatFromParquet(FormatFromParquetConfig{MaxSize: 100_000})
 		require.NoError(t, err)
 		_, err = tf.Transform(ctx, weir.NewMessage(file))
-		require.ErrorIs(t, err, transform.ErrTooLarge)
+		require.ErrorIs(t, err, weir.ErrTooLarge)
 		require.ErrorIs(t, err, weir.ErrInvalidData)
 
 		// Too many rows for the limit, by the metadata alone.
 		tf, err = NewFormatFromParquet(FormatFromParquetConfig{MaxSize: int64(len(file))})
 		require.NoError(t, err)
 		_, err = tf.Transform(ctx, weir.NewMessage(file))
-		require.ErrorIs(t, err, transform.ErrTooLarge)
+		require.ErrorIs(t, err, weir.ErrTooLarge)
 	})
 
 	t.Run("huge footer length", func(t *testing.T) {
