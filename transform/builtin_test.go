@@ -1,76 +1,80 @@
 package transform_test
 
-// A conformance sweep over every registered built-in transform, in the
-// spirit of testing/slogtest: each config of the Substation v2 conformance
-// vectors (plus an inline config for each type without a vector) is checked
-// against the contract every Transformer keeps:
+// A conformance sweep over every type of a transform registry (the
+// built-ins here), in the spirit of testing/slogtest: each config of the
+// Substation v2 conformance vectors (plus an inline config for each type
+// without a vector) is run through transformtest.Run, which checks the
+// contract every Transformer keeps (control messages, results with
+// errors, malformed input, concurrent use, no retention, Close; see its
+// package documentation), with the vector's inputs, its
+// object.source_key as the key for malformed values, and the Behavior of
+// the types it uses. Per type the sweep also checks that the factory
+// refuses an unknown setting (transformtest.CheckUnknownSetting).
 //
-//   - control: a control message comes back, last, with no error, both from
-//     a fresh transformer and after the vector's inputs (stateful types
-//     release data before it);
-//   - malformed: malformed data never panics, and an error matches
-//     weir.ErrInvalidData or is a *transform.Error, with no messages;
-//   - concurrent: one transformer serves 8 goroutines at once (run with
-//     -race) and, unless its output legitimately varies, answers as it
-//     does sequentially;
-//   - unknown_setting: a setting the type does not have is a config error
-//     naming it.
-//
-// Each check returns the violations it finds, so TestSweepTransformSelfTest
-// can show that it catches them. The vectors only say which configs to try;
-// the conformance test checks their outputs.
+// The checks and their self-tests live in transformtest; this file only
+// says which configs to try and how each type behaves. The vectors'
+// expected outputs are checked by the conformance test.
 
 import (
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/condition"
+	"github.com/weirhq/weir/internal/dynamotest"
 	"github.com/weirhq/weir/transform"
+	"github.com/weirhq/weir/transform/transformtest"
 )
 
 // sweepVectorDir holds the repository's copy of the transform vectors.
 const sweepVectorDir = "../testdata/conformance/substation-v2/transform"
 
 // sweepKnownIssues lists contract violations the sweep found that are not
-// fixed yet, keyed by "<type>/<check>" (check is control, malformed,
-// concurrent or unknown_setting). Those sub-tests are skipped with the
-// reason; remove an entry once its bug is fixed.
+// fixed yet, keyed by "<type>/<check>" (check is unknown_setting or one of
+// transformtest's: control, malformed, concurrent, retain, close). Those
+// sub-tests are skipped with the reason; remove an entry once its bug is
+// fixed.
 var sweepKnownIssues = map[string]string{}
 
-// sweepNoCompare lists types whose output legitimately differs from call to
-// call, or depends on the calls before it (stateful types): the concurrent
-// check runs them under -race but does not compare outputs. A config that
-// nests one of them (condition types included) is not compared either.
-var sweepNoCompare = map[string]string{
-	"string_uuid":              "writes a new random UUID each time",
-	"utility_control":          "emits a control message when its shared batch fills",
-	"utility_random":           "a nested condition that answers at random",
-	"time_now":                 "writes the current time",
-	"aggregate_to_array":       "stateful: releases a batch when it fills",
-	"aggregate_to_string":      "stateful: releases a batch when it fills",
-	"format_from_pretty_print": "stateful: holds a partial value between messages",
-	"meta_kv_store_lock":       "stateful: only the first message with a lock key runs the transforms",
+// sweepBehavior lists the types whose outputs are not a function of their
+// input alone, with the transformtest.Behavior that says what the checks
+// may compare and why. A config takes the loosest Behavior of the types it
+// uses, nested ones (condition types included) too.
+var sweepBehavior = map[string]struct {
+	b   transformtest.Behavior
+	why string
+}{
+	"string_uuid":              {transformtest.Random, "writes a new random UUID each time"},
+	"utility_random":           {transformtest.Random, "a nested condition that answers at random"},
+	"time_now":                 {transformtest.Random, "writes the current time"},
+	"utility_control":          {transformtest.Stateful, "emits a control message when its shared batch fills"},
+	"aggregate_to_array":       {transformtest.Stateful, "releases a batch when it fills"},
+	"aggregate_to_string":      {transformtest.Stateful, "releases a batch when it fills"},
+	"meta_kv_store_lock":       {transformtest.Stateful, "only the first message with a lock key runs the transforms"},
+	"format_from_pretty_print": {transformtest.Sequential, "holds a partial value between messages"},
 }
 
 // sweepExempt lists types the sweep cannot build from JSON alone, with the
-// test that covers them instead.
+// test that covers their behaviour instead. TestSweepTransformExempt runs
+// the transformtest checks over them, built with typed constructors
+// against loopback servers.
 var sweepExempt = map[string]string{
 	"enrich_aws_lambda":        "needs AWS credentials from the environment to build from JSON; enrich_lambda_test.go runs it against a real Invoke API server",
 	"enrich_dns_ip_lookup":     "built from JSON it asks the system's nameservers, which tests must not reach; enrich_dns_test.go runs it against a loopback DNS server",
@@ -90,7 +94,7 @@ var sweepIgnoredSettings = map[string][]string{
 }
 
 // sweepInline are configs for the types no vector covers, each with an input
-// for the concurrent check. Types not registered (yet) are skipped.
+// for the checks. Types not registered (yet) are skipped.
 var sweepInline = []struct{ cfg, input string }{
 	{`{"type":"string_uuid"}`, `{"a":1}`},
 	{`{"type":"string_uuid","settings":{"object":{"target_key":"id"}}}`, `{"a":1}`},
@@ -135,17 +139,6 @@ var sweepInline = []struct{ cfg, input string }{
 	{`{"type":"enrich_kv_store_set_add","settings":{"object":{"source_key":"a","target_key":"b"},"ttl_offset":"10s","kv_store":{"type":"memory","settings":{"capacity":16}}}}`, `{"a":"x","b":[1,"y"]}`},
 	{`{"type":"meta_kv_store_lock","settings":{"prefix":"eo","ttl_offset":"1m","kv_store":{"type":"memory"},"transforms":[{"type":"object_copy","settings":{"object":{"source_key":"a","target_key":"b"}}}]}}`, `{"a":1}`},
 	{`{"type":"meta_kv_store_lock","settings":{"object":{"source_key":"id"},"kv_store":{"type":"memory"},"transforms":[{"type":"utility_drop"}]}}`, `{"id":"x"}`},
-}
-
-// sweepMalformed are the malformed inputs every type must survive.
-var sweepMalformed = []string{
-	"", "not json", "{", `{"a":`, "[1,2", "null", "\xff\xfe", `{"a":{"b":[{"c":1}]}}`,
-}
-
-// sweepRawValues are JSON values the sweep also sends as the data and
-// writes at a config's source key.
-var sweepRawValues = []string{
-	"null", "true", "-1", "1e400", "18446744073709551616", `[]`, `[1,"a",null]`, `{}`, `{"b":[{"c":1}]}`,
 }
 
 // sweepCase is one config to check.
@@ -243,54 +236,6 @@ func sweepWalk(v any, kind string, visit func(kind, typ string)) {
 	}
 }
 
-// sweepCall runs tf on msg and turns a panic into an error that says so.
-func sweepCall(ctx context.Context, tf transform.Transformer, msg *weir.Message) (out []*weir.Message, err, panicked error) {
-	defer func() {
-		if r := recover(); r != nil {
-			panicked = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	out, err = tf.Transform(ctx, msg)
-	return out, err, nil
-}
-
-// sweepResult checks one call's result against the contract: no panic, an
-// error of the documented shape, no messages with an error, no nil message.
-func sweepResult(out []*weir.Message, err, panicked error) error {
-	var te *transform.Error
-	switch {
-	case panicked != nil:
-		return panicked
-	case err != nil && !errors.Is(err, weir.ErrInvalidData) && !errors.As(err, &te):
-		return fmt.Errorf("contract bug: error %q (%T) neither matches weir.ErrInvalidData nor is a *transform.Error", err, err)
-	case err != nil && out != nil:
-		return fmt.Errorf("returned %d messages with the error %v", len(out), err)
-	case slices.Contains(out, nil):
-		return errors.New("returned a nil message")
-	}
-	return nil
-}
-
-// sweepShow abbreviates an input for failure messages.
-func sweepShow(b []byte) string {
-	if len(b) > 40 {
-		return fmt.Sprintf("%q… (%d bytes)", b[:40], len(b))
-	}
-	return fmt.Sprintf("%q", b)
-}
-
-// sweepSnapshot renders a call's result for comparison.
-func sweepSnapshot(out []*weir.Message, err error) string {
-	var sb strings.Builder
-	for _, m := range out {
-		fmt.Fprintf(&sb, "control=%t data=%q meta=%q\n", m.IsControl(), m.Data(), m.Metadata())
-	}
-	if err != nil {
-		fmt.Fprintf(&sb, "error: %v\n", err)
-	}
-	return sb.String()
-}
-
 // sweepSourceKey returns the config's object.source_key, if any.
 func sweepSourceKey(cfg weir.Config) string {
 	obj, _ := cfg.Settings["object"].(map[string]any)
@@ -298,169 +243,41 @@ func sweepSourceKey(cfg weir.Config) string {
 	return key
 }
 
-// sweepMalformedInputs returns the malformed messages for a config with the
-// given source key: each malformed input and raw value as the data and,
-// with a key, each malformed input as the string value of that key and each
-// raw value there. bigData adds a 1 MiB string value in the data,
-// bigKey one at the key: they are slow under -race (regexps especially), so
-// the sweep sends each once per type.
-func sweepMalformedInputs(key string, bigData, bigKey bool) []*weir.Message {
-	inputs, values := slices.Concat(sweepMalformed, sweepRawValues), sweepMalformed
-	if bigData {
-		inputs = append(slices.Clip(inputs), `{"a":"`+strings.Repeat("x", 1<<20)+`"}`)
-	}
-	if bigKey {
-		values = append(slices.Clip(values), strings.Repeat("x", 1<<20))
-	}
-	var msgs []*weir.Message
-	for _, s := range inputs {
-		msgs = append(msgs, weir.NewMessage([]byte(s)))
-	}
-	if key != "" {
-		for _, s := range values {
-			m := weir.NewMessage([]byte(`{}`))
-			if err := m.Set(key, s); err == nil { // else a path Set cannot write into {}
-				msgs = append(msgs, m)
-			}
-		}
-		for _, raw := range sweepRawValues {
-			m := weir.NewMessage([]byte(`{}`))
-			if err := m.SetRaw(key, []byte(raw)); err == nil {
-				msgs = append(msgs, m)
-			}
+// sweepSkips returns the known issues of typ as transformtest.Options.Skip.
+func sweepSkips(issues map[string]string, typ string) map[string]string {
+	skip := map[string]string{}
+	for k, reason := range issues {
+		if t, check, _ := strings.Cut(k, "/"); t == typ && check != "unknown_setting" {
+			skip[check] = "known issue: " + reason
 		}
 	}
-	return msgs
+	return skip
 }
 
-// sweepWithSetting returns cfg with one more top-level setting; the original
-// settings map is left alone.
-func sweepWithSetting(cfg weir.Config, key string, v any) weir.Config {
-	s := make(map[string]any, len(cfg.Settings)+1)
-	for k, x := range cfg.Settings {
-		s[k] = x
-	}
-	s[key] = v
-	return weir.Config{Type: cfg.Type, Settings: s}
-}
-
-// sweepCheckControl sends a control message to a fresh transformer, then the
-// inputs (whose results must keep the contract too) and another control
-// message.
-func sweepCheckControl(ctx context.Context, tf transform.Transformer, inputs [][]byte) error {
-	control := func(when string) error {
-		out, err, p := sweepCall(ctx, tf, weir.NewControl())
-		switch {
-		case p != nil:
-			return fmt.Errorf("control message %s: %w", when, p)
-		case err != nil:
-			return fmt.Errorf("control message %s: error %w", when, err)
-		case len(out) == 0 || out[len(out)-1] == nil || !out[len(out)-1].IsControl():
-			return fmt.Errorf("control message %s: the last of %d outputs is not a control message", when, len(out))
-		}
-		return nil
-	}
-	if err := control("on a fresh transformer"); err != nil {
-		return err
-	}
-	for _, in := range inputs {
-		if err := sweepResult(sweepCall(ctx, tf, weir.NewMessage(bytes.Clone(in)))); err != nil {
-			return fmt.Errorf("input %s: %w", sweepShow(in), err)
-		}
-	}
-	return control("after the inputs")
-}
-
-// sweepCheckMalformed sends each message to tf.
-func sweepCheckMalformed(ctx context.Context, tf transform.Transformer, msgs []*weir.Message) error {
-	var errs []error
-	for _, msg := range msgs {
-		in := sweepShow(msg.Data())
-		if err := sweepResult(sweepCall(ctx, tf, msg)); err != nil {
-			errs = append(errs, fmt.Errorf("input %s: %w", in, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// sweepCheckConcurrent sends in to tf once, then from 8 goroutines × 50
-// times, and with compare requires the same result every time.
-func sweepCheckConcurrent(ctx context.Context, tf transform.Transformer, in []byte, compare bool) error {
-	out, err, p := sweepCall(ctx, tf, weir.NewMessage(bytes.Clone(in)))
-	if err := sweepResult(out, err, p); err != nil {
-		return fmt.Errorf("input %s: sequential call: %w", sweepShow(in), err)
-	}
-	want := sweepSnapshot(out, err)
-
-	const goroutines, rounds = 8, 50
-	var wg sync.WaitGroup
-	errs := make([]error, goroutines)
-	for g := range goroutines {
-		wg.Go(func() {
-			for range rounds {
-				out, err, p := sweepCall(ctx, tf, weir.NewMessage(bytes.Clone(in)))
-				if err := sweepResult(out, err, p); err != nil {
-					errs[g] = err
-					return
-				}
-				if got := sweepSnapshot(out, err); compare && got != want {
-					errs[g] = fmt.Errorf("concurrent result differs from the sequential one:\n got: %s\nwant: %s", got, want)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("input %s: %w", sweepShow(in), err)
-	}
-	return nil
-}
-
-// sweepCheckUnknownSetting builds cfg with an unknown setting, which must
-// fail, and with each setting the type documents to ignore, which must not.
-func sweepCheckUnknownSetting(ctx context.Context, env *transform.Env, cfg weir.Config) error {
-	_, err := env.New(ctx, sweepWithSetting(cfg, "no_such_setting", json.Number("1")))
-	var ce *weir.ConfigError
-	switch {
-	case err == nil:
-		return errors.New(`the unknown setting "no_such_setting" was accepted`)
-	case !errors.Is(err, weir.ErrInvalidConfig) || !errors.As(err, &ce):
-		return fmt.Errorf("unknown setting: error %q (%T) is not a *weir.ConfigError", err, err)
-	case !strings.Contains(ce.Field, "no_such_setting"):
-		return fmt.Errorf("unknown setting: error %q does not name it (Field %q)", err, ce.Field)
-	}
-	for _, key := range sweepIgnoredSettings[cfg.Type] {
-		if _, set := cfg.Settings[key]; set {
-			continue
-		}
-		if _, err := env.New(ctx, sweepWithSetting(cfg, key, "x")); err != nil {
-			return fmt.Errorf("documented to ignore the setting %q: %w", key, err)
-		}
-	}
-	return nil
-}
-
-// sweepCheck runs one check as a parallel sub-test, unless it is a known
-// issue.
-func sweepCheck(t *testing.T, typ, check string, run func() error) {
-	t.Run(check, func(t *testing.T) {
-		t.Parallel()
-		if reason, ok := sweepKnownIssues[typ+"/"+check]; ok {
-			t.Skip("known issue: " + reason)
-		}
-		if err := run(); err != nil {
-			t.Errorf("%s: %v", typ, err)
+// sweepBehaviorOf returns the loosest Behavior of the types cfg uses.
+func sweepBehaviorOf(cfg weir.Config) transformtest.Behavior {
+	b := transformtest.Stateless
+	sweepTypes(cfg, func(_, typ string) {
+		if x, ok := sweepBehavior[typ]; ok {
+			b = max(b, x.b)
 		}
 	})
+	return b
 }
 
 func TestSweepTransformBuiltins(t *testing.T) {
 	t.Parallel()
-	treg := transform.Builtins()
+	sweepTransforms(t, transform.Builtins(), condition.Builtins())
+}
+
+// sweepTransforms checks every type of treg that a vector or an inline
+// config covers, and that every type of treg is covered or exempt. Nested
+// transforms are built from treg and conditions from creg; configs that
+// use a type neither has are skipped (and logged).
+func sweepTransforms(t *testing.T, treg *transform.Registry, creg *condition.Registry) {
 	ctx := context.Background()
-	env := &transform.Env{Transforms: treg}
-	registered := map[string][]string{"transform": treg.Types(), "condition": condition.Builtins().Types()}
+	env := &transform.Env{Transforms: treg, Conditions: creg}
+	registered := map[string][]string{"transform": treg.Types(), "condition": creg.Types()}
 
 	byType := map[string][]sweepCase{}
 	skipped := map[string]int{} // unregistered type → configs skipped
@@ -498,86 +315,121 @@ func TestSweepTransformBuiltins(t *testing.T) {
 		t.Run(typ, func(t *testing.T) {
 			t.Parallel()
 			cases := byType[typ]
-			sweepCheck(t, typ, "unknown_setting", func() error { return sweepCheckUnknownSetting(ctx, env, cases[0].cfg) })
-			bigData, bigKey := true, true
+			t.Run("unknown_setting", func(t *testing.T) {
+				if reason, ok := sweepKnownIssues[typ+"/unknown_setting"]; ok {
+					t.Skip("known issue: " + reason)
+				}
+				if err := transformtest.CheckUnknownSetting(ctx, env, cases[0].cfg, sweepIgnoredSettings[typ]...); err != nil {
+					t.Errorf("unknown_setting: %v", err)
+				}
+			})
+			large, largeKey := true, true
 			for _, c := range cases {
 				key := sweepSourceKey(c.cfg)
-				// The first config gets a 1 MiB data value, the first
-				// with a source key a 1 MiB value there.
-				withBigData, withBigKey := bigData, bigKey && key != ""
-				bigData, bigKey = false, bigKey && !withBigKey
-				compare := true
-				sweepTypes(c.cfg, func(_, typ string) {
-					if _, ok := sweepNoCompare[typ]; ok {
-						compare = false
-					}
-				})
+				// The 1 MiB inputs go to the first config, and to the
+				// first with a source key.
+				withLarge := large || (largeKey && key != "")
+				large, largeKey = false, largeKey && key == ""
 				t.Run(c.name, func(t *testing.T) {
 					t.Parallel()
-					_, err := env.New(ctx, c.cfg)
+					tf, err := env.New(ctx, c.cfg)
 					require.NoError(t, err, "the config should load")
-					// Each check gets a transformer of its own.
-					with := func(check func(tf transform.Transformer) error) func() error {
-						return func() error {
-							tf, err := env.New(ctx, c.cfg)
-							if err != nil {
-								return err
-							}
-							return check(tf)
-						}
+					if c, ok := tf.(io.Closer); ok {
+						_ = c.Close() // the close check judges Close
 					}
-					sweepCheck(t, typ, "control", with(func(tf transform.Transformer) error {
-						return sweepCheckControl(ctx, tf, c.inputs)
-					}))
-					sweepCheck(t, typ, "malformed", with(func(tf transform.Transformer) error {
-						return sweepCheckMalformed(ctx, tf, sweepMalformedInputs(key, withBigData, withBigKey))
-					}))
-					if len(c.inputs) > 0 {
-						sweepCheck(t, typ, "concurrent", with(func(tf transform.Transformer) error {
-							return sweepCheckConcurrent(ctx, tf, c.inputs[0], compare)
-						}))
-					}
+					transformtest.Run(t, func() (transform.Transformer, error) { return env.New(ctx, c.cfg) }, transformtest.Options{
+						Inputs:    c.inputs,
+						Key:       key,
+						Behavior:  sweepBehaviorOf(c.cfg),
+						SkipLarge: !withLarge,
+						Skip:      sweepSkips(sweepKnownIssues, typ),
+					})
 				})
 			}
 		})
 	}
 }
 
-// TestSweepTransformSelfTest shows that each check catches what it is for.
+// TestSweepTransformExempt runs the transformtest checks over the types of
+// sweepExempt, built with their typed constructors and clients of loopback
+// servers (dynalite for DynamoDB: without it that subtest is skipped).
+func TestSweepTransformExempt(t *testing.T) {
+	t.Parallel()
+	checked := map[string]bool{}
+	// run checks typ with the constructor setup returns; setup runs on
+	// the subtest's goroutine, so it may skip or fail it.
+	run := func(typ, key string, inputs []string, setup func(t *testing.T) func() (transform.Transformer, error)) {
+		checked[typ] = true
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			var in [][]byte
+			for _, s := range inputs {
+				in = append(in, []byte(s))
+			}
+			transformtest.Run(t, setup(t), transformtest.Options{
+				Inputs: in,
+				Key:    key,
+				Skip:   sweepSkips(sweepKnownIssues, typ),
+			})
+		})
+	}
+
+	_, d := dnsServer(t)
+	obj := transform.ObjectSettings{SourceKey: "k", TargetKey: "v"}
+	for typ, tc := range map[string]struct {
+		newT  func(transform.EnrichDNSConfig) (*transform.EnrichDNS, error)
+		input string
+	}{
+		"enrich_dns_ip_lookup":     {transform.NewEnrichDNSIPLookup, `{"k":"192.0.2.1"}`},
+		"enrich_dns_domain_lookup": {transform.NewEnrichDNSDomainLookup, `{"k":"www.example"}`},
+		"enrich_dns_txt_lookup":    {transform.NewEnrichDNSTXTLookup, `{"k":"example"}`},
+	} {
+		run(typ, "k", []string{tc.input, `{"k":"nope.example"}`, `{"x":1}`}, func(*testing.T) func() (transform.Transformer, error) {
+			return func() (transform.Transformer, error) {
+				return tc.newT(transform.EnrichDNSConfig{Object: obj, DNS: d})
+			}
+		})
+	}
+
+	srv := invokeAPI(t)
+	invoker := lambda.New(lambda.Options{
+		Region:       "us-west-2",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		HTTPClient:   srv.Client(),
+	})
+	run("enrich_aws_lambda", "e", []string{`{"e":{"a":1}}`, `{"e":"plain"}`, `{"x":1}`}, func(*testing.T) func() (transform.Transformer, error) {
+		return func() (transform.Transformer, error) {
+			return transform.NewEnrichAWSLambda(transform.EnrichAWSLambdaConfig{
+				Object: transform.ObjectSettings{SourceKey: "e", TargetKey: "r"},
+				AWS:    transform.AWSSettings{ARN: "classify"},
+				Client: invoker,
+			})
+		}
+	})
+
+	run("enrich_aws_dynamodb_query", "user", []string{`{"user":"alice"}`, `{"user":["alice","2024"]}`, `{"user":"carol"}`},
+		func(t *testing.T) func() (transform.Transformer, error) {
+			c := dynamotest.Client(t) // skips t without dynalite
+			table := dynamotest.Table(t, c, "PK", "SK")
+			dynamotest.PutItems(t, c, table, map[string]types.AttributeValue{"PK": dynS("alice"), "SK": dynS("2024"), "n": dynN("1")})
+			return func() (transform.Transformer, error) {
+				return transform.NewEnrichAWSDynamoDBQuery(transform.EnrichAWSDynamoDBQueryConfig{
+					Object:     transform.ObjectSettings{SourceKey: "user", TargetKey: "info"},
+					Attributes: transform.DynamoDBAttributes{PartitionKey: "PK", SortKey: "SK"},
+					AWS:        transform.AWSSettings{ARN: table},
+					Client:     c,
+				})
+			}
+		})
+
+	assert.Equal(t, slices.Sorted(maps.Keys(sweepExempt)), slices.Sorted(maps.Keys(checked)))
+}
+
+// TestSweepTransformSelfTest checks the sweep's own helpers; transformtest
+// tests its checks.
 func TestSweepTransformSelfTest(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	pass := transform.Func(func(_ context.Context, m *weir.Message) ([]*weir.Message, error) {
-		return []*weir.Message{m}, nil
-	})
-	require.NoError(t, sweepCheckControl(ctx, pass, [][]byte{[]byte(`{}`)}))
-	require.NoError(t, sweepCheckMalformed(ctx, pass, sweepMalformedInputs("a", false, false)))
-	require.NoError(t, sweepCheckConcurrent(ctx, pass, []byte(`{"a":1}`), true))
-
-	drop := transform.Func(func(context.Context, *weir.Message) ([]*weir.Message, error) { return nil, nil })
-	assert.ErrorContains(t, sweepCheckControl(ctx, drop, nil), "is not a control message")
-
-	panics := transform.Func(func(_ context.Context, m *weir.Message) ([]*weir.Message, error) {
-		if !json.Valid(m.Data()) {
-			panic("not json")
-		}
-		return []*weir.Message{m}, nil
-	})
-	assert.ErrorContains(t, sweepCheckMalformed(ctx, panics, sweepMalformedInputs("", false, false)), "panic: not json")
-
-	badErr := transform.Func(func(context.Context, *weir.Message) ([]*weir.Message, error) {
-		return nil, errors.New("boom")
-	})
-	assert.ErrorContains(t, sweepCheckMalformed(ctx, badErr, sweepMalformedInputs("", false, false)), "contract bug")
-
-	var n atomic.Int64
-	counts := transform.Func(func(_ context.Context, m *weir.Message) ([]*weir.Message, error) {
-		m.SetData(fmt.Appendf(nil, "%d", n.Add(1)))
-		return []*weir.Message{m}, nil
-	})
-	assert.ErrorContains(t, sweepCheckConcurrent(ctx, counts, []byte(`{}`), true), "differs")
-	assert.NoError(t, sweepCheckConcurrent(ctx, counts, []byte(`{}`), false))
-
 	cfg, err := sweepDecodeConfig([]byte(`{"type":"meta_switch","settings":{"cases":[
 		{"condition":{"type":"format_mime","settings":{"type":"application/zip"}},
 		 "transforms":[{"type":"utility_drop"},{"type":"x","settings":{"kv_store":{"type":"memory","settings":{}}}}]}]}}`))
@@ -585,9 +437,13 @@ func TestSweepTransformSelfTest(t *testing.T) {
 	var seen []string
 	sweepTypes(cfg, func(kind, typ string) { seen = append(seen, kind+" "+typ) })
 	assert.ElementsMatch(t, []string{"transform meta_switch", "condition format_mime", "transform utility_drop", "transform x"}, seen)
+	assert.Equal(t, transformtest.Stateless, sweepBehaviorOf(cfg))
 
-	reg := &transform.Registry{}
-	require.NoError(t, reg.Register("lax", func(context.Context, *transform.Env, weir.Config) (transform.Transformer, error) { return pass, nil }))
-	assert.ErrorContains(t, sweepCheckUnknownSetting(ctx, &transform.Env{Transforms: reg}, weir.Config{Type: "lax"}), "was accepted")
-	assert.NoError(t, sweepCheckUnknownSetting(ctx, nil, weir.Config{Type: "utility_drop"}))
+	nested, err := sweepDecodeConfig([]byte(`{"type":"meta_switch","settings":{"cases":[
+		{"condition":{"type":"utility_random"},"transforms":[{"type":"aggregate_to_array"}]}]}}`))
+	require.NoError(t, err)
+	assert.Equal(t, transformtest.Random, sweepBehaviorOf(nested), "the loosest of the nested types")
+
+	issues := map[string]string{"a/concurrent": "x", "a/unknown_setting": "y", "b/control": "z"}
+	assert.Equal(t, map[string]string{"concurrent": "known issue: x"}, sweepSkips(issues, "a"))
 }
