@@ -28,18 +28,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/condition"
-	"github.com/weirhq/weir/internal/dynamotest"
 	"github.com/weirhq/weir/transform"
+	"github.com/weirhq/weir/transform/all"
 	"github.com/weirhq/weir/transform/transformtest"
 )
 
@@ -76,12 +71,13 @@ var sweepBehavior = map[string]struct {
 // the transformtest checks over them, built with typed constructors
 // against loopback servers.
 var sweepExempt = map[string]string{
-	"enrich_aws_lambda":        "needs AWS credentials from the environment to build from JSON; enrich_lambda_test.go runs it against a real Invoke API server",
-	"enrich_dns_ip_lookup":     "built from JSON it asks the system's nameservers, which tests must not reach; enrich_dns_test.go runs it against a loopback DNS server",
+	"enrich_aws_lambda":        "needs AWS credentials from the environment to build from JSON; awstransform.TestContract runs transformtest against a real Invoke API server",
+	"enrich_dns_ip_lookup":     "built from JSON it asks the system's nameservers, which tests must not reach; dnstransform.TestContract runs transformtest against a loopback DNS server",
 	"enrich_dns_domain_lookup": "as enrich_dns_ip_lookup",
 	"enrich_dns_txt_lookup":    "as enrich_dns_ip_lookup",
+	"enrich_dns_text_lookup":   "as enrich_dns_ip_lookup (an alias of enrich_dns_txt_lookup)",
 
-	"enrich_aws_dynamodb_query": "needs AWS credentials and a table to build from JSON; enrich_dynamodb_test.go builds it from JSON against dynalite",
+	"enrich_aws_dynamodb_query": "needs AWS credentials and a table to build from JSON; awstransform.TestContract runs transformtest against dynalite",
 }
 
 // sweepIgnoredSettings lists, per type, the settings it documents to accept
@@ -267,7 +263,7 @@ func sweepBehaviorOf(cfg weir.Config) transformtest.Behavior {
 
 func TestSweepTransformBuiltins(t *testing.T) {
 	t.Parallel()
-	sweepTransforms(t, transform.Builtins(), condition.Builtins())
+	sweepTransforms(t, all.Transforms(), condition.Builtins())
 }
 
 // sweepTransforms checks every type of treg that a vector or an inline
@@ -353,79 +349,6 @@ func sweepTransforms(t *testing.T, treg *transform.Registry, creg *condition.Reg
 // TestSweepTransformExempt runs the transformtest checks over the types of
 // sweepExempt, built with their typed constructors and clients of loopback
 // servers (dynalite for DynamoDB: without it that subtest is skipped).
-func TestSweepTransformExempt(t *testing.T) {
-	t.Parallel()
-	checked := map[string]bool{}
-	// run checks typ with the constructor setup returns; setup runs on
-	// the subtest's goroutine, so it may skip or fail it.
-	run := func(typ, key string, inputs []string, setup func(t *testing.T) func() (transform.Transformer, error)) {
-		checked[typ] = true
-		t.Run(typ, func(t *testing.T) {
-			t.Parallel()
-			var in [][]byte
-			for _, s := range inputs {
-				in = append(in, []byte(s))
-			}
-			transformtest.Run(t, setup(t), transformtest.Options{
-				Inputs: in,
-				Key:    key,
-				Skip:   sweepSkips(sweepKnownIssues, typ),
-			})
-		})
-	}
-
-	_, d := dnsServer(t)
-	obj := transform.ObjectSettings{SourceKey: "k", TargetKey: "v"}
-	for typ, tc := range map[string]struct {
-		newT  func(transform.EnrichDNSConfig) (*transform.EnrichDNS, error)
-		input string
-	}{
-		"enrich_dns_ip_lookup":     {transform.NewEnrichDNSIPLookup, `{"k":"192.0.2.1"}`},
-		"enrich_dns_domain_lookup": {transform.NewEnrichDNSDomainLookup, `{"k":"www.example"}`},
-		"enrich_dns_txt_lookup":    {transform.NewEnrichDNSTXTLookup, `{"k":"example"}`},
-	} {
-		run(typ, "k", []string{tc.input, `{"k":"nope.example"}`, `{"x":1}`}, func(*testing.T) func() (transform.Transformer, error) {
-			return func() (transform.Transformer, error) {
-				return tc.newT(transform.EnrichDNSConfig{Object: obj, DNS: d})
-			}
-		})
-	}
-
-	srv := invokeAPI(t)
-	invoker := lambda.New(lambda.Options{
-		Region:       "us-west-2",
-		BaseEndpoint: aws.String(srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		HTTPClient:   srv.Client(),
-	})
-	run("enrich_aws_lambda", "e", []string{`{"e":{"a":1}}`, `{"e":"plain"}`, `{"x":1}`}, func(*testing.T) func() (transform.Transformer, error) {
-		return func() (transform.Transformer, error) {
-			return transform.NewEnrichAWSLambda(transform.EnrichAWSLambdaConfig{
-				Object: transform.ObjectSettings{SourceKey: "e", TargetKey: "r"},
-				AWS:    transform.AWSSettings{ARN: "classify"},
-				Client: invoker,
-			})
-		}
-	})
-
-	run("enrich_aws_dynamodb_query", "user", []string{`{"user":"alice"}`, `{"user":["alice","2024"]}`, `{"user":"carol"}`},
-		func(t *testing.T) func() (transform.Transformer, error) {
-			c := dynamotest.Client(t) // skips t without dynalite
-			table := dynamotest.Table(t, c, "PK", "SK")
-			dynamotest.PutItems(t, c, table, map[string]types.AttributeValue{"PK": dynS("alice"), "SK": dynS("2024"), "n": dynN("1")})
-			return func() (transform.Transformer, error) {
-				return transform.NewEnrichAWSDynamoDBQuery(transform.EnrichAWSDynamoDBQueryConfig{
-					Object:     transform.ObjectSettings{SourceKey: "user", TargetKey: "info"},
-					Attributes: transform.DynamoDBAttributes{PartitionKey: "PK", SortKey: "SK"},
-					AWS:        transform.AWSSettings{ARN: table},
-					Client:     c,
-				})
-			}
-		})
-
-	assert.Equal(t, slices.Sorted(maps.Keys(sweepExempt)), slices.Sorted(maps.Keys(checked)))
-}
-
 // TestSweepTransformSelfTest checks the sweep's own helpers; transformtest
 // tests its checks.
 func TestSweepTransformSelfTest(t *testing.T) {

@@ -45,7 +45,6 @@ func formatBuiltins() map[string]Factory {
 // 64 MiB.
 const DefaultMaxSize = 64 << 20
 
-
 // formatMaxSize returns the effective max_size setting.
 func formatMaxSize(typ string, n int64) (int64, error) {
 	switch {

@@ -21,6 +21,7 @@ import (
 	"github.com/weirhq/weir/stream"
 	"github.com/weirhq/weir/transform"
 	"github.com/weirhq/weir/transform/dnstransform"
+	"github.com/weirhq/weir/transform/transformtest"
 )
 
 // dnsServer starts a loopback DNS server and a resolver asking it.
@@ -226,5 +227,31 @@ func BenchmarkEnrichDNSCacheAside(b *testing.B) {
 		b.ReportMetric(events, "events")
 		require.NoError(b, d.Close())
 		require.NoError(b, s.Close())
+	}
+}
+
+// TestContract checks the DNS transforms against transformtest's contract,
+// with a loopback DNS server.
+func TestContract(t *testing.T) {
+	t.Parallel()
+	_, d := dnsServer(t)
+	obj := transform.ObjectSettings{SourceKey: "k", TargetKey: "v"}
+	for typ, tc := range map[string]struct {
+		newT  func(dnstransform.EnrichDNSConfig) (*dnstransform.EnrichDNS, error)
+		input string
+	}{
+		"enrich_dns_ip_lookup":     {dnstransform.NewEnrichDNSIPLookup, `{"k":"192.0.2.1"}`},
+		"enrich_dns_domain_lookup": {dnstransform.NewEnrichDNSDomainLookup, `{"k":"www.example"}`},
+		"enrich_dns_txt_lookup":    {dnstransform.NewEnrichDNSTXTLookup, `{"k":"example"}`},
+	} {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			transformtest.Run(t, func() (transform.Transformer, error) {
+				return tc.newT(dnstransform.EnrichDNSConfig{Object: obj, DNS: d})
+			}, transformtest.Options{
+				Inputs: [][]byte{[]byte(tc.input), []byte(`{"k":"nope.example"}`), []byte(`{"x":1}`)},
+				Key:    "k",
+			})
+		})
 	}
 }
