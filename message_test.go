@@ -232,7 +232,7 @@ func TestValue(t *testing.T) {
 	m.Get("arr").ForEach(func(_, v Value) bool { n += int(v.Get("k").Int()); return true })
 	assert.Equal(t, 3, n)
 	m.Get("g").ForEach(func(_, _ Value) bool { t.Fatal("scalar has no members"); return true })
-	assert.True(t, m.Get("t").Result().Bool())
+	assert.True(t, m.Get("t").result().Bool())
 }
 
 func FuzzMessage(f *testing.F) {
@@ -427,7 +427,7 @@ func FuzzValue(f *testing.F) {
 		}
 		want := gjson.GetBytes(data, path)
 		got := NewMessage(bytes.Clone(data)).Get(path)
-		r := got.Result()
+		r := got.result()
 		require.Equal(t, want.Exists(), got.Exists(), "exists %q", path)
 		require.Equal(t, want.Raw, got.Raw(), "raw %q", path)
 		require.Equal(t, want.String(), got.String(), "string %q", path)

@@ -76,10 +76,9 @@ func ValueOf(raw []byte) Value {
 	return valueOf(gjson.ParseBytes(raw))
 }
 
-// Result returns the value as a gjson result, for callers that need gjson's
-// full API (paths relative to this value, modifiers). Its Index and Indexes
-// are not set.
-func (v Value) Result() gjson.Result {
+// result returns the value as a gjson result. Its Index and Indexes are
+// not set.
+func (v Value) result() gjson.Result {
 	switch {
 	case v.raw == "":
 		return gjson.Result{}
@@ -122,7 +121,7 @@ func (v Value) IsBool() bool {
 func (v Value) IsEmpty() bool {
 	if gjson.Type(v.kind) == gjson.JSON {
 		empty := true
-		v.Result().ForEach(func(_, _ gjson.Result) bool { empty = false; return false })
+		v.result().ForEach(func(_, _ gjson.Result) bool { empty = false; return false })
 		return empty
 	}
 	return v.String() == ""
@@ -141,7 +140,7 @@ func (v Value) String() string {
 	case gjson.Null:
 		return ""
 	}
-	return v.Result().String()
+	return v.result().String()
 }
 
 // Bytes returns String as a new byte slice.
@@ -153,26 +152,26 @@ func (v Value) Raw() string { return v.raw }
 
 // Int returns the field as an int64, with gjson's conversions (numeric
 // strings parse, true is 1, floats truncate).
-func (v Value) Int() int64 { return v.Result().Int() }
+func (v Value) Int() int64 { return v.result().Int() }
 
 // Uint returns the field as a uint64, with the same conversions as Int.
-func (v Value) Uint() uint64 { return v.Result().Uint() }
+func (v Value) Uint() uint64 { return v.result().Uint() }
 
 // Float returns the field as a float64, with the same conversions as Int.
-func (v Value) Float() float64 { return v.Result().Float() }
+func (v Value) Float() float64 { return v.result().Float() }
 
 // Bool returns the field as a bool: true, "true", "1", "t" and non-zero
 // numbers are true.
-func (v Value) Bool() bool { return v.Result().Bool() }
+func (v Value) Bool() bool { return v.result().Bool() }
 
 // Any returns the field as a Go value: nil, bool, float64, string,
 // []any or map[string]any.
-func (v Value) Any() any { return v.Result().Value() }
+func (v Value) Any() any { return v.result().Value() }
 
 // Array returns the elements of an array; a non-array value is returned as a
 // one-element slice and a missing value as an empty one.
 func (v Value) Array() []Value {
-	rs := v.Result().Array()
+	rs := v.result().Array()
 	out := make([]Value, len(rs))
 	for i, r := range rs {
 		out[i] = valueOf(r)
@@ -186,10 +185,10 @@ func (v Value) ForEach(fn func(key, value Value) bool) {
 	if gjson.Type(v.kind) != gjson.JSON {
 		return
 	}
-	v.Result().ForEach(func(k, val gjson.Result) bool {
+	v.result().ForEach(func(k, val gjson.Result) bool {
 		return fn(valueOf(k), valueOf(val))
 	})
 }
 
 // Get returns the value at a gjson path relative to v.
-func (v Value) Get(path string) Value { return valueOf(v.Result().Get(path)) }
+func (v Value) Get(path string) Value { return valueOf(v.result().Get(path)) }

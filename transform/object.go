@@ -467,7 +467,7 @@ func objDescribe(v weir.Value) string {
 // value means something, and refuse where gjson would make up a zero.
 
 func objToBoolean(v weir.Value) ([]byte, bool) {
-	r := v.Result()
+	r := gjson.Parse(v.Raw())
 	switch r.Type {
 	case gjson.True:
 		return []byte("true"), true
@@ -496,7 +496,7 @@ func objParseFloat(s string) (float64, bool) {
 }
 
 func objToFloat(v weir.Value) ([]byte, bool) {
-	r := v.Result()
+	r := gjson.Parse(v.Raw())
 	var f float64
 	switch r.Type {
 	case gjson.True:
@@ -520,7 +520,7 @@ func objToFloat(v weir.Value) ([]byte, bool) {
 }
 
 func objToInteger(v weir.Value) ([]byte, bool) {
-	r := v.Result()
+	r := gjson.Parse(v.Raw())
 	switch r.Type {
 	case gjson.True, gjson.False, gjson.Number:
 		return strconv.AppendInt(make([]byte, 0, 20), objInt(r), 10), true
@@ -586,7 +586,7 @@ func objUint(r gjson.Result) uint64 {
 }
 
 func objToUnsigned(v weir.Value) ([]byte, bool) {
-	r := v.Result()
+	r := gjson.Parse(v.Raw())
 	switch r.Type {
 	case gjson.True, gjson.False, gjson.Number:
 		return strconv.AppendUint(make([]byte, 0, 20), objUint(r), 10), true
