@@ -10,6 +10,7 @@ package condition
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/weirhq/weir"
@@ -97,6 +98,11 @@ func (e *Env) registry() *Registry {
 
 // New builds the Inspector cfg describes from e's registry; conditions
 // nested in cfg are built with e too.
+//
+// A construction error is a *weir.ConfigError naming cfg's type and the
+// setting at fault; an error in a nested condition is the chain
+// [weir.ConfigError] describes, which reads as one location relative to
+// cfg ("settings.conditions[1] (string_match): setting "pattern": …").
 func (e *Env) New(ctx context.Context, cfg weir.Config) (Inspector, error) {
 	if e == nil {
 		e = &Env{}
@@ -192,11 +198,16 @@ func New(ctx context.Context, cfg weir.Config) (Inspector, error) {
 }
 
 // NewAll builds each config with env.New (a nil env uses the built-ins).
+// The error of cfgs[i] is a *weir.ConfigError whose Location is "[i]".
 func NewAll(ctx context.Context, env *Env, cfgs []weir.Config) ([]Inspector, error) {
 	out := make([]Inspector, len(cfgs))
 	for i, c := range cfgs {
 		in, err := env.New(ctx, c)
 		if err != nil {
+			var ce *weir.ConfigError
+			if errors.As(err, &ce) && ce.Location == "" {
+				ce.Location = fmt.Sprintf("[%d]", i)
+			}
 			return nil, err
 		}
 		out[i] = in

@@ -34,7 +34,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown setting", `{"type":"string_contains","settings":{"values":"a"}}`, "string_contains", "values"},
 		{"pattern only ignored for string_contains", `{"type":"string_equal_to","settings":{"pattern":"a"}}`, "string_equal_to", "pattern"},
 		{"bitwise not takes no value", `{"type":"number_bitwise_not","settings":{"value":1}}`, "number_bitwise_not", "value"},
-		{"nested error is located", `{"type":"meta_all","settings":{"conditions":[{"type":"string_contains"},{"type":"string_match","settings":{"pattern":"("}}]}}`, "meta_all", "conditions[1]"},
+		{"nested error is located", `{"type":"meta_all","settings":{"conditions":[{"type":"string_contains"},{"type":"string_match","settings":{"pattern":"("}}]}}`, "meta_all", "conditions.1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,4 +95,49 @@ func TestTypedConstructorErrors(t *testing.T) {
 	_, err = condition.NewNumberLengthGreaterThan(condition.NumberLengthGreaterThanConfig{Measurement: "word"})
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "measurement", ce.Field)
+}
+
+// TestNestedConfigErrorText: an error in a nested condition reads as one
+// location, the innermost condition's type and id, and its setting.
+func TestNestedConfigErrorText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, cfg, want string
+		is              error
+	}{
+		{"nested", `{"type":"none","settings":{"conditions":[{"type":"exists","settings":{"object":{"source_key":"a"}}},
+			{"type":"all","settings":{"conditions":[{"type":"string_match","settings":{"pattern":"("}}]}}]}}`,
+			"weir: settings.conditions[1].settings.conditions[0] (string_match): setting \"pattern\": error parsing regexp: missing closing ): `(`",
+			weir.ErrInvalidConfig},
+		{"unknown nested type", `{"type":"meta_any","settings":{"conditions":[{"type":"string_containz"}]}}`,
+			`weir: settings.conditions[0] (string_containz): unknown type "string_containz"; did you mean "string_contains"?`,
+			weir.ErrUnknownType},
+		{"unknown nested setting", `{"type":"meta_any","settings":{"conditions":[{"type":"string_contains","settings":{"valeu":"a"}}]}}`,
+			`weir: settings.conditions[0] (string_contains): setting "valeu": unknown setting; did you mean "value"?`,
+			weir.ErrInvalidConfig},
+		{"wrong JSON type", `{"type":"meta_all","settings":{"conditions":{"type":"exists"}}}`,
+			`weir: meta_all: setting "conditions": must be a list, got an object`,
+			weir.ErrInvalidConfig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := condition.New(context.Background(), parseConfig(t, tt.cfg))
+			assert.EqualError(t, err, tt.want)
+			assert.ErrorIs(t, err, tt.is)
+		})
+	}
+}
+
+func TestNewAllNamesThePosition(t *testing.T) {
+	t.Parallel()
+	_, err := condition.NewAll(context.Background(), nil, []weir.Config{
+		parseConfig(t, `{"type":"exists","settings":{"object":{"source_key":"a"}}}`),
+		parseConfig(t, `{"type":"exists"}`),
+	})
+	var ce *weir.ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "[1]", ce.Location)
+	assert.Equal(t, "exists", ce.Type)
+	assert.Equal(t, "object.source_key", ce.Field)
 }

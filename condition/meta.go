@@ -65,7 +65,7 @@ func newMeta(ctx context.Context, env *Env, typ string, mode metaMode, cfg MetaC
 	for n, c := range cfg.Conditions {
 		in, err := env.New(ctx, c)
 		if err != nil {
-			return meta{}, &weir.ConfigError{Type: typ, Field: fmt.Sprintf("conditions[%d]", n), Err: err}
+			return meta{}, &weir.ConfigError{Type: typ, Field: fmt.Sprintf("conditions.%d", n), Err: err}
 		}
 		is = append(is, in)
 	}

@@ -149,17 +149,22 @@ func (e *Env) Log() *slog.Logger {
 
 // New builds the Transformer cfg describes, from e's registry. Transforms
 // nested in cfg are built with e too.
+//
+// A construction error is a *weir.ConfigError naming cfg's type and id and
+// the setting at fault; an error in a nested config is the chain
+// [weir.ConfigError] describes, which reads as one location relative to
+// cfg ("settings.cases[1].transforms[2] (object_copy): …").
 func (e *Env) New(ctx context.Context, cfg weir.Config) (Transformer, error) {
 	if e == nil {
 		e = &Env{}
 	}
 	f, ok := e.transforms().Lookup(cfg.Type)
 	if !ok {
-		return nil, unknownType(e.transforms().Types(), cfg.Type)
+		return nil, withID(cfg, unknownType(e.transforms().Types(), cfg.Type))
 	}
 	t, err := f(ctx, e, cfg)
 	if err != nil {
-		return nil, configErr(cfg.Type, err)
+		return nil, withID(cfg, configErr(cfg.Type, err))
 	}
 	return t, nil
 }

@@ -37,18 +37,45 @@ func metaBuiltins() map[string]Factory {
 	}
 }
 
-// buildAll builds cfgs with New; field names the setting holding them, for
-// errors.
+// buildAll builds cfgs with env.New; field names the setting holding them
+// (a dotted path such as "cases.1.transforms"). The error of cfgs[i] is a
+// *weir.ConfigError whose Field is field.i and whose Err is cfgs[i]'s own
+// *weir.ConfigError, which reads as a location: "settings.cases[1].
+// transforms[2] (object_copy, id "x"): setting …".
 func buildAll(ctx context.Context, env *Env, field string, cfgs []weir.Config) ([]Transformer, error) {
 	ts := make([]Transformer, len(cfgs))
 	for i, c := range cfgs {
 		t, err := env.New(ctx, c)
 		if err != nil {
+			_ = closeAll(ts[:i])
 			return nil, &weir.ConfigError{Field: fmt.Sprintf("%s.%d", field, i), Err: err}
 		}
 		ts[i] = t
 	}
 	return ts, nil
+}
+
+// buildCondition builds the condition config c of the setting field; a
+// config without a type (and without settings) means no condition, nil.
+func buildCondition(ctx context.Context, env *Env, field string, c weir.Config) (condition.Inspector, error) {
+	if c.Type == "" {
+		if len(c.Settings) > 0 {
+			return nil, &weir.ConfigError{Field: field + ".type", Err: errRequired}
+		}
+		return nil, nil
+	}
+	in, err := env.ConditionEnv().New(ctx, c)
+	if err != nil {
+		return nil, &weir.ConfigError{Field: field, Err: err}
+	}
+	return in, nil
+}
+
+// closeCondition closes in if it implements io.Closer.
+func closeCondition(in condition.Inspector) {
+	if c, ok := in.(io.Closer); ok {
+		_ = c.Close()
+	}
 }
 
 // checkTransformers rejects nil transformers; field names the setting.
@@ -131,13 +158,13 @@ type metaSwitchCase struct {
 // of their conditions and transforms (see [MetaSwitch.Close]).
 func NewMetaSwitch(cfg MetaSwitchConfig) (*MetaSwitch, error) {
 	if len(cfg.Cases) == 0 {
-		return nil, &weir.ConfigError{Type: "meta_switch", Field: "cases", Err: errors.New("at least one case is required")}
+		return nil, &weir.ConfigError{Type: "meta_switch", Field: "cases", Err: missingSetting("at least one case is required")}
 	}
 	s := &MetaSwitch{id: cfg.ID, cases: make([]metaSwitchCase, len(cfg.Cases))}
 	for i, c := range cfg.Cases {
 		field := fmt.Sprintf("cases.%d.transforms", i)
 		if len(c.Transforms) == 0 {
-			return nil, &weir.ConfigError{Type: "meta_switch", Field: field, Err: errors.New("at least one transform is required")}
+			return nil, &weir.ConfigError{Type: "meta_switch", Field: field, Err: missingSetting("at least one transform is required")}
 		}
 		if err := checkTransformers(field, c.Transforms); err != nil {
 			return nil, configErr("meta_switch", err)
@@ -158,21 +185,37 @@ type metaSwitchSettings struct {
 
 func buildMetaSwitch(ctx context.Context, env *Env, s metaSwitchSettings) (*MetaSwitch, error) {
 	cfg := MetaSwitchConfig{ID: s.ID, Cases: make([]MetaSwitchCase, len(s.Cases))}
+	// fail closes what was built before returning err.
+	fail := func(err error) (*MetaSwitch, error) {
+		_ = (&MetaSwitch{cases: toSwitchCases(cfg.Cases)}).Close()
+		return nil, err
+	}
 	for i, c := range s.Cases {
-		if c.Condition.Type != "" {
-			in, err := env.ConditionEnv().New(ctx, c.Condition)
-			if err != nil {
-				return nil, &weir.ConfigError{Field: fmt.Sprintf("cases.%d.condition", i), Err: err}
-			}
-			cfg.Cases[i].Condition = in
+		in, err := buildCondition(ctx, env, fmt.Sprintf("cases.%d.condition", i), c.Condition)
+		if err != nil {
+			return fail(err)
 		}
 		ts, err := buildAll(ctx, env, fmt.Sprintf("cases.%d.transforms", i), c.Transforms)
 		if err != nil {
-			return nil, err
+			closeCondition(in)
+			return fail(err)
 		}
-		cfg.Cases[i].Transforms = ts
+		cfg.Cases[i] = MetaSwitchCase{Condition: in, Transforms: ts}
 	}
-	return NewMetaSwitch(cfg)
+	sw, err := NewMetaSwitch(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	return sw, nil
+}
+
+// toSwitchCases returns the cases of a MetaSwitch running cs.
+func toSwitchCases(cs []MetaSwitchCase) []metaSwitchCase {
+	out := make([]metaSwitchCase, len(cs))
+	for i, c := range cs {
+		out[i] = metaSwitchCase{cond: c.Condition, tfs: c.Transforms}
+	}
+	return out
 }
 
 // Transform implements [Transformer].
@@ -279,11 +322,11 @@ type MetaForEach struct {
 func NewMetaForEach(cfg MetaForEachConfig) (*MetaForEach, error) {
 	switch {
 	case cfg.Object.SourceKey == "":
-		return nil, &weir.ConfigError{Type: "meta_for_each", Field: "object.source_key", Err: errors.New("required")}
+		return nil, &weir.ConfigError{Type: "meta_for_each", Field: "object.source_key", Err: errRequired}
 	case cfg.Object.TargetKey == "":
-		return nil, &weir.ConfigError{Type: "meta_for_each", Field: "object.target_key", Err: errors.New("required")}
+		return nil, &weir.ConfigError{Type: "meta_for_each", Field: "object.target_key", Err: errRequired}
 	case len(cfg.Transforms) == 0:
-		return nil, &weir.ConfigError{Type: "meta_for_each", Field: "transforms", Err: errors.New("at least one transform is required")}
+		return nil, &weir.ConfigError{Type: "meta_for_each", Field: "transforms", Err: missingSetting("at least one transform is required")}
 	}
 	if err := checkTransformers("transforms", cfg.Transforms); err != nil {
 		return nil, configErr("meta_for_each", err)
@@ -308,7 +351,12 @@ func buildMetaForEach(ctx context.Context, env *Env, s metaForEachSettings) (*Me
 	if err != nil {
 		return nil, err
 	}
-	return NewMetaForEach(MetaForEachConfig{Object: s.Object, Transforms: ts, ID: s.ID})
+	f, err := NewMetaForEach(MetaForEachConfig{Object: s.Object, Transforms: ts, ID: s.ID})
+	if err != nil {
+		_ = closeAll(ts)
+		return nil, err
+	}
+	return f, nil
 }
 
 // Transform implements [Transformer].
@@ -437,7 +485,12 @@ func buildMetaErr(ctx context.Context, env *Env, s metaErrSettings) (*MetaErr, e
 	if err != nil {
 		return nil, err
 	}
-	return NewMetaErr(MetaErrConfig{Transforms: ts, ErrorMessages: s.ErrorMessages, ID: s.ID})
+	e, err := NewMetaErr(MetaErrConfig{Transforms: ts, ErrorMessages: s.ErrorMessages, ID: s.ID})
+	if err != nil {
+		_ = closeAll(ts)
+		return nil, err
+	}
+	return e, nil
 }
 
 // Transform implements [Transformer].

@@ -517,7 +517,12 @@ func buildMetaMetricDuration(ctx context.Context, env *Env, s metaMetricDuration
 	if err != nil {
 		return nil, err
 	}
-	return withEnvMetrics(NewMetaMetricDuration)(ctx, env, MetaMetricDurationConfig{Transforms: ts, Metric: s.Metric, ID: s.ID})
+	d, err := withEnvMetrics(NewMetaMetricDuration)(ctx, env, MetaMetricDurationConfig{Transforms: ts, Metric: s.Metric, ID: s.ID})
+	if err != nil {
+		_ = closeAll(ts)
+		return nil, err
+	}
+	return d, nil
 }
 
 // Transform implements [Transformer].

@@ -94,7 +94,24 @@ func describeJSONError(doc []byte, err error) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field == "" {
-		return fmt.Errorf(`a pipeline config is a JSON object with "transforms", got %s`, te.Value)
+		return fmt.Errorf(`a pipeline config is a JSON object with "transforms", got %s`, jsonKind(te.Value))
 	}
 	return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// jsonKind names, with an article, the JSON kind encoding/json's
+// UnmarshalTypeError reports ("array", "string", "number 1", …) in the
+// words of weir's config errors ("a list", "a string", "a number").
+func jsonKind(v string) string {
+	switch v, _, _ = strings.Cut(v, " "); v {
+	case "array":
+		return "a list"
+	case "object":
+		return "an object"
+	case "bool":
+		return "a boolean"
+	case "":
+		return "a value"
+	}
+	return "a " + v
 }

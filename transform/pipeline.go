@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/weirhq/weir"
@@ -40,7 +42,10 @@ type Pipeline struct {
 //
 // A construction error is a *weir.ConfigError naming the transform's
 // position ("transforms[3]"), its type and id, and the setting at fault;
-// what was already built is closed.
+// what was already built is closed. The error of a transform or condition
+// nested in another reads with its full location, as in
+// "transforms[0].settings.cases[1].transforms[2] (object_copy, id "x"):
+// setting "object.target_key": …" (see [weir.ConfigError]).
 func NewPipeline(ctx context.Context, env *Env, cfgs []weir.Config) (*Pipeline, error) {
 	var e Env
 	if env != nil {
@@ -130,7 +135,7 @@ func ParseConfig(b []byte) (PipelineConfig, error) {
 	if top == nil {
 		return cfg, &weir.ConfigError{Err: errors.New(`a pipeline config is a JSON object with "transforms"`)}
 	}
-	for k := range top {
+	for _, k := range slices.Sorted(maps.Keys(top)) { // the same error every run
 		switch k {
 		case "transforms", "concurrency", "tests":
 		default:
@@ -143,7 +148,7 @@ func ParseConfig(b []byte) (PipelineConfig, error) {
 	}
 	raw, ok := top["transforms"]
 	if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		return cfg, &weir.ConfigError{Location: "transforms", Err: errors.New(`a pipeline config needs "transforms", a list of transform configs`)}
+		return cfg, &weir.ConfigError{Location: "transforms", Err: missingSetting(`a pipeline config needs "transforms", a list of transform configs`)}
 	}
 	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil {

@@ -184,19 +184,23 @@ type metaRetrySettings struct {
 
 func buildMetaRetry(ctx context.Context, env *Env, s metaRetrySettings) (*MetaRetry, error) {
 	cfg := MetaRetryConfig{ErrorMessages: s.ErrorMessages, Retry: s.Retry, ID: s.ID}
-	if s.Condition.Type != "" {
-		in, err := env.ConditionEnv().New(ctx, s.Condition)
-		if err != nil {
-			return nil, &weir.ConfigError{Field: "condition", Err: err}
-		}
-		cfg.Condition = in
-	}
-	ts, err := buildAll(ctx, env, "transforms", s.Transforms)
+	in, err := buildCondition(ctx, env, "condition", s.Condition)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Transforms = ts
-	return NewMetaRetry(cfg)
+	ts, err := buildAll(ctx, env, "transforms", s.Transforms)
+	if err != nil {
+		closeCondition(in)
+		return nil, err
+	}
+	cfg.Condition, cfg.Transforms = in, ts
+	r, err := NewMetaRetry(cfg)
+	if err != nil {
+		closeCondition(in)
+		_ = closeAll(ts)
+		return nil, err
+	}
+	return r, nil
 }
 
 // Transform implements [Transformer].

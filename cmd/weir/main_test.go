@@ -190,33 +190,85 @@ func TestRunConfigErrors(t *testing.T) {
 		config string
 		want   string // in the error message
 	}{
-		{"unknown transform type", `{"transforms": [{"type": "no_such_type"}]}`, `unknown type "no_such_type"`},
+		{"unknown transform type", `{"transforms": [{"type": "no_such_type"}]}`, `transforms[0] (no_such_type): unknown type "no_such_type"`},
 		{
 			"unknown setting",
-			`{"transforms": [{"type": "object_copy", "settings": {"object": {"sourcekey": "a", "target_key": "b"}}}]}`,
-			`sourcekey": unknown setting`,
+			`{"transforms": [{"type": "object_copy", "settings": {"object": {"colour": "a", "target_key": "b"}}}]}`,
+			`transforms[0] (object_copy): setting "object.colour": unknown setting` + "\n",
 		},
-		{"misspelt settings key", `{"transforms": [{"type": "object_copy", "setings": {}}]}`, `transforms[0]: setting "setings": unknown member`},
+		{
+			"unknown setting with did-you-mean",
+			`{"transforms": [{"type": "object_copy", "settings": {"object": {"sourcekey": "a", "target_key": "b"}}}]}`,
+			`transforms[0] (object_copy): setting "object.sourcekey": unknown setting; did you mean "source_key"?`,
+		},
+		{
+			"wrong JSON type",
+			`{"transforms": [{"type": "utility_drop"}, {"type": "object_copy", "settings": {"object": "a"}}]}`,
+			`transforms[1] (object_copy): setting "object": must be an object, got a string`,
+		},
+		{
+			"number given as a string",
+			`{"transforms": [{"type": "utility_control", "settings": {"batch": {"count": "10"}}}]}`,
+			`transforms[0] (utility_control): setting "batch.count": must be a whole number, got a string`,
+		},
+		{
+			"nested location in meta_switch",
+			`{"transforms": [{"type": "meta_switch", "settings": {"id": "sw", "cases": [
+				{"transforms": [{"type": "utility_drop"}]},
+				{"transforms": [{"type": "utility_drop"}, {"type": "utility_drop"},
+					{"type": "object_copy", "settings": {"object": {"source_key": "a", "target_kee": "b"}}}]}]}}]}`,
+			`transforms[0].settings.cases[1].transforms[2] (object_copy): setting "object.target_kee": unknown setting; did you mean "target_key"?`,
+		},
+		{
+			"nested condition in meta_switch",
+			`{"transforms": [{"type": "meta_switch", "settings": {"cases": [
+				{"condition": {"type": "meta_any", "settings": {"conditions": [{"type": "string_contains", "settings": {"valeu": "x"}}]}},
+				 "transforms": [{"type": "utility_drop"}]}]}}]}`,
+			`transforms[0].settings.cases[0].condition.settings.conditions[0] (string_contains): setting "valeu": unknown setting; did you mean "value"?`,
+		},
+		{
+			"id shown",
+			`{"transforms": [{"type": "utility_drop"}, {"type": "object_copy", "settings": {"id": "copy-user", "object": {"source_key": "a", "target_key": "b", "bogus": 1}}}]}`,
+			`transforms[1] (object_copy, id "copy-user"): setting "object.bogus": unknown setting`,
+		},
+		{
+			"nested id shown",
+			`{"transforms": [{"type": "meta_for_each", "settings": {"id": "each", "object": {"source_key": "a", "target_key": "b"},
+				"transforms": [{"type": "object_copy", "settings": {"id": "inner", "object": []}}]}}]}`,
+			`transforms[0].settings.transforms[0] (object_copy, id "inner"): setting "object": must be an object, got a list`,
+		},
+		{
+			// Go map order would pick either zz; the error must not.
+			"deterministic path",
+			`{"transforms": [{"type": "enrich_http_get", "settings": {"url": "http://x", "request": {"zz": 1}, "object": {"zz": 2}}}]}`,
+			`transforms[0] (enrich_http_get): setting "object.zz": unknown setting` + "\n",
+		},
+		{"missing setting", `{"transforms": [{"type": "meta_for_each", "settings": {"transforms": [{"type": "utility_drop"}]}}]}`, `transforms[0] (meta_for_each): setting "object.source_key": required`},
+		{"misspelt settings key", `{"transforms": [{"type": "object_copy", "setings": {}}]}`, `transforms[0]: setting "setings": unknown member (a config has "type" and "settings"); did you mean "settings"?`},
 		{"unknown top-level key", `{"transforms": [], "transfroms": []}`, `unknown top-level key "transfroms"`},
+		{"two unknown top-level keys", `{"transforms": [], "zeta": 1, "alpha": 2}`, `alpha: unknown top-level key "alpha"` + "\n"},
 		{"no transforms", `{"concurrency": 2}`, `needs "transforms"`},
 		{"null transforms", `{"transforms": null}`, `needs "transforms"`},
 		{"repeated transforms", `{"transforms": [], "transforms": [{"type": "utility_drop"}]}`, `member "transforms" is given twice`},
 		{"misspelt top-level key", `{"transform": []}`, `unknown top-level key "transform"; did you mean "transforms"?`},
 		{"misspelt type", `{"transforms": [{"type": "object_cpy"}]}`, `transforms[0] (object_cpy): unknown type "object_cpy"; did you mean "object_copy"?`},
 		{"syntax error", "{\n  \"transforms\": [,]\n}", "line 2, column 18: invalid character ','"},
-		{"not an object", `[]`, `a pipeline config is a JSON object with "transforms", got array`},
+		{"not an object", `[]`, `a pipeline config is a JSON object with "transforms", got a list`},
 		{"trailing data", `{"transforms": []} {}`, "invalid character '{' after top-level value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			config := writeFile(t, "pipeline.json", tt.config)
-			res := weirRun(testEnv(t), "{}\n", "run", "-config", config)
-			assert.Equal(t, exitUsage, res.code)
-			assert.Empty(t, res.stdout)
-			assert.True(t, strings.HasPrefix(res.stderr, "weir: "+config+": "), res.stderr)
-			assert.Contains(t, res.stderr, tt.want)
-			assert.Equal(t, 1, strings.Count(res.stderr, "\n"), "one line: %q", res.stderr)
+			for range 5 { // the same config, the same error
+				res := weirRun(testEnv(t), "{}\n", "run", "-config", config)
+				assert.Equal(t, exitUsage, res.code)
+				assert.Empty(t, res.stdout)
+				assert.True(t, strings.HasPrefix(res.stderr, "weir: "+config+": "), res.stderr)
+				assert.Contains(t, res.stderr, tt.want)
+				assert.Equal(t, 1, strings.Count(res.stderr, "\n"), "one line: %q", res.stderr)
+				assert.NotContains(t, res.stderr, "transform.", "no Go type names: %q", res.stderr)
+			}
 		})
 	}
 }
