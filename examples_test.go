@@ -216,7 +216,7 @@ func ExampleConfig_Decode() {
 	cfg := weir.Config{Type: "my_type", Settings: map[string]any{"object": map[string]any{"source_kee": "a"}}}
 	fmt.Println(cfg.Decode(&settings))
 	// Output:
-	// weir: my_type: setting "object.source_kee": unknown setting
+	// weir: my_type: setting "object.source_kee": unknown setting; did you mean "source_key"?
 }
 
 // A path parsed once serves every message: built-in transforms hold their

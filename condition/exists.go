@@ -2,7 +2,6 @@ package condition
 
 import (
 	"context"
-	"errors"
 
 	"github.com/weirhq/weir"
 )
@@ -24,7 +23,7 @@ type Exists struct {
 func NewExists(cfg ExistsConfig) (*Exists, error) {
 	const typ = "exists"
 	if cfg.Object.SourceKey == "" {
-		return nil, &weir.ConfigError{Type: typ, Field: "object.source_key", Err: errors.New("required")}
+		return nil, &weir.ConfigError{Type: typ, Field: "object.source_key", Err: weir.ErrMissingSetting}
 	}
 	if err := rejectTargetKey(typ, cfg.Object); err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 
 	"github.com/weirhq/weir"
@@ -83,7 +82,7 @@ type FormatMIME struct {
 // NewFormatMIME returns a format_mime inspector.
 func NewFormatMIME(cfg FormatMIMEConfig) (*FormatMIME, error) {
 	if cfg.Type == "" {
-		return nil, &weir.ConfigError{Type: "format_mime", Field: "type", Err: errors.New("required")}
+		return nil, &weir.ConfigError{Type: "format_mime", Field: "type", Err: weir.ErrMissingSetting}
 	}
 	return &FormatMIME{typ: cfg.Type}, nil
 }

@@ -3,7 +3,6 @@ package condition
 import (
 	"bytes"
 	"context"
-	"errors"
 	"regexp"
 	"strings"
 
@@ -276,7 +275,7 @@ type StringMatch struct {
 func NewStringMatch(cfg StringMatchConfig) (*StringMatch, error) {
 	const typ = "string_match"
 	if cfg.Pattern == "" {
-		return nil, &weir.ConfigError{Type: typ, Field: "pattern", Err: errors.New("required")}
+		return nil, &weir.ConfigError{Type: typ, Field: "pattern", Err: weir.ErrMissingSetting}
 	}
 	re, err := regexp.Compile(cfg.Pattern)
 	if err != nil {

@@ -3,7 +3,6 @@ package transform
 import (
 	"bytes"
 	"context"
-	"errors"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -33,9 +32,6 @@ func aggregateBuiltins() map[string]Factory {
 		"aggregate_to_string":   decodedNoCtx(NewAggregateToString),
 	}
 }
-
-// errAggSeparator is the cause of the ConfigError for a missing separator.
-var errAggSeparator = errors.New("required")
 
 // newBatcher returns a Batcher with the limits of s, measuring
 // batch.duration between messages as Substation does.
@@ -215,7 +211,7 @@ type AggregateToString struct {
 func NewAggregateToString(cfg AggregateToStringConfig) (*AggregateToString, error) {
 	const typ = "aggregate_to_string"
 	if cfg.Separator == "" {
-		return nil, &weir.ConfigError{Type: typ, Field: "separator", Err: errAggSeparator}
+		return nil, &weir.ConfigError{Type: typ, Field: "separator", Err: weir.ErrMissingSetting}
 	}
 	b, err := newBatcher(typ, cfg.Batch, cfg.Now)
 	if err != nil {
@@ -366,7 +362,7 @@ type AggregateFromString struct {
 func NewAggregateFromString(cfg AggregateFromStringConfig) (*AggregateFromString, error) {
 	const typ = "aggregate_from_string"
 	if cfg.Separator == "" {
-		return nil, &weir.ConfigError{Type: typ, Field: "separator", Err: errAggSeparator}
+		return nil, &weir.ConfigError{Type: typ, Field: "separator", Err: weir.ErrMissingSetting}
 	}
 	if _, _, _, err := cfg.Batch.limits(); err != nil {
 		return nil, configErr(typ, err)

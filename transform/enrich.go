@@ -44,16 +44,13 @@ func enrichBuiltins() map[string]Factory {
 	}
 }
 
-// errKVKeysRequired is the cause of a missing object key.
-var errKVKeysRequired = errors.New("required setting is missing")
-
 // kvCheckKeys requires both object keys.
 func kvCheckKeys(typ, src, dst string) error {
 	switch {
 	case src == "":
-		return &weir.ConfigError{Type: typ, Field: "object.source_key", Err: errKVKeysRequired}
+		return &weir.ConfigError{Type: typ, Field: "object.source_key", Err: weir.ErrMissingSetting}
 	case dst == "":
-		return &weir.ConfigError{Type: typ, Field: "object.target_key", Err: errKVKeysRequired}
+		return &weir.ConfigError{Type: typ, Field: "object.target_key", Err: weir.ErrMissingSetting}
 	}
 	return nil
 }

@@ -148,7 +148,7 @@ func NewEnrichHTTPGet(ctx context.Context, env *Env, cfg EnrichHTTPGetConfig) (*
 // [NewEnrichHTTPGet].
 func NewEnrichHTTPPost(ctx context.Context, env *Env, cfg EnrichHTTPPostConfig) (*EnrichHTTP, error) {
 	if cfg.Object.BodyKey == "" {
-		return nil, &weir.ConfigError{Type: "enrich_http_post", Field: "object.body_key", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: "enrich_http_post", Field: "object.body_key", Err: weir.ErrMissingSetting}
 	}
 	return newEnrichHTTP(ctx, env, "enrich_http_post", "POST", cfg.ID, cfg.URL, cfg.Object.SourceKey, cfg.Object.TargetKey, cfg.Object.BodyKey,
 		cfg.Headers, cfg.Request, cfg.Options)
@@ -157,7 +157,7 @@ func NewEnrichHTTPPost(ctx context.Context, env *Env, cfg EnrichHTTPPostConfig) 
 func newEnrichHTTP(ctx context.Context, env *Env, typ, method, id, url, src, dst, body string,
 	hdrs HTTPHeaders, req HTTPRequestSettings, opts enrich.HTTPConfig) (*EnrichHTTP, error) {
 	if url == "" {
-		return nil, &weir.ConfigError{Type: typ, Field: "url", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: typ, Field: "url", Err: weir.ErrMissingSetting}
 	}
 	secrets := env.secrets() // without the pipeline's, references fail as not found
 	if opts.Client == nil && env != nil {

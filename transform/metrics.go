@@ -89,7 +89,7 @@ type MetricSettings struct {
 // else the one s's destination describes. It validates s.
 func metricSink(typ string, m Metrics, s MetricSettings) (Metrics, error) {
 	if s.Name == "" {
-		return nil, &weir.ConfigError{Type: typ, Field: "metric.name", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: typ, Field: "metric.name", Err: weir.ErrMissingSetting}
 	}
 	if m != nil {
 		return m, nil
@@ -397,14 +397,14 @@ type UtilityMetricFreshness struct {
 func NewUtilityMetricFreshness(cfg UtilityMetricFreshnessConfig) (*UtilityMetricFreshness, error) {
 	const typ = "utility_metric_freshness"
 	if cfg.Threshold == "" {
-		return nil, &weir.ConfigError{Type: typ, Field: "threshold", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: typ, Field: "threshold", Err: weir.ErrMissingSetting}
 	}
 	threshold, err := time.ParseDuration(cfg.Threshold)
 	if err != nil {
 		return nil, &weir.ConfigError{Type: typ, Field: "threshold", Err: err}
 	}
 	if cfg.Object.SourceKey == "" {
-		return nil, &weir.ConfigError{Type: typ, Field: "object.source_key", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: typ, Field: "object.source_key", Err: weir.ErrMissingSetting}
 	}
 	r, err := newMetricReporter(typ, cfg.Metrics, cfg.Metric, cfg.Now)
 	if err != nil {

@@ -29,9 +29,6 @@ func objectBuiltins() map[string]Factory {
 	}
 }
 
-// errObjectRequired is the cause of a ConfigError for a missing setting.
-var errObjectRequired = errors.New("required")
-
 // objPass returns msg as the only result.
 func objPass(msg *weir.Message) []*weir.Message { return msg.AsSlice() }
 
@@ -124,7 +121,7 @@ type ObjectDelete struct {
 // field at Object.SourceKey. Deleting a missing field is not an error.
 func NewObjectDelete(cfg ObjectDeleteConfig) (*ObjectDelete, error) {
 	if cfg.Object.SourceKey == "" {
-		return nil, &weir.ConfigError{Type: "object_delete", Field: "object.source_key", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: "object_delete", Field: "object.source_key", Err: weir.ErrMissingSetting}
 	}
 	return &ObjectDelete{id: cfg.ID, src: weir.ParsePath(cfg.Object.SourceKey)}, nil
 }
@@ -169,10 +166,10 @@ type ObjectInsert struct {
 // exactly.
 func NewObjectInsert(cfg ObjectInsertConfig) (*ObjectInsert, error) {
 	if cfg.Object.TargetKey == "" {
-		return nil, &weir.ConfigError{Type: "object_insert", Field: "object.target_key", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: "object_insert", Field: "object.target_key", Err: weir.ErrMissingSetting}
 	}
 	if cfg.Value == nil {
-		return nil, &weir.ConfigError{Type: "object_insert", Field: "value", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: "object_insert", Field: "value", Err: weir.ErrMissingSetting}
 	}
 	// Encode through a scratch message so the bytes are exactly what Set
 	// writes.
@@ -419,9 +416,9 @@ type objectConvert struct {
 func newObjectConvert(typ, id string, obj ObjectSettings, kind string, conv func(weir.Value) ([]byte, bool)) (objectConvert, error) {
 	switch {
 	case obj.SourceKey == "" && obj.TargetKey != "":
-		return objectConvert{}, &weir.ConfigError{Type: typ, Field: "object.source_key", Err: errors.New("required with object.target_key")}
+		return objectConvert{}, &weir.ConfigError{Type: typ, Field: "object.source_key", Err: fmt.Errorf("%w: needed with object.target_key", weir.ErrMissingSetting)}
 	case obj.SourceKey != "" && obj.TargetKey == "":
-		return objectConvert{}, &weir.ConfigError{Type: typ, Field: "object.target_key", Err: errors.New("required with object.source_key")}
+		return objectConvert{}, &weir.ConfigError{Type: typ, Field: "object.target_key", Err: fmt.Errorf("%w: needed with object.source_key", weir.ErrMissingSetting)}
 	}
 	return objectConvert{typ: typ, id: id, src: weir.ParsePath(obj.SourceKey), dst: weir.ParsePath(obj.TargetKey), kind: kind, conv: conv}, nil
 }

@@ -56,7 +56,7 @@ type UtilityDelay struct {
 // NewUtilityDelay returns a UtilityDelay holding messages for cfg.Duration.
 func NewUtilityDelay(cfg UtilityDelayConfig) (*UtilityDelay, error) {
 	if cfg.Duration == "" {
-		return nil, &weir.ConfigError{Type: "utility_delay", Field: "duration", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: "utility_delay", Field: "duration", Err: weir.ErrMissingSetting}
 	}
 	d, err := time.ParseDuration(cfg.Duration)
 	if err != nil {

@@ -184,9 +184,9 @@ func NewUtilitySecret(ctx context.Context, cfg UtilitySecretConfig) (*UtilitySec
 	const typ = "utility_secret"
 	switch {
 	case cfg.SecretID == "":
-		return nil, &weir.ConfigError{Type: typ, Field: "secret.settings.id", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: typ, Field: "secret.settings.id", Err: weir.ErrMissingSetting}
 	case cfg.Name == "":
-		return nil, &weir.ConfigError{Type: typ, Field: "secret.settings.name", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Type: typ, Field: "secret.settings.name", Err: weir.ErrMissingSetting}
 	case cfg.TTL < 0:
 		return nil, &weir.ConfigError{Type: typ, Field: "secret.settings.ttl_offset", Err: fmt.Errorf("%s is negative", cfg.TTL)}
 	}
@@ -235,7 +235,7 @@ func buildUtilitySecret(ctx context.Context, env *Env, s utilitySecretSettings) 
 	switch s.Secret.Type {
 	case "environment_variable":
 	case "":
-		return nil, &weir.ConfigError{Field: "secret.type", Err: errObjectRequired}
+		return nil, &weir.ConfigError{Field: "secret.type", Err: weir.ErrMissingSetting}
 	default:
 		return nil, &weir.ConfigError{Field: "secret.type",
 			Err: fmt.Errorf("%w %q (only environment_variable is built in; in Go, give NewUtilitySecret a SecretStore)", weir.ErrUnknownType, s.Secret.Type)}

@@ -37,10 +37,6 @@ func stringBuiltins() map[string]Factory {
 	}
 }
 
-// errStrRequired is the cause of a *weir.ConfigError for a required setting
-// that is missing.
-var errStrRequired = errors.New("required setting is missing")
-
 // strIO says where a string transform reads and writes: two paths, or the
 // whole data when both are empty.
 type strIO struct {
@@ -52,10 +48,10 @@ func newStrIO(typ string, o ObjectSettings) (strIO, error) {
 	switch {
 	case o.SourceKey == "" && o.TargetKey != "":
 		return strIO{}, &weir.ConfigError{Type: typ, Field: "object.source_key",
-			Err: errors.New("required when object.target_key is set")}
+			Err: fmt.Errorf("%w: needed when object.target_key is set", weir.ErrMissingSetting)}
 	case o.SourceKey != "" && o.TargetKey == "":
 		return strIO{}, &weir.ConfigError{Type: typ, Field: "object.target_key",
-			Err: errors.New("required when object.source_key is set")}
+			Err: fmt.Errorf("%w: needed when object.source_key is set", weir.ErrMissingSetting)}
 	}
 	return strIO{src: weir.ParsePath(o.SourceKey), dst: weir.ParsePath(o.TargetKey)}, nil
 }
@@ -94,7 +90,7 @@ func strSetInt(msg *weir.Message, path weir.Path, v int64, typ, id string) ([]*w
 
 // strRequired returns the error for a missing required setting.
 func strRequired(typ, field string) error {
-	return &weir.ConfigError{Type: typ, Field: field, Err: errStrRequired}
+	return &weir.ConfigError{Type: typ, Field: field, Err: weir.ErrMissingSetting}
 }
 
 // strCompile compiles the "pattern" setting.

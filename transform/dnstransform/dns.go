@@ -184,10 +184,10 @@ func newKeys(typ string, o transform.ObjectSettings) (keys, error) {
 	switch {
 	case o.SourceKey == "" && o.TargetKey != "":
 		return keys{}, &weir.ConfigError{Type: typ, Field: "object.source_key",
-			Err: errors.New("required when object.target_key is set")}
+			Err: fmt.Errorf("%w: needed when object.target_key is set", weir.ErrMissingSetting)}
 	case o.SourceKey != "" && o.TargetKey == "":
 		return keys{}, &weir.ConfigError{Type: typ, Field: "object.target_key",
-			Err: errors.New("required when object.source_key is set")}
+			Err: fmt.Errorf("%w: needed when object.source_key is set", weir.ErrMissingSetting)}
 	}
 	return keys{src: weir.ParsePath(o.SourceKey), dst: weir.ParsePath(o.TargetKey)}, nil
 }
