@@ -5,19 +5,57 @@
 //
 // # Which package do I use?
 //
+// Building pipelines:
+//
 //   - weir (this package): [Message], the unit of data — an event's bytes,
 //     its metadata and a control flag — with fast path-based reads and
 //     writes ([Message.Get], [Message.Set]); [Value], a read-only view of a
 //     field; [Config], the {"type", "settings"} shape every transform and
-//     condition is configured with; the errors shared by all packages.
+//     condition is configured with; settings shapes several packages share
+//     ([RetrySettings], [AWSSettings]); the errors shared by all packages.
 //   - transform: a Transformer changes a message (copy a field, parse a
-//     timestamp, drop the event, …). Every built-in has a typed Go
-//     constructor, and transform.New builds any of them from a Substation v2
-//     JSON config. Custom types go into a transform.Registry.
+//     timestamp, drop the event, …); a Pipeline is a Substation config
+//     loaded with transform.Load or transform.Parse, which owns and closes
+//     what its transforms open; an Env carries what building them needs
+//     (registries, KV stores, secrets, metrics, AWS configuration, HTTP
+//     client, clock, logger). It holds the local families (object, string,
+//     number, time, array, hash, meta, utility, network, format, aggregate,
+//     the kv store and HTTP enrichments, file and stdout sends) and links
+//     no AWS, DNS, jq or Parquet library.
+//   - transform/all: every Substation type in one import — all.Env() builds
+//     any Substation config. The weir command uses it.
+//   - transform/awstransform, transform/dnstransform, transform/jqtransform,
+//     transform/parquettransform: the families that need those libraries
+//     (enrich_aws_*, enrich_dns_*, object_jq, format_from_parquet).
 //   - condition: an Inspector answers a question about a message (is this IP
 //     private? does the field match a pattern?); transforms such as
 //     meta_switch use them to branch.
-//   - cmd/weir: a command-line runner for JSON pipelines over NDJSON files.
+//   - stream: runs transformers over worker pools, in order or not, with
+//     backpressure, control barriers and error routing.
+//
+// Building blocks, usable on their own:
+//
+//   - kvstore, kvstore/dynamokv: the key-value stores of Substation's
+//     kv_store configs (memory, CSV/JSON/text files, MaxMind, DynamoDB).
+//   - enrich, enrich/dns, enrich/awsenrich: lookup tables, MaxMind
+//     databases, HTTP APIs, DNS, DynamoDB queries, Lambda, S3 files.
+//   - cache, cache/dynamocache: in-memory LRU caches with TTLs, cache-aside
+//     loading, and a DynamoDB cache shared by many processes.
+//   - aggregate: batching by count, size, age and key.
+//   - awsenv: AWS configuration the SDK's way (profiles, SSO, web identity,
+//     container and instance roles) plus Substation's assume_role_arn.
+//
+// Testing:
+//
+//   - transform/transformtest, condition/conditiontest: check that a
+//     custom Transformer or Inspector honours the contract (control
+//     messages, errors, malformed data, concurrency, Close), as
+//     testing/slogtest does for slog handlers.
+//   - enrich/dns/dnstest: a DNS server on loopback for tests.
+//
+// The command:
+//
+//   - cmd/weir: runs a Substation config over NDJSON files.
 //
 // # Paths
 //

@@ -1,23 +1,24 @@
 // Package enrich looks up context for events: lookup tables loaded from
-// files, DNS, MaxMind GeoIP/ASN databases, HTTP APIs and AWS Lambda
-// functions. Each client is safe for concurrent use, built once and shared.
+// files, MaxMind GeoIP/ASN databases and HTTP APIs. Each client is safe for
+// concurrent use, built once and shared.
 //
 // Which do I use?
 //
-//   - [NewTable]: a CSV, JSON, JSON Lines or text file (local, or fetched
-//     over http(s) or from S3: see [Source]) read into memory once,
-//     looked up by key without I/O, reloadable.
-//   - [NewDNS]: PTR, A/AAAA and TXT lookups with miekg/dns, answers cached
-//     for their TTL (NXDOMAIN negatively), one query per name in flight.
+//   - [NewTable]: a CSV, JSON, JSON Lines or text file (local, fetched over
+//     http(s), or from any URL scheme an [Opener] serves: see [Source])
+//     read into memory once, looked up by key without I/O, reloadable.
 //   - [NewMMDB]: GeoIP/ASN/ISP records from a MaxMind database, reloadable.
 //   - [NewHTTP]: GET/POST with retries, backoff with jitter, a rate limit
 //     and a response cache.
-//   - [NewLambda]: invoke an AWS Lambda function ("custom data processing").
+//   - Package enrich/dns: PTR, A/AAAA and TXT lookups with miekg/dns,
+//     answers cached for their TTL (NXDOMAIN negatively), one query per
+//     name in flight.
+//   - Package enrich/awsenrich: DynamoDB queries, AWS Lambda invocations
+//     and the S3 opener for s3:// files.
 //
-// DynamoDB lookups are not built in yet.
-//
-// Package enrich does not depend on transform: the enrich_* transforms
-// wrap it.
+// The DNS and AWS clients live in packages of their own so that programs
+// that do not use them do not link their libraries. Package enrich does
+// not depend on transform: the enrich_* transforms wrap it.
 package enrich
 
 import (

@@ -8,9 +8,30 @@ import (
 	"github.com/weirhq/weir/internal/registry"
 )
 
-// unknownType is the error for a config of a type not in names.
+// unknownType is the error for a config of a type not in names. For a
+// Substation type that lives in a subpackage, it says which.
 func unknownType(names []string, typ string) error {
-	return registry.UnknownTypeError(names, typ)
+	err := registry.UnknownTypeError(names, typ)
+	if pkg, ok := typesElsewhere[typ]; ok {
+		var ce *weir.ConfigError
+		if errors.As(err, &ce) {
+			ce.Err = fmt.Errorf("%w (it is in package github.com/weirhq/weir/transform/%s: register it, or build with transform/all.Env() for every Substation type)", ce.Err, pkg)
+		}
+	}
+	return err
+}
+
+// typesElsewhere names the subpackage of each Substation type that is not
+// built into this package, so that programs without them stay small.
+var typesElsewhere = map[string]string{
+	"enrich_aws_lambda":         "awstransform",
+	"enrich_aws_dynamodb_query": "awstransform",
+	"enrich_dns_ip_lookup":      "dnstransform",
+	"enrich_dns_domain_lookup":  "dnstransform",
+	"enrich_dns_txt_lookup":     "dnstransform",
+	"enrich_dns_text_lookup":    "dnstransform",
+	"object_jq":                 "jqtransform",
+	"format_from_parquet":       "parquettransform",
 }
 
 // missingSetting is the cause of a *weir.ConfigError about a required

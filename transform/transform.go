@@ -32,6 +32,11 @@ import (
 // An error means msg could not be transformed; the returned messages are
 // then nil and msg is unchanged or partially changed. Errors about the
 // message's content match weir.ErrInvalidData.
+//
+// A transformer must not keep msg, the messages it returns, or a
+// weir.Value read from them after the call: the caller may reuse them
+// (weir.Message.Reset). It may keep a copy of their bytes. Package
+// transformtest checks these rules for any Transformer.
 type Transformer interface {
 	Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error)
 }

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -434,4 +437,30 @@ func TestRunWriteError(t *testing.T) {
 			assert.Equal(t, "weir: write output: disk full\n", stderr.String(), "reported once")
 		})
 	}
+}
+
+// TestRunSecretHeader runs the config that failed on every event before
+// pipelines shared their secrets: utility_secret resolves an environment
+// variable, and enrich_http_get sends it in a header. The test sets the
+// environment, so it is not parallel.
+func TestRunSecretHeader(t *testing.T) {
+	t.Setenv("WEIR_TEST_API_TOKEN", "s3cr3t-token")
+	var auth atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth.Store(r.Header.Get("Authorization"))
+		fmt.Fprintf(w, `{"ip":%q,"verdict":"benign"}`, strings.TrimPrefix(r.URL.Path, "/ip/"))
+	}))
+	defer srv.Close()
+	config := writeFile(t, "pipeline.json", `{"transforms": [
+		{"type": "utility_secret", "settings": {"secret": {"type": "environment_variable",
+			"settings": {"id": "k", "name": "WEIR_TEST_API_TOKEN"}}}},
+		{"type": "enrich_http_get", "settings": {
+			"object": {"source_key": "ip", "target_key": "intel"},
+			"url": "`+srv.URL+`/ip/${DATA}",
+			"headers": [{"key": "Authorization", "value": "Bearer ${SECRET:k}"}]}}
+	]}`)
+	res := weirRun(newEnv(), "{\"ip\":\"192.0.2.1\"}\n", "run", "-config", config)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	assert.Equal(t, `{"ip":"192.0.2.1","intel":{"ip":"192.0.2.1","verdict":"benign"}}`+"\n", res.stdout)
+	assert.Equal(t, "Bearer s3cr3t-token", auth.Load())
 }
