@@ -2,6 +2,7 @@ package weir
 
 import (
 	"slices"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -140,7 +141,7 @@ func (d *document) index(create bool) bool {
 		}
 		d.raw = nil
 		if d.nodes == nil {
-			d.nodes = make([]node, 0, 32)
+			d.alloc(32, 0)
 		}
 		d.nodes = append(d.nodes[:0], node{first: -1, last: -1, next: -1, flags: expanded | valInArena})
 	case b[i] != '{' || b[j-1] != '}':
@@ -151,7 +152,7 @@ func (d *document) index(create bool) bool {
 			n.flags |= loose
 		}
 		if d.nodes == nil {
-			d.nodes = make([]node, 0, len(b)/40+8)
+			d.alloc(len(b)/40+8, arenaIf(create))
 		}
 		d.nodes = append(d.nodes[:0], n)
 	}
@@ -378,8 +379,9 @@ func (d *document) text(x int32) []byte {
 	if n.flags&modified == 0 {
 		return d.val(n)
 	}
-	start := d.arenaStart(0)
-	buf := slices.Grow(d.arena, d.size(x))
+	size := d.size(x)
+	start := d.arenaStart(size)
+	buf := slices.Grow(d.arena, size)
 	buf = d.appendTo(buf, x)
 	d.arena = buf
 	return buf[start:len(buf):len(buf)]
@@ -453,10 +455,55 @@ func (d *document) setRaw(p *Path, parts []pathPart, value []byte) error {
 // where the value will start.
 func (d *document) arenaStart(hint int) int {
 	if d.arena == nil {
-		d.arena = make([]byte, 0, 512+hint)
+		d.newArena(hint)
 	}
 	return len(d.arena)
 }
+
+// alloc gives the document room for nodes index nodes and, when arenaHint
+// is not negative and it has no arena yet, an arena for a first value of
+// about arenaHint bytes (see newArena), in one allocation: a document that
+// is written to usually needs both.
+func (d *document) alloc(nodes, arenaHint int) {
+	if arenaHint < 0 || d.arena != nil {
+		d.nodes = make([]node, 0, nodes)
+		return
+	}
+	arena := arenaSize + len(d.raw) + arenaHint
+	mem := make([]node, nodes+(arena+nodeSize-1)/nodeSize)
+	d.nodes = mem[:0:nodes]
+	tail := mem[nodes:]
+	// Nodes hold no pointers, so their memory may serve as bytes.
+	d.arena = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(tail))), len(tail)*nodeSize)[:0]
+}
+
+// arenaIf returns the arena hint of alloc: 0 (an arena) when a write is
+// coming, else -1 (none).
+func arenaIf(write bool) int {
+	if write {
+		return 0
+	}
+	return -1
+}
+
+// nodeSize is the size of a node in bytes.
+const nodeSize = int(unsafe.Sizeof(node{}))
+
+// newArena makes the arena, for a first value of about hint bytes. It is
+// sized for what a normalization pipeline usually writes into one event
+// (the values, then the text of the objects they changed, built once), so
+// that an event costs one arena allocation, not a series of growths.
+func (d *document) newArena(hint int) {
+	if d.nodes == nil {
+		// A write comes first: the index comes next; make both at once.
+		d.alloc(max(len(d.raw)/40+8, 32), hint)
+		return
+	}
+	d.arena = make([]byte, 0, arenaSize+len(d.raw)+hint)
+}
+
+// arenaSize is the least capacity of a new arena.
+const arenaSize = 4096
 
 // setTail writes the arena bytes from start on (a value just appended) at
 // p.
@@ -471,7 +518,7 @@ func (d *document) toArena(value []byte) (uint32, uint32) {
 		return uint32(n - len(value)), uint32(len(value))
 	}
 	if d.arena == nil {
-		d.arena = make([]byte, 0, 256+len(value))
+		d.newArena(len(value))
 	}
 	start := len(d.arena)
 	d.arena = append(d.arena, value...)
@@ -521,7 +568,7 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 		key, esc = memberName(name)
 	}
 	if d.arena == nil {
-		d.arena = make([]byte, 0, 256)
+		d.newArena(len(name))
 	}
 	ks := uint32(len(d.arena))
 	d.arena = append(d.arena, key...)

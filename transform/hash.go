@@ -132,13 +132,12 @@ func (h *hasher) Transform(_ context.Context, msg *weir.Message) ([]*weir.Messag
 	if !v.Exists() {
 		return strOne(msg)
 	}
-	// The digest is plain ASCII: quote it here and write it as raw JSON.
-	raw := make([]byte, 0, n+2)
-	raw = append(raw, '"')
+	// SetText copies the digest into the message, so a stack buffer
+	// serves: the longest digest, SHA-512's, is 128 hex digits.
+	var buf [2 * 64]byte
 	str := v.String()
-	raw = h.algo.appendHex(raw, unsafe.Slice(unsafe.StringData(str), len(str))) // read only
-	raw = append(raw, '"')
-	if err := h.io.dst.SetRaw(msg, raw); err != nil {
+	hexd := h.algo.appendHex(buf[:0], unsafe.Slice(unsafe.StringData(str), len(str))) // read only
+	if err := h.io.dst.SetText(msg, unsafe.String(unsafe.SliceData(hexd), len(hexd))); err != nil {
 		return nil, &Error{Type: h.typ, ID: h.id, Err: err}
 	}
 	return strOne(msg)
