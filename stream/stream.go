@@ -242,16 +242,16 @@ func New(ctx context.Context, sink Sink, cfg Config) (*Stream, error) {
 	}
 
 	s := &Stream{
-		sink:     sink,
-		onErr:    cfg.ErrorSink,
-		hook:     cfg.Hook,
-		key:      cfg.Key,
-		order:    cfg.Order,
-		epoch:    time.Now(),
+		sink:  sink,
+		onErr: cfg.ErrorSink,
+		hook:  cfg.Hook,
+		key:   cfg.Key,
+		order: cfg.Order,
+		epoch: time.Now(),
 
 		recoverPanics: cfg.RecoverPanics,
-		sendLock: newSema(1),
-		stop:     make(chan struct{}),
+		sendLock:      newSema(1),
+		stop:          make(chan struct{}),
 	}
 	s.budget.init(int64(window), maxBytes)
 	runCtx, cancel := context.WithCancelCause(ctx)
