@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -77,6 +79,12 @@ type HTTPConfig struct {
 	// request. It is not applied to URLs, which may hold event data: the
 	// caller resolves references in a URL template before filling it.
 	Interpolate func(string) (string, error)
+	// Redact, if set, is applied to the text of every error the HTTP
+	// builds, URLs and response snippets included: the hook that removes
+	// the resolved secrets a URL or header was filled with (see
+	// transform.Secrets.Redact). Independently of it, the password of a
+	// URL's user part never appears in an error.
+	Redact func(string) string
 	// MaxRetries is how many times a request is retried after a network
 	// error or a 429 or 5xx status; 0 means 3, negative means never.
 	MaxRetries int
@@ -110,6 +118,7 @@ type HTTP struct {
 	timeout     time.Duration
 	headers     []Header
 	interpolate func(string) (string, error)
+	redact      func(string) string
 	backoff     backoff.Policy
 	limiter     *rate.Limiter
 	cache       cache.Cache
@@ -141,6 +150,7 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 		timeout:     cfg.Timeout,
 		headers:     append([]Header(nil), cfg.Headers...),
 		interpolate: cfg.Interpolate,
+		redact:      cfg.Redact,
 		backoff:     backoff.Policy{Retries: max(cfg.MaxRetries, 0), Base: cfg.BaseDelay, Max: cfg.MaxDelay, Sleep: cfg.Sleep},
 		cache:       cfg.Cache,
 		cacheTTL:    cfg.CacheTTL,
@@ -224,7 +234,7 @@ func (h *HTTP) Do(ctx context.Context, method, url string, body []byte) ([]byte,
 		if h.limiter != nil {
 			if err := h.limiter.Wait(ctx); err != nil {
 				retry = false
-				return fmt.Errorf("enrich: HTTP %s %s: rate limit: %w", method, url, ctxErr(ctx, err))
+				return fmt.Errorf("enrich: HTTP %s %s: rate limit: %w", method, h.showURL(url), ctxErr(ctx, err))
 			}
 		}
 		var err error
@@ -233,9 +243,9 @@ func (h *HTTP) Do(ctx context.Context, method, url string, body []byte) ([]byte,
 	})
 	switch {
 	case stopped != nil:
-		return nil, fmt.Errorf("%w (retry: %w)", err, stopped)
+		return nil, h.redactErr(fmt.Errorf("%w (retry: %w)", err, stopped))
 	case err != nil:
-		return nil, err
+		return nil, h.redactErr(err)
 	}
 	if h.cache != nil {
 		_ = h.cache.Set(ctx, key, resp, h.cacheTTL) // a cache that fails costs a request, not the answer
@@ -257,6 +267,10 @@ func (h *HTTP) attempt(ctx context.Context, method, url string, body []byte, hdr
 	}
 	req, err := http.NewRequestWithContext(actx, method, url, rd)
 	if err != nil {
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			ue.URL = stripPassword(ue.URL) // a parse error quotes the URL whole
+		}
 		return nil, false, fmt.Errorf("enrich: HTTP %s: %w", method, err)
 	}
 	req.Header = hdr.Clone()
@@ -270,17 +284,18 @@ func (h *HTTP) attempt(ctx context.Context, method, url string, body []byte, hdr
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, httpDrainOnRetryMaxSize)) // reuse the connection
-		return nil, retryableStatus(resp.StatusCode), &StatusError{Method: method, URL: url, StatusCode: resp.StatusCode, Body: snippet}
+		return nil, retryableStatus(resp.StatusCode), &StatusError{Method: method, URL: h.showURL(url), StatusCode: resp.StatusCode,
+			Body: []byte(h.redactText(string(snippet)))}
 	}
 	if resp.ContentLength > h.maxBody {
-		return nil, false, fmt.Errorf("%w: %s %s: %d bytes, the limit is %d", errResponseTooLarge, method, url, resp.ContentLength, h.maxBody)
+		return nil, false, fmt.Errorf("%w: %s %s: %d bytes, the limit is %d", errResponseTooLarge, method, h.showURL(url), resp.ContentLength, h.maxBody)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, h.maxBody+1))
 	if err != nil {
-		return nil, ctx.Err() == nil, fmt.Errorf("enrich: HTTP %s %s: reading the body: %w", method, url, err)
+		return nil, ctx.Err() == nil, fmt.Errorf("enrich: HTTP %s %s: reading the body: %w", method, h.showURL(url), err)
 	}
 	if int64(len(b)) > h.maxBody {
-		return nil, false, fmt.Errorf("%w: %s %s: over %d bytes", errResponseTooLarge, method, url, h.maxBody)
+		return nil, false, fmt.Errorf("%w: %s %s: over %d bytes", errResponseTooLarge, method, h.showURL(url), h.maxBody)
 	}
 	return b, false, nil
 }
@@ -291,6 +306,78 @@ func (h *HTTP) interp(s string) (string, error) {
 		return s, nil
 	}
 	return h.interpolate(s)
+}
+
+// redactText applies the Redact hook.
+func (h *HTTP) redactText(s string) string {
+	if h.redact == nil {
+		return s
+	}
+	return h.redact(s)
+}
+
+// showURL returns rawURL as an error may show it: without the password of
+// its user part (even when it does not parse) and redacted.
+func (h *HTTP) showURL(rawURL string) string {
+	return h.redactText(stripPassword(rawURL))
+}
+
+// stripPassword replaces the password in the user part of a URL with
+// "xxxxx", as url.URL.Redacted does, working on the text so that a URL
+// that does not parse loses its password too.
+func stripPassword(raw string) string {
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw
+	}
+	rest := raw[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndexByte(rest[:end], '@')
+	if at < 0 {
+		return raw
+	}
+	colon := strings.IndexByte(rest[:at], ':')
+	if colon < 0 {
+		return raw
+	}
+	return raw[:i+3] + rest[:colon+1] + "xxxxx" + rest[at:]
+}
+
+// redactErr returns err, or, if its text holds something Redact removes,
+// an error with the redacted text that still matches what err matched
+// with errors.Is (but gives no access to err's text).
+func (h *HTTP) redactErr(err error) error {
+	if h.redact == nil || err == nil {
+		return err
+	}
+	text := err.Error()
+	if r := h.redact(text); r != text {
+		return &redactedError{text: r, err: err}
+	}
+	return err
+}
+
+// redactedError is an error whose text was redacted.
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+
+// Is reports whether the original error matches target, so that sentinels
+// (weir.ErrTooLarge, context.DeadlineExceeded) still match.
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
+
+// As finds a *StatusError, whose fields were redacted as it was built.
+func (e *redactedError) As(target any) bool {
+	if p, ok := target.(**StatusError); ok {
+		return errors.As(e.err, p)
+	}
+	return false
 }
 
 // retryableStatus reports whether a status is worth retrying.

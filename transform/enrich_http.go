@@ -182,6 +182,7 @@ func newEnrichHTTP(ctx context.Context, env *Env, typ, method, id, url, src, dst
 		}
 	}
 	opts.Interpolate = secrets.Interpolate
+	opts.Redact = secrets.Redact
 	client, err := enrich.NewHTTP(opts)
 	if err != nil {
 		return nil, &weir.ConfigError{Type: typ, Err: err}
