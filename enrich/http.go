@@ -37,6 +37,11 @@ const (
 // or ask the server for less.
 var errResponseTooLarge = fmt.Errorf("enrich: HTTP response too large: %w", weir.ErrTooLarge)
 
+// ErrHostNotAllowed is matched by the error of an [HTTP] request, or of a
+// redirect, to a host that HTTPConfig.AllowedHosts does not list. Add the
+// host to the list, or fix the URL.
+var ErrHostNotAllowed = errors.New("enrich: HTTP host not allowed")
+
 // StatusError is the error of an [HTTP] request answered with a status other
 // than 2xx (after any retries). Body holds up to the first 1 KiB of the
 // response body, for diagnosis.
@@ -105,6 +110,12 @@ type HTTPConfig struct {
 	// MaxResponseSize is the largest response body accepted, in bytes; 0
 	// means 10 MiB. A larger one fails with an error matching weir.ErrTooLarge.
 	MaxResponseSize int64
+	// AllowedHosts, if not empty, lists the hosts requests may go to, and
+	// redirects too: a name ("api.example.com", matching any port) or a
+	// name and port ("127.0.0.1:8080"), compared without regard to case. A
+	// request to another host fails with an error matching
+	// ErrHostNotAllowed, before anything is sent.
+	AllowedHosts []string
 	// Sleep waits d or until ctx is done; nil means a timer. Tests set it
 	// to observe or skip the backoff.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -124,6 +135,8 @@ type HTTP struct {
 	cache       cache.Cache
 	cacheTTL    time.Duration
 	maxBody     int64
+	allowed     map[string]bool // lower-cased hosts and host:ports; nil: any
+	headerKeys  []string        // canonical keys of Headers
 }
 
 // NewHTTP returns an HTTP configured by cfg.
@@ -160,6 +173,24 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 		h.client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 		h.ownClient = true
 	}
+	for _, host := range cfg.AllowedHosts {
+		if host == "" {
+			return nil, errors.New("enrich: HTTP allowed host is empty")
+		}
+		if h.allowed == nil {
+			h.allowed = make(map[string]bool)
+		}
+		h.allowed[strings.ToLower(host)] = true
+	}
+	for _, x := range h.headers {
+		h.headerKeys = append(h.headerKeys, http.CanonicalHeaderKey(x.Key))
+	}
+	// A copy of the client, whose redirect policy keeps credentials on
+	// their origin and requests on the allowed hosts; the caller's client
+	// is not changed.
+	c := *h.client
+	c.CheckRedirect = h.checkRedirect(h.client.CheckRedirect)
+	h.client = &c
 	if h.timeout == 0 {
 		h.timeout = defaultHTTPTimeout
 	}
@@ -274,6 +305,9 @@ func (h *HTTP) attempt(ctx context.Context, method, url string, body []byte, hdr
 		return nil, false, fmt.Errorf("enrich: HTTP %s: %w", method, err)
 	}
 	req.Header = hdr.Clone()
+	if !h.hostAllowed(req.URL) {
+		return nil, false, fmt.Errorf("%w: %s %s: host %q", ErrHostNotAllowed, method, h.showURL(url), req.URL.Host)
+	}
 	resp, err := h.client.Do(req)
 	if err != nil {
 		// Network errors (an attempt's timeout included) are retried
@@ -306,6 +340,58 @@ func (h *HTTP) interp(s string) (string, error) {
 		return s, nil
 	}
 	return h.interpolate(s)
+}
+
+// hostAllowed reports whether AllowedHosts lets a request go to u.
+func (h *HTTP) hostAllowed(u *neturl.URL) bool {
+	if h.allowed == nil {
+		return true
+	}
+	host := strings.ToLower(u.Host)
+	return h.allowed[host] || h.allowed[strings.ToLower(u.Hostname())]
+}
+
+// checkRedirect wraps a client's redirect policy (nil: Go's default, at
+// most 10 redirects): a redirect must go to an allowed host, and one that
+// leaves the origin (scheme, host and port) of the first request is
+// followed without the configured headers, Authorization, Cookie and
+// Proxy-Authorization — Go's own policy keeps them on another port of the
+// same host, and always keeps headers such as X-Api-Key.
+func (h *HTTP) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if !h.hostAllowed(req.URL) {
+			return fmt.Errorf("%w: redirect to host %q", ErrHostNotAllowed, req.URL.Host)
+		}
+		if origin(req.URL) != origin(via[0].URL) {
+			for _, k := range h.headerKeys {
+				req.Header.Del(k)
+			}
+			req.Header.Del("Authorization")
+			req.Header.Del("Proxy-Authorization")
+			req.Header.Del("Cookie")
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+// origin returns a URL's scheme, host and port, the port made explicit.
+func origin(u *neturl.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
 }
 
 // redactText applies the Redact hook.
