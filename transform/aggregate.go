@@ -425,11 +425,11 @@ func (t *AggregateFromString) Transform(_ context.Context, msg *weir.Message) ([
 	n := bytes.Count(data, t.sep) + 1
 	if n > t.limits.maxCount {
 		return nil, &Error{Type: "aggregate_from_string", ID: t.id,
-			Err: &LimitError{Type: "aggregate_from_string", Setting: "max_count", Limit: int64(t.limits.maxCount), What: "messages"}}
+			Err: &LimitError{Type: "aggregate_from_string", Setting: "max_count", Limit: int64(t.limits.maxCount), What: "messages from one message"}}
 	}
 	if size := int64(len(data) - (n-1)*len(t.sep)); size > t.limits.maxSize {
 		return nil, &Error{Type: "aggregate_from_string", ID: t.id,
-			Err: &LimitError{Type: "aggregate_from_string", Setting: "max_size", Limit: t.limits.maxSize, What: "bytes"}}
+			Err: &LimitError{Type: "aggregate_from_string", Setting: "max_size", Limit: t.limits.maxSize, What: "bytes from one message"}}
 	}
 	parts := bytes.Split(data, t.sep)
 	out := make([]*weir.Message, len(parts))

@@ -39,15 +39,15 @@ type LimitError struct {
 	Type string
 	// Setting is the setting that raises the limit, e.g. "max_count".
 	Setting string
-	// Limit is the value in force, and What what it counts ("messages",
-	// "bytes", "levels of nesting").
+	// Limit is the value in force, and What what it counts ("messages
+	// from one message", "levels of nesting").
 	Limit int64
 	What  string
 }
 
 // Error implements error.
 func (e *LimitError) Error() string {
-	return fmt.Sprintf("%s: one message would make more than %d %s (raise %q to allow more): %v",
+	return fmt.Sprintf("%s: more than %d %s (raise %q to allow more): %v",
 		e.Type, e.Limit, e.What, e.Setting, weir.ErrTooLarge)
 }
 
@@ -91,12 +91,54 @@ func (c *splitCount) add(size int) error {
 	c.bytes += int64(size)
 	switch {
 	case c.n > c.l.maxCount:
-		return &LimitError{Type: c.l.typ, Setting: "max_count", Limit: int64(c.l.maxCount), What: "messages"}
+		return &LimitError{Type: c.l.typ, Setting: "max_count", Limit: int64(c.l.maxCount), What: "messages from one message"}
 	case c.bytes > c.l.maxSize:
-		return &LimitError{Type: c.l.typ, Setting: "max_size", Limit: c.l.maxSize, What: "bytes"}
+		return &LimitError{Type: c.l.typ, Setting: "max_size", Limit: c.l.maxSize, What: "bytes from one message"}
 	}
 	return nil
 }
 
 // count returns a counter for one message.
 func (l *splitLimits) count() splitCount { return splitCount{l: l} }
+
+// DefaultMaxDepth is the default "max_depth" of array_flatten (deep) and
+// array_dedupe: the most levels of arrays and objects nested in the array
+// they work on. Their work grows with the depth times the size, so an
+// array nested 100,000 deep in a 200 KB line would cost them tens of
+// seconds; the depth is checked first, in one pass over the text.
+const DefaultMaxDepth = 100
+
+// newMaxDepth checks a max_depth setting.
+func newMaxDepth(typ string, n int) (int, error) {
+	switch {
+	case n < 0:
+		return 0, &weir.ConfigError{Type: typ, Field: "max_depth", Err: fmt.Errorf("%d is negative", n)}
+	case n == 0:
+		return DefaultMaxDepth, nil
+	}
+	return n, nil
+}
+
+// checkDepth fails with a *LimitError if the JSON text raw nests arrays
+// and objects more than limit deep (raw itself is the first level).
+func checkDepth(typ, raw string, limit int) error {
+	depth := 0
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '"':
+			for i++; i < len(raw) && raw[i] != '"'; i++ {
+				if raw[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			depth++
+			if depth > limit {
+				return &LimitError{Type: typ, Setting: "max_depth", Limit: int64(limit), What: "levels of nesting"}
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return nil
+}

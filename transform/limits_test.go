@@ -132,3 +132,41 @@ func TestSplitBounds(t *testing.T) {
 		limitErr(t, err, "max_size")
 	})
 }
+
+// TestArrayDepthBound: array_flatten (deep) and array_dedupe refuse an
+// array nested deeper than max_depth, after one linear pass, instead of
+// working in time that grows with depth × size (issue 14 finding 7: 100k
+// deep on a 200 KB line took 31 s of CPU).
+func TestArrayDepthBound(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	nested := func(depth int) []byte {
+		return []byte(`{"a":` + strings.Repeat("[", depth) + `1` + strings.Repeat("]", depth) + `}`)
+	}
+	for _, cfg := range []string{
+		`{"type":"array_flatten","settings":{"deep":true,"object":{"source_key":"a","target_key":"a"}}}`,
+		`{"type":"array_dedupe","settings":{"object":{"source_key":"a","target_key":"a"}}}`,
+	} {
+		tf := aggNew(t, cfg)
+		for _, depth := range []int{10_000, 100_000} {
+			_, err := tf.Transform(ctx, weir.NewMessage(nested(depth)))
+			assert.ErrorIs(t, err, weir.ErrTooLarge, cfg)
+			var le *transform.LimitError
+			if assert.ErrorAs(t, err, &le) {
+				assert.Equal(t, "max_depth", le.Setting)
+				assert.EqualValues(t, transform.DefaultMaxDepth, le.Limit)
+			}
+		}
+		// At the limit it works; brackets inside strings do not count.
+		out, err := tf.Transform(ctx, weir.NewMessage(nested(transform.DefaultMaxDepth)))
+		require.NoError(t, err, cfg)
+		require.Len(t, out, 1)
+		_, err = tf.Transform(ctx, weir.NewMessage([]byte(`{"a":["`+strings.Repeat("[", 1000)+`\"["]}`)))
+		require.NoError(t, err, cfg)
+	}
+	tf := aggNew(t, `{"type":"array_dedupe","settings":{"max_depth":3}}`)
+	_, err := tf.Transform(ctx, weir.NewMessage([]byte(`[[[1]],[[1]]]`)))
+	require.NoError(t, err)
+	_, err = tf.Transform(ctx, weir.NewMessage([]byte(`[[[[1]]]]`)))
+	assert.ErrorIs(t, err, weir.ErrTooLarge)
+}
