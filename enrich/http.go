@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -34,6 +36,11 @@ const (
 // response body is larger than HTTPConfig.MaxResponseSize. Raise the limit
 // or ask the server for less.
 var errResponseTooLarge = fmt.Errorf("enrich: HTTP response too large: %w", weir.ErrTooLarge)
+
+// ErrHostNotAllowed is matched by the error of an [HTTP] request, or of a
+// redirect, to a host that HTTPConfig.AllowedHosts does not list. Add the
+// host to the list, or fix the URL.
+var ErrHostNotAllowed = errors.New("enrich: HTTP host not allowed")
 
 // StatusError is the error of an [HTTP] request answered with a status other
 // than 2xx (after any retries). Body holds up to the first 1 KiB of the
@@ -77,6 +84,12 @@ type HTTPConfig struct {
 	// request. It is not applied to URLs, which may hold event data: the
 	// caller resolves references in a URL template before filling it.
 	Interpolate func(string) (string, error)
+	// Redact, if set, is applied to the text of every error the HTTP
+	// builds, URLs and response snippets included: the hook that removes
+	// the resolved secrets a URL or header was filled with (see
+	// transform.Secrets.Redact). Independently of it, the password of a
+	// URL's user part never appears in an error.
+	Redact func(string) string
 	// MaxRetries is how many times a request is retried after a network
 	// error or a 429 or 5xx status; 0 means 3, negative means never.
 	MaxRetries int
@@ -97,6 +110,12 @@ type HTTPConfig struct {
 	// MaxResponseSize is the largest response body accepted, in bytes; 0
 	// means 10 MiB. A larger one fails with an error matching weir.ErrTooLarge.
 	MaxResponseSize int64
+	// AllowedHosts, if not empty, lists the hosts requests may go to, and
+	// redirects too: a name ("api.example.com", matching any port) or a
+	// name and port ("127.0.0.1:8080"), compared without regard to case. A
+	// request to another host fails with an error matching
+	// ErrHostNotAllowed, before anything is sent.
+	AllowedHosts []string
 	// Sleep waits d or until ctx is done; nil means a timer. Tests set it
 	// to observe or skip the backoff.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -110,11 +129,14 @@ type HTTP struct {
 	timeout     time.Duration
 	headers     []Header
 	interpolate func(string) (string, error)
+	redact      func(string) string
 	backoff     backoff.Policy
 	limiter     *rate.Limiter
 	cache       cache.Cache
 	cacheTTL    time.Duration
 	maxBody     int64
+	allowed     map[string]bool // lower-cased hosts and host:ports; nil: any
+	headerKeys  []string        // canonical keys of Headers
 }
 
 // NewHTTP returns an HTTP configured by cfg.
@@ -141,6 +163,7 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 		timeout:     cfg.Timeout,
 		headers:     append([]Header(nil), cfg.Headers...),
 		interpolate: cfg.Interpolate,
+		redact:      cfg.Redact,
 		backoff:     backoff.Policy{Retries: max(cfg.MaxRetries, 0), Base: cfg.BaseDelay, Max: cfg.MaxDelay, Sleep: cfg.Sleep},
 		cache:       cfg.Cache,
 		cacheTTL:    cfg.CacheTTL,
@@ -150,6 +173,24 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 		h.client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 		h.ownClient = true
 	}
+	for _, host := range cfg.AllowedHosts {
+		if host == "" {
+			return nil, errors.New("enrich: HTTP allowed host is empty")
+		}
+		if h.allowed == nil {
+			h.allowed = make(map[string]bool)
+		}
+		h.allowed[strings.ToLower(host)] = true
+	}
+	for _, x := range h.headers {
+		h.headerKeys = append(h.headerKeys, http.CanonicalHeaderKey(x.Key))
+	}
+	// A copy of the client, whose redirect policy keeps credentials on
+	// their origin and requests on the allowed hosts; the caller's client
+	// is not changed.
+	c := *h.client
+	c.CheckRedirect = h.checkRedirect(h.client.CheckRedirect)
+	h.client = &c
 	if h.timeout == 0 {
 		h.timeout = defaultHTTPTimeout
 	}
@@ -224,7 +265,7 @@ func (h *HTTP) Do(ctx context.Context, method, url string, body []byte) ([]byte,
 		if h.limiter != nil {
 			if err := h.limiter.Wait(ctx); err != nil {
 				retry = false
-				return fmt.Errorf("enrich: HTTP %s %s: rate limit: %w", method, url, ctxErr(ctx, err))
+				return fmt.Errorf("enrich: HTTP %s %s: rate limit: %w", method, h.showURL(url), ctxErr(ctx, err))
 			}
 		}
 		var err error
@@ -233,9 +274,9 @@ func (h *HTTP) Do(ctx context.Context, method, url string, body []byte) ([]byte,
 	})
 	switch {
 	case stopped != nil:
-		return nil, fmt.Errorf("%w (retry: %w)", err, stopped)
+		return nil, h.redactErr(fmt.Errorf("%w (retry: %w)", err, stopped))
 	case err != nil:
-		return nil, err
+		return nil, h.redactErr(err)
 	}
 	if h.cache != nil {
 		_ = h.cache.Set(ctx, key, resp, h.cacheTTL) // a cache that fails costs a request, not the answer
@@ -257,9 +298,16 @@ func (h *HTTP) attempt(ctx context.Context, method, url string, body []byte, hdr
 	}
 	req, err := http.NewRequestWithContext(actx, method, url, rd)
 	if err != nil {
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			ue.URL = stripPassword(ue.URL) // a parse error quotes the URL whole
+		}
 		return nil, false, fmt.Errorf("enrich: HTTP %s: %w", method, err)
 	}
 	req.Header = hdr.Clone()
+	if !h.hostAllowed(req.URL) {
+		return nil, false, fmt.Errorf("%w: %s %s: host %q", ErrHostNotAllowed, method, h.showURL(url), req.URL.Host)
+	}
 	resp, err := h.client.Do(req)
 	if err != nil {
 		// Network errors (an attempt's timeout included) are retried
@@ -270,17 +318,18 @@ func (h *HTTP) attempt(ctx context.Context, method, url string, body []byte, hdr
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, httpDrainOnRetryMaxSize)) // reuse the connection
-		return nil, retryableStatus(resp.StatusCode), &StatusError{Method: method, URL: url, StatusCode: resp.StatusCode, Body: snippet}
+		return nil, retryableStatus(resp.StatusCode), &StatusError{Method: method, URL: h.showURL(url), StatusCode: resp.StatusCode,
+			Body: []byte(h.redactText(string(snippet)))}
 	}
 	if resp.ContentLength > h.maxBody {
-		return nil, false, fmt.Errorf("%w: %s %s: %d bytes, the limit is %d", errResponseTooLarge, method, url, resp.ContentLength, h.maxBody)
+		return nil, false, fmt.Errorf("%w: %s %s: %d bytes, the limit is %d", errResponseTooLarge, method, h.showURL(url), resp.ContentLength, h.maxBody)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, h.maxBody+1))
 	if err != nil {
-		return nil, ctx.Err() == nil, fmt.Errorf("enrich: HTTP %s %s: reading the body: %w", method, url, err)
+		return nil, ctx.Err() == nil, fmt.Errorf("enrich: HTTP %s %s: reading the body: %w", method, h.showURL(url), err)
 	}
 	if int64(len(b)) > h.maxBody {
-		return nil, false, fmt.Errorf("%w: %s %s: over %d bytes", errResponseTooLarge, method, url, h.maxBody)
+		return nil, false, fmt.Errorf("%w: %s %s: over %d bytes", errResponseTooLarge, method, h.showURL(url), h.maxBody)
 	}
 	return b, false, nil
 }
@@ -291,6 +340,130 @@ func (h *HTTP) interp(s string) (string, error) {
 		return s, nil
 	}
 	return h.interpolate(s)
+}
+
+// hostAllowed reports whether AllowedHosts lets a request go to u.
+func (h *HTTP) hostAllowed(u *neturl.URL) bool {
+	if h.allowed == nil {
+		return true
+	}
+	host := strings.ToLower(u.Host)
+	return h.allowed[host] || h.allowed[strings.ToLower(u.Hostname())]
+}
+
+// checkRedirect wraps a client's redirect policy (nil: Go's default, at
+// most 10 redirects): a redirect must go to an allowed host, and one that
+// leaves the origin (scheme, host and port) of the first request is
+// followed without the configured headers, Authorization, Cookie and
+// Proxy-Authorization — Go's own policy keeps them on another port of the
+// same host, and always keeps headers such as X-Api-Key.
+func (h *HTTP) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if !h.hostAllowed(req.URL) {
+			return fmt.Errorf("%w: redirect to host %q", ErrHostNotAllowed, req.URL.Host)
+		}
+		if origin(req.URL) != origin(via[0].URL) {
+			for _, k := range h.headerKeys {
+				req.Header.Del(k)
+			}
+			req.Header.Del("Authorization")
+			req.Header.Del("Proxy-Authorization")
+			req.Header.Del("Cookie")
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+// origin returns a URL's scheme, host and port, the port made explicit.
+func origin(u *neturl.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// redactText applies the Redact hook.
+func (h *HTTP) redactText(s string) string {
+	if h.redact == nil {
+		return s
+	}
+	return h.redact(s)
+}
+
+// showURL returns rawURL as an error may show it: without the password of
+// its user part (even when it does not parse) and redacted.
+func (h *HTTP) showURL(rawURL string) string {
+	return h.redactText(stripPassword(rawURL))
+}
+
+// stripPassword replaces the password in the user part of a URL with
+// "xxxxx", as url.URL.Redacted does, working on the text so that a URL
+// that does not parse loses its password too.
+func stripPassword(raw string) string {
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw
+	}
+	rest := raw[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndexByte(rest[:end], '@')
+	if at < 0 {
+		return raw
+	}
+	colon := strings.IndexByte(rest[:at], ':')
+	if colon < 0 {
+		return raw
+	}
+	return raw[:i+3] + rest[:colon+1] + "xxxxx" + rest[at:]
+}
+
+// redactErr returns err, or, if its text holds something Redact removes,
+// an error with the redacted text that still matches what err matched
+// with errors.Is (but gives no access to err's text).
+func (h *HTTP) redactErr(err error) error {
+	if h.redact == nil || err == nil {
+		return err
+	}
+	text := err.Error()
+	if r := h.redact(text); r != text {
+		return &redactedError{text: r, err: err}
+	}
+	return err
+}
+
+// redactedError is an error whose text was redacted.
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+
+// Is reports whether the original error matches target, so that sentinels
+// (weir.ErrTooLarge, context.DeadlineExceeded) still match.
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
+
+// As finds a *StatusError, whose fields were redacted as it was built.
+func (e *redactedError) As(target any) bool {
+	if p, ok := target.(**StatusError); ok {
+		return errors.As(e.err, p)
+	}
+	return false
 }
 
 // retryableStatus reports whether a status is worth retrying.

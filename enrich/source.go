@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -208,24 +207,52 @@ func (s Source) fetchHTTP(ctx context.Context, url string) ([]byte, int, error) 
 	return b, 0, err
 }
 
-// readAll reads r, whose length is size if size >= 0, up to MaxSize.
+// readAll reads r, whose length is size if size >= 0, up to MaxSize. Its
+// buffer never grows past MaxSize+1 bytes: a file of known length costs
+// one allocation of its size, one of unknown length at most about twice
+// MaxSize in allocations before the limit trips (TestSourceReadAllMemory).
 func (s Source) readAll(r io.Reader, size int64) ([]byte, error) {
 	limit := s.MaxSize
 	if limit <= 0 {
 		limit = DefaultMaxSize
 	}
 	if size > limit {
-		return nil, fmt.Errorf("%w: %d bytes, more than %d", weir.ErrTooLarge, size, limit)
+		return nil, tooLarge(fmt.Sprintf("%d bytes", size), limit)
 	}
-	var buf bytes.Buffer
+	ceiling := limit + 1
+	initial := int64(64 << 10)
 	if size >= 0 {
-		buf.Grow(int(size) + bytes.MinRead) // one read past the end sees EOF
+		initial = size + 1 // one byte more, to see the end without growing
 	}
-	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
-		return nil, err
+	buf := make([]byte, 0, min(initial, ceiling))
+	for {
+		if len(buf) == cap(buf) {
+			// Double, but go straight to the ceiling rather than to just
+			// under it: the allocations then sum to at most twice it.
+			next := max(2*int64(cap(buf)), 4096)
+			if 2*next > ceiling {
+				next = ceiling
+			}
+			grown := make([]byte, len(buf), next)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, tooLarge(fmt.Sprintf("more than %d bytes", limit), limit)
+		}
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if int64(buf.Len()) > limit {
-		return nil, fmt.Errorf("%w: more than %d bytes", weir.ErrTooLarge, limit)
-	}
-	return buf.Bytes(), nil
+}
+
+// tooLarge is the error of a remote file larger than limit.
+func tooLarge(what string, limit int64) error {
+	return fmt.Errorf("%w: %s; the limit is %d bytes (Source.MaxSize, the \"max_size\" setting of a file-backed kv_store)",
+		weir.ErrTooLarge, what, limit)
 }

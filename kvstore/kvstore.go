@@ -234,14 +234,19 @@ func newCSVFile(_ context.Context, env *Env, cfg weir.Config) (Store, error) {
 		Column    string `json:"column"`
 		Delimiter string `json:"delimiter"`
 		Header    string `json:"header"`
+		FetchSettings
 	}
 	if err := cfg.Decode(&s); err != nil {
 		return nil, SettingsError(err)
 	}
+	src, err := s.FetchSettings.apply(env.Source())
+	if err != nil {
+		return nil, err
+	}
 	if s.Column == "" {
 		return nil, &weir.ConfigError{Field: "settings.column", Err: weir.ErrMissingSetting}
 	}
-	tc := enrich.TableConfig{Path: s.File, Format: enrich.CSV, Column: s.Column, Source: env.Source()}
+	tc := enrich.TableConfig{Path: s.File, Format: enrich.CSV, Column: s.Column, Source: src}
 	if s.Delimiter != "" {
 		r, _ := utf8.DecodeRuneInString(s.Delimiter)
 		if r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' {
@@ -267,11 +272,16 @@ func newJSONFile(_ context.Context, env *Env, cfg weir.Config) (Store, error) {
 	var s struct {
 		File    string `json:"file"`
 		IsLines bool   `json:"is_lines"`
+		FetchSettings
 	}
 	if err := cfg.Decode(&s); err != nil {
 		return nil, SettingsError(err)
 	}
-	tc := enrich.TableConfig{Path: s.File, Format: enrich.JSON, Value: Reencode, Source: env.Source()}
+	src, err := s.FetchSettings.apply(env.Source())
+	if err != nil {
+		return nil, err
+	}
+	tc := enrich.TableConfig{Path: s.File, Format: enrich.JSON, Value: Reencode, Source: src}
 	if s.IsLines {
 		tc.Format = enrich.JSONLines
 	}
@@ -281,11 +291,16 @@ func newJSONFile(_ context.Context, env *Env, cfg weir.Config) (Store, error) {
 func newTextFile(_ context.Context, env *Env, cfg weir.Config) (Store, error) {
 	var s struct {
 		File string `json:"file"`
+		FetchSettings
 	}
 	if err := cfg.Decode(&s); err != nil {
 		return nil, SettingsError(err)
 	}
-	return newTableStore(s.File, enrich.TableConfig{Path: s.File, Format: enrich.Text, Source: env.Source()})
+	src, err := s.FetchSettings.apply(env.Source())
+	if err != nil {
+		return nil, err
+	}
+	return newTableStore(s.File, enrich.TableConfig{Path: s.File, Format: enrich.Text, Source: src})
 }
 
 // Stores holds the KV stores of one pipeline, one per distinct kv_store

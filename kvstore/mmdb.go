@@ -60,6 +60,7 @@ func (s *MMDBStore) Close() error { return s.db.Close() }
 func newMMDBStore(_ context.Context, env *Env, cfg weir.Config) (Store, error) {
 	var s struct {
 		File string `json:"file"`
+		FetchSettings
 	}
 	if err := cfg.Decode(&s); err != nil {
 		return nil, SettingsError(err)
@@ -67,7 +68,11 @@ func newMMDBStore(_ context.Context, env *Env, cfg weir.Config) (Store, error) {
 	if s.File == "" {
 		return nil, &weir.ConfigError{Field: "settings.file", Err: weir.ErrMissingSetting}
 	}
-	db, err := enrich.NewMMDB(enrich.MMDBConfig{Path: s.File, Source: env.Source()})
+	src, err := s.FetchSettings.apply(env.Source())
+	if err != nil {
+		return nil, err
+	}
+	db, err := enrich.NewMMDB(enrich.MMDBConfig{Path: s.File, Source: src})
 	if err != nil {
 		return nil, &weir.ConfigError{Field: "settings.file", Err: err}
 	}

@@ -60,9 +60,22 @@
 // a transformer (counted in [StageStats]), or reported — unless the stream
 // stops first, which Close reports.
 //
-// Panics are not recovered, as in golang.org/x/sync/errgroup: a panicking
-// transformer crashes the program with its own stack, rather than leaving a
-// stream that may deadlock or a bug that hides.
+// By default panics are not recovered, as in golang.org/x/sync/errgroup: a
+// panicking transformer crashes the program with its own stack, rather than
+// leaving a stream that may deadlock or a bug that hides. With
+// [Config.RecoverPanics] (which weir run sets) a panic becomes a
+// [*PanicError] with its stack, stopped or routed by the error policy like
+// any failure, so one bad record does not take down a whole batch
+// (TestRecoverPanics).
+//
+// # Cancellation
+//
+// Canceling the context given to [New], or calling [Stream.Close] with a
+// context that ends before the stream has drained, stops the stream at
+// once: calls in progress see their context canceled, each worker finishes
+// at most the call it is in, and every queued message is abandoned — not
+// transformed, not delivered, not reported; [Stats] InFlight counts them
+// (TestCancelAbandonsQueued).
 //
 // # Observing
 //

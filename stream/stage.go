@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"runtime/debug"
 	"slices"
 	"sync/atomic"
 
@@ -178,6 +179,13 @@ func (st *stage) work1(ctx context.Context, ws *workerStats) {
 		// Reading the clock costs as much as a channel operation here, so a
 		// worker that finds its next task waiting takes the end of the
 		// previous one as its start.
+		// A stopped stream abandons what is queued: the stop is checked
+		// before every task, so a worker finishes at most the call it is in.
+		select {
+		case <-st.s.stop:
+			return
+		default:
+		}
 		var t task
 		select {
 		case t = <-st.work:
@@ -209,7 +217,7 @@ func (st *stage) run(ctx context.Context, ws *workerStats, t task, start int64) 
 			// queued since and taken at once.
 			start = max(start, t.queued)
 		}
-		r.out, r.err = st.t.Transform(ctx, t.it.msg)
+		r.out, r.err = st.call(ctx, t.it.msg)
 		end = st.s.now()
 		wait := start - t.queued
 		ws.record(wait, end-start, r.out, r.err)
@@ -218,9 +226,27 @@ func (st *stage) run(ctx context.Context, ws *workerStats, t task, start int64) 
 				Out: len(r.out), Err: r.err, Wait: durationOf(wait), Took: durationOf(end - start)})
 		}
 	case kindControl:
-		r.out, r.err = st.t.Transform(ctx, t.it.msg)
+		r.out, r.err = st.call(ctx, t.it.msg)
 	}
 	return r, end
+}
+
+// call calls the stage's transformer, turning a panic into a *PanicError
+// when the stream recovers panics.
+func (st *stage) call(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if !st.s.recoverPanics {
+		return st.t.Transform(ctx, msg)
+	}
+	return st.recoverCall(ctx, msg)
+}
+
+func (st *stage) recoverCall(ctx context.Context, msg *weir.Message) (out []*weir.Message, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return st.t.Transform(ctx, msg)
 }
 
 // collect hands the results on, in the stream's order, until the stream
@@ -244,6 +270,11 @@ func (st *stage) collect(ctx context.Context) {
 			case <-st.s.stop:
 				return
 			}
+		}
+		select {
+		case <-st.s.stop:
+			return // abandon what is left
+		default:
 		}
 		var err error
 		switch st.s.order {

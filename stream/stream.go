@@ -152,6 +152,20 @@ type Config struct {
 	// stream goes on.
 	ErrorSink ErrorSink
 
+	// RecoverPanics turns a transformer's panic into a *PanicError carrying
+	// the panic's value and stack, handled by the error policy like any
+	// other failure: under the stop policy it stops the stream, under the
+	// route policy the message goes to the ErrorSink and the stream goes on.
+	//
+	// It is off by default, as in golang.org/x/sync/errgroup: a panic is a
+	// bug, and a transformer that panicked halfway may have left its own
+	// state (a lock, a half-built batch) broken for every later message,
+	// which a program embedding the library is best placed to judge. A
+	// process that runs untrusted log data through pipelines it did not
+	// write (weir run, a Lambda handler) should turn it on, so that one bad
+	// record becomes one reported error instead of a crashed batch.
+	RecoverPanics bool
+
 	// Hook, when set, is called for every step of every message (see
 	// Event), for tracing. It is called from many goroutines at once and
 	// must be fast and safe for concurrent use.
@@ -177,6 +191,8 @@ type Stream struct {
 	order  Order
 	epoch  time.Time
 
+	recoverPanics bool
+
 	sendLock *sema       // a lock that waiting can give up on; guards seq
 	seq      uint64      // messages given to Send so far
 	closed   atomic.Bool // Close has sent its final flush
@@ -200,7 +216,10 @@ var errDone = errors.New("stream: done")
 
 // New starts a stream that hands its output to sink. ctx bounds the stream's
 // life: every transformer and the sinks get a context derived from it, and
-// canceling it stops the stream promptly (Close then returns the cause).
+// canceling it stops the stream promptly (Close then returns the cause):
+// the calls in progress see their context canceled, and every message still
+// queued is abandoned — no transformer is called with it again and it
+// reaches neither sink. Stats().InFlight then counts the inputs abandoned.
 // Call Close when done, or cancel ctx, so that the stream's goroutines exit.
 //
 // New fails, with an error matching weir.ErrInvalidConfig, on a nil sink, no
@@ -223,14 +242,16 @@ func New(ctx context.Context, sink Sink, cfg Config) (*Stream, error) {
 	}
 
 	s := &Stream{
-		sink:     sink,
-		onErr:    cfg.ErrorSink,
-		hook:     cfg.Hook,
-		key:      cfg.Key,
-		order:    cfg.Order,
-		epoch:    time.Now(),
-		sendLock: newSema(1),
-		stop:     make(chan struct{}),
+		sink:  sink,
+		onErr: cfg.ErrorSink,
+		hook:  cfg.Hook,
+		key:   cfg.Key,
+		order: cfg.Order,
+		epoch: time.Now(),
+
+		recoverPanics: cfg.RecoverPanics,
+		sendLock:      newSema(1),
+		stop:          make(chan struct{}),
 	}
 	s.budget.init(int64(window), maxBytes)
 	runCtx, cancel := context.WithCancelCause(ctx)
@@ -413,9 +434,12 @@ func (s *Stream) barrier(ctx context.Context, msg *weir.Message, k kind, closing
 // the sink, stops every goroutine and returns the error that stopped the
 // stream, if any: the first *Error under the stop policy, a sink's or error
 // sink's error, or the cause of the cancellation of New's context. If ctx is
-// done before the stream has drained, Close stops it anyway, abandoning what
-// is in flight, and returns the context's cause. Calling Close again
-// returns the same result.
+// done before the stream has drained, Close stops it at once, as a
+// cancellation of New's context does: the transformer calls in progress see
+// their context canceled, every queued message is abandoned (Stats().InFlight
+// counts the inputs that were), and Close returns the context's cause once
+// the calls in progress have returned. Calling Close again returns the same
+// result.
 func (s *Stream) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		err := s.barrier(ctx, weir.NewControl(), kindControl, true)

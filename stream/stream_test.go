@@ -655,7 +655,9 @@ func TestCancel(t *testing.T) {
 	assert.ErrorIs(t, err, stream.ErrStopped)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.ErrorIs(t, s.Close(context.Background()), context.Canceled)
-	assert.Less(t, time.Since(start), time.Second)
+	// Generous: a busy machine must not fail this; the old stream took
+	// minutes when the queue was long.
+	assert.Less(t, time.Since(start), 10*time.Second)
 }
 
 func TestSendContext(t *testing.T) {

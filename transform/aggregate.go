@@ -242,6 +242,12 @@ type AggregateFromArrayConfig struct {
 	Object ObjectSettings `json:"object"`
 	// Batch is accepted for Substation configs and ignored.
 	Batch BatchSettings `json:"batch"`
+	// MaxCount and MaxSize bound the messages one message becomes and the
+	// bytes they hold together, copies of the rest of the message
+	// included; 0 means DefaultMaxCount and DefaultMaxSize (see
+	// LimitError). Weir settings.
+	MaxCount int   `json:"max_count,omitempty"`
+	MaxSize  int64 `json:"max_size,omitempty"`
 	// ID names this transform in errors.
 	ID string `json:"id,omitempty"`
 }
@@ -265,6 +271,7 @@ type AggregateFromArrayConfig struct {
 type AggregateFromArray struct {
 	id       string
 	src, dst string
+	limits   splitLimits
 }
 
 // NewAggregateFromArray returns an AggregateFromArray for cfg.
@@ -272,7 +279,11 @@ func NewAggregateFromArray(cfg AggregateFromArrayConfig) (*AggregateFromArray, e
 	if _, _, _, err := cfg.Batch.limits(); err != nil {
 		return nil, configErr("aggregate_from_array", err)
 	}
-	return &AggregateFromArray{id: cfg.ID, src: cfg.Object.SourceKey, dst: cfg.Object.TargetKey}, nil
+	limits, err := newSplitLimits("aggregate_from_array", cfg.MaxCount, cfg.MaxSize)
+	if err != nil {
+		return nil, err
+	}
+	return &AggregateFromArray{id: cfg.ID, src: cfg.Object.SourceKey, dst: cfg.Object.TargetKey, limits: limits}, nil
 }
 
 // Transform implements [Transformer].
@@ -289,7 +300,28 @@ func (t *AggregateFromArray) Transform(_ context.Context, msg *weir.Message) ([]
 	if !arr.IsArray() {
 		return msg.AsSlice(), nil
 	}
-	elems := arr.Array()
+	// Count the pieces and their bytes before building any: each is a copy
+	// of the rest of the message (the base) and an element.
+	c := t.limits.count()
+	var baseLen int
+	if t.src != "" {
+		baseLen = len(msg.Data()) - len(arr.Raw())
+	}
+	var tooMany error
+	n := 0
+	arr.ForEach(func(_, e weir.Value) bool {
+		n++
+		tooMany = c.add(baseLen + len(e.Raw()))
+		return tooMany == nil
+	})
+	if tooMany != nil {
+		return nil, &Error{Type: "aggregate_from_array", ID: t.id, Err: tooMany}
+	}
+	elems := make([]weir.Value, 0, n)
+	arr.ForEach(func(_, e weir.Value) bool {
+		elems = append(elems, e)
+		return true
+	})
 
 	var base []byte // the rest of the message, a JSON object
 	if t.src != "" {
@@ -341,6 +373,11 @@ type AggregateFromStringConfig struct {
 	// Separator splits the data. Required. It is used as written: the JSON
 	// string "\\n" is the two characters \ and n.
 	Separator string `json:"separator"`
+	// MaxCount and MaxSize bound the messages one message becomes and the
+	// bytes they hold together; 0 means DefaultMaxCount and DefaultMaxSize
+	// (see LimitError). Weir settings.
+	MaxCount int   `json:"max_count,omitempty"`
+	MaxSize  int64 `json:"max_size,omitempty"`
 	// Object is accepted for Substation configs and ignored: the whole data
 	// is split.
 	Object ObjectSettings `json:"object"`
@@ -355,7 +392,9 @@ type AggregateFromStringConfig struct {
 // separator gives one message, and empty pieces are kept. It is the
 // aggregate_from_string transform. It is safe for concurrent use.
 type AggregateFromString struct {
-	sep []byte
+	sep    []byte
+	id     string
+	limits splitLimits
 }
 
 // NewAggregateFromString returns an AggregateFromString for cfg.
@@ -367,7 +406,11 @@ func NewAggregateFromString(cfg AggregateFromStringConfig) (*AggregateFromString
 	if _, _, _, err := cfg.Batch.limits(); err != nil {
 		return nil, configErr(typ, err)
 	}
-	return &AggregateFromString{sep: []byte(cfg.Separator)}, nil
+	limits, err := newSplitLimits(typ, cfg.MaxCount, cfg.MaxSize)
+	if err != nil {
+		return nil, err
+	}
+	return &AggregateFromString{sep: []byte(cfg.Separator), id: cfg.ID, limits: limits}, nil
 }
 
 // Transform implements [Transformer].
@@ -376,7 +419,19 @@ func (t *AggregateFromString) Transform(_ context.Context, msg *weir.Message) ([
 		return msg.AsSlice(), nil
 	}
 	meta := msg.Metadata()
-	parts := bytes.Split(msg.Data(), t.sep)
+	data := msg.Data()
+	// Count the pieces before splitting; their bytes are those of the
+	// data, less the separators.
+	n := bytes.Count(data, t.sep) + 1
+	if n > t.limits.maxCount {
+		return nil, &Error{Type: "aggregate_from_string", ID: t.id,
+			Err: &LimitError{Type: "aggregate_from_string", Setting: "max_count", Limit: int64(t.limits.maxCount), What: "messages from one message"}}
+	}
+	if size := int64(len(data) - (n-1)*len(t.sep)); size > t.limits.maxSize {
+		return nil, &Error{Type: "aggregate_from_string", ID: t.id,
+			Err: &LimitError{Type: "aggregate_from_string", Setting: "max_size", Limit: t.limits.maxSize, What: "bytes from one message"}}
+	}
+	parts := bytes.Split(data, t.sep)
 	out := make([]*weir.Message, len(parts))
 	for i, p := range parts {
 		out[i] = weir.NewMessage(p)

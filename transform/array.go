@@ -207,6 +207,9 @@ type ArrayFlattenConfig struct {
 	// Deep flattens arrays nested at any depth; by default only the arrays
 	// that are elements of the source array are flattened.
 	Deep bool `json:"deep,omitempty"`
+	// MaxDepth bounds the nesting of the array, with Deep; 0 means
+	// DefaultMaxDepth (see LimitError). A Weir setting.
+	MaxDepth int `json:"max_depth,omitempty"`
 
 	ID     string         `json:"id,omitempty"`
 	Object ObjectSettings `json:"object"`
@@ -217,9 +220,10 @@ type ArrayFlattenConfig struct {
 // Deep. Elements are kept as their JSON text, unchanged. The result is the
 // same JSON as the gjson modifier @flatten (@flatten:{"deep":true}) gives.
 type ArrayFlatten struct {
-	id    string
-	io    strIO
-	depth int // levels of nesting to flatten; -1 for all
+	id       string
+	io       strIO
+	depth    int // levels of nesting to flatten; -1 for all
+	maxDepth int
 }
 
 // NewArrayFlatten returns an ArrayFlatten for cfg. Object.SourceKey and
@@ -233,7 +237,11 @@ func NewArrayFlatten(cfg ArrayFlattenConfig) (*ArrayFlatten, error) {
 	if cfg.Deep {
 		depth = -1
 	}
-	return &ArrayFlatten{id: cfg.ID, io: io, depth: depth}, nil
+	maxDepth, err := newMaxDepth("array_flatten", cfg.MaxDepth)
+	if err != nil {
+		return nil, err
+	}
+	return &ArrayFlatten{id: cfg.ID, io: io, depth: depth, maxDepth: maxDepth}, nil
 }
 
 // Transform implements [Transformer].
@@ -244,6 +252,11 @@ func (t *ArrayFlatten) Transform(_ context.Context, msg *weir.Message) ([]*weir.
 	arr, ok := arrSource(msg, t.io)
 	if !ok {
 		return strOne(msg)
+	}
+	if t.depth < 0 {
+		if err := checkDepth("array_flatten", arr.Raw(), t.maxDepth); err != nil {
+			return nil, &Error{Type: "array_flatten", ID: t.id, Err: err}
+		}
 	}
 	buf := make([]byte, 0, len(arr.Raw()))
 	buf = append(buf, '[')
@@ -272,6 +285,10 @@ func arrAppendFlat(buf []byte, arr weir.Value, depth int) []byte {
 
 // ArrayDedupeConfig configures [ArrayDedupe].
 type ArrayDedupeConfig struct {
+	// MaxDepth bounds the nesting of the array; 0 means DefaultMaxDepth
+	// (see LimitError). A Weir setting.
+	MaxDepth int `json:"max_depth,omitempty"`
+
 	ID     string         `json:"id,omitempty"`
 	Object ObjectSettings `json:"object"`
 }
@@ -286,8 +303,9 @@ type ArrayDedupeConfig struct {
 // float64s), objects by their members in any order, arrays element by
 // element. The kept elements are written as their JSON text, unchanged.
 type ArrayDedupe struct {
-	id string
-	io strIO
+	id       string
+	io       strIO
+	maxDepth int
 }
 
 // NewArrayDedupe returns an ArrayDedupe for cfg. Object.SourceKey and
@@ -297,7 +315,11 @@ func NewArrayDedupe(cfg ArrayDedupeConfig) (*ArrayDedupe, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ArrayDedupe{id: cfg.ID, io: io}, nil
+	maxDepth, err := newMaxDepth("array_dedupe", cfg.MaxDepth)
+	if err != nil {
+		return nil, err
+	}
+	return &ArrayDedupe{id: cfg.ID, io: io, maxDepth: maxDepth}, nil
 }
 
 // Transform implements [Transformer].
@@ -308,6 +330,9 @@ func (t *ArrayDedupe) Transform(_ context.Context, msg *weir.Message) ([]*weir.M
 	arr, ok := arrSource(msg, t.io)
 	if !ok {
 		return strOne(msg)
+	}
+	if err := checkDepth("array_dedupe", arr.Raw(), t.maxDepth); err != nil {
+		return nil, &Error{Type: "array_dedupe", ID: t.id, Err: err}
 	}
 	var (
 		seen = make(map[string]struct{})

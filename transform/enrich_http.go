@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"time"
@@ -71,11 +72,20 @@ type EnrichHTTPGetConfig struct {
 	// replaces the data).
 	Object ObjectSettings `json:"object"`
 	// URL is the endpoint; each ${DATA} in it is replaced by the value
-	// read (unescaped, as in Substation), and ${SECRET:<id>} references by
-	// secrets. Required.
+	// read, escaped for its place (see EnrichHTTP), and ${SECRET:<id>}
+	// references by secrets. Required.
 	URL string `json:"url"`
 	// Headers are sent with every request.
 	Headers HTTPHeaders `json:"headers,omitempty"`
+	// AllowedHosts, if not empty, lists the hosts requests and redirects
+	// may go to (a name, or name:port); see enrich.HTTPConfig.AllowedHosts.
+	// A Weir setting.
+	AllowedHosts []string `json:"allowed_hosts,omitempty"`
+	// AllowDataInHost lets ${DATA} stand in the scheme or host of URL (as
+	// Substation does), where it is put unescaped: event data then picks
+	// the server. Without it such a URL is a configuration error. A Weir
+	// setting.
+	AllowDataInHost bool `json:"allow_data_in_host,omitempty"`
 	// Request.Timeout bounds each attempt.
 	Request HTTPRequestSettings `json:"request"`
 	// ID names this transform in errors.
@@ -107,11 +117,13 @@ type EnrichHTTPPostObject struct {
 //	    "url": "https://classifier.example.com/v1/classify",
 //	    "headers": {"Content-Type": "application/json"}}}
 type EnrichHTTPPostConfig struct {
-	Object  EnrichHTTPPostObject `json:"object"`
-	URL     string               `json:"url"`
-	Headers HTTPHeaders          `json:"headers,omitempty"`
-	Request HTTPRequestSettings  `json:"request"`
-	ID      string               `json:"id,omitempty"`
+	Object          EnrichHTTPPostObject `json:"object"`
+	URL             string               `json:"url"`
+	Headers         HTTPHeaders          `json:"headers,omitempty"`
+	Request         HTTPRequestSettings  `json:"request"`
+	ID              string               `json:"id,omitempty"`
+	AllowedHosts    []string             `json:"allowed_hosts,omitempty"`
+	AllowDataInHost bool                 `json:"allow_data_in_host,omitempty"`
 	// Options is as in [EnrichHTTPGetConfig].
 	Options enrich.HTTPConfig `json:"-"`
 }
@@ -125,6 +137,26 @@ type EnrichHTTPPostConfig struct {
 //
 // It is safe for concurrent use; Close closes idle connections of the
 // client it made.
+//
+// # Differences from Substation
+//
+// Event data cannot steer a request (TestEnrichHTTPDataCannotSteer):
+//
+//   - A value put in place of ${DATA} is escaped for its place in the URL:
+//     in the path, as one path segment (url.PathEscape, so "/", "?" and "#"
+//     are escaped, and a value "." or ".." becomes "%2E" or "%2E%2E"); in
+//     the query or fragment, as a query value (url.QueryEscape, so "&",
+//     "=" and "#" are escaped). Substation puts it in unescaped.
+//   - ${DATA} in the scheme or host (before the path) is a configuration
+//     error unless allow_data_in_host is set; with it the value goes in
+//     unescaped, as in Substation.
+//   - A redirect to another origin (scheme, host or port) is followed
+//     without the configured headers, Authorization, Cookie and
+//     Proxy-Authorization.
+//   - allowed_hosts, if set, lists the hosts requests and redirects may go
+//     to; others fail with an error matching enrich.ErrHostNotAllowed.
+//   - No resolved secret, nor a URL's password, appears in an error
+//     (see [Secrets.Redact]).
 type EnrichHTTP struct {
 	typ, id       string
 	method        string
@@ -132,6 +164,7 @@ type EnrichHTTP struct {
 	body          string
 	replaceData   bool // write the response over the data when dst is empty
 	urlParts      []string
+	urlEscapes    []func(string) string // len(urlParts)-1: how each ${DATA} is escaped
 	urlHasSecrets bool
 	secrets       *Secrets
 	client        *enrich.HTTP
@@ -140,8 +173,12 @@ type EnrichHTTP struct {
 // NewEnrichHTTPGet returns the enrich_http_get transform. ${SECRET:<id>}
 // references resolve in the [Secrets] ctx carries ([WithSecrets]).
 func NewEnrichHTTPGet(ctx context.Context, env *Env, cfg EnrichHTTPGetConfig) (*EnrichHTTP, error) {
+	opts := cfg.Options
+	if cfg.AllowedHosts != nil {
+		opts.AllowedHosts = cfg.AllowedHosts
+	}
 	return newEnrichHTTP(ctx, env, "enrich_http_get", "GET", cfg.ID, cfg.URL, cfg.Object.SourceKey, cfg.Object.TargetKey, "",
-		cfg.Headers, cfg.Request, cfg.Options)
+		cfg.Headers, cfg.Request, opts, cfg.AllowDataInHost)
 }
 
 // NewEnrichHTTPPost returns the enrich_http_post transform; see
@@ -150,14 +187,23 @@ func NewEnrichHTTPPost(ctx context.Context, env *Env, cfg EnrichHTTPPostConfig) 
 	if cfg.Object.BodyKey == "" {
 		return nil, &weir.ConfigError{Type: "enrich_http_post", Field: "object.body_key", Err: weir.ErrMissingSetting}
 	}
+	opts := cfg.Options
+	if cfg.AllowedHosts != nil {
+		opts.AllowedHosts = cfg.AllowedHosts
+	}
 	return newEnrichHTTP(ctx, env, "enrich_http_post", "POST", cfg.ID, cfg.URL, cfg.Object.SourceKey, cfg.Object.TargetKey, cfg.Object.BodyKey,
-		cfg.Headers, cfg.Request, cfg.Options)
+		cfg.Headers, cfg.Request, opts, cfg.AllowDataInHost)
 }
 
 func newEnrichHTTP(ctx context.Context, env *Env, typ, method, id, url, src, dst, body string,
-	hdrs HTTPHeaders, req HTTPRequestSettings, opts enrich.HTTPConfig) (*EnrichHTTP, error) {
+	hdrs HTTPHeaders, req HTTPRequestSettings, opts enrich.HTTPConfig, dataInHost bool) (*EnrichHTTP, error) {
 	if url == "" {
 		return nil, &weir.ConfigError{Type: typ, Field: "url", Err: weir.ErrMissingSetting}
+	}
+	parts := strings.Split(url, httpDataRef)
+	escapes, err := urlEscapes(parts, dataInHost)
+	if err != nil {
+		return nil, &weir.ConfigError{Type: typ, ID: id, Field: "url", Err: err}
 	}
 	secrets := env.secrets() // without the pipeline's, references fail as not found
 	if opts.Client == nil && env != nil {
@@ -182,6 +228,7 @@ func newEnrichHTTP(ctx context.Context, env *Env, typ, method, id, url, src, dst
 		}
 	}
 	opts.Interpolate = secrets.Interpolate
+	opts.Redact = secrets.Redact
 	client, err := enrich.NewHTTP(opts)
 	if err != nil {
 		return nil, &weir.ConfigError{Type: typ, Err: err}
@@ -190,7 +237,8 @@ func newEnrichHTTP(ctx context.Context, env *Env, typ, method, id, url, src, dst
 		typ: typ, id: id, method: method,
 		src: src, dst: dst, body: body,
 		replaceData:   method == "GET",
-		urlParts:      strings.Split(url, httpDataRef),
+		urlParts:      parts,
+		urlEscapes:    escapes,
 		urlHasSecrets: strings.Contains(url, secretRefPrefix),
 		secrets:       secrets,
 		client:        client,
@@ -273,5 +321,71 @@ func (t *EnrichHTTP) url(msg *weir.Message) (string, bool, error) {
 	} else {
 		data = string(msg.Data())
 	}
-	return strings.Join(parts, data), true, nil
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteString(t.urlEscapes[i-1](data))
+		}
+		b.WriteString(p)
+	}
+	return b.String(), true, nil
+}
+
+// urlEscapes returns how to escape the value of each ${DATA} between the
+// parts of a URL template: by its place in the URL.
+func urlEscapes(parts []string, dataInHost bool) ([]func(string) string, error) {
+	var escapes []func(string) string
+	prefix := parts[0]
+	for i := 1; i < len(parts); i++ {
+		switch urlPlace(prefix) {
+		case placeHost:
+			if !dataInHost {
+				return nil, errors.New("${DATA} in the scheme or host lets event data choose the server; " +
+					"set allow_data_in_host to allow it")
+			}
+			escapes = append(escapes, func(s string) string { return s })
+		case placePath:
+			escapes = append(escapes, escapePathSegment)
+		default:
+			escapes = append(escapes, neturl.QueryEscape)
+		}
+		prefix += "x" + parts[i]
+	}
+	return escapes, nil
+}
+
+type place uint8
+
+const (
+	placeHost  place = iota // scheme or authority
+	placePath               // path
+	placeQuery              // query or fragment
+)
+
+// urlPlace returns where the end of prefix, the start of a URL, is.
+func urlPlace(prefix string) place {
+	i := strings.Index(prefix, "://")
+	if i < 0 {
+		return placeHost // no scheme yet: the value would make it
+	}
+	rest := prefix[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		return placeHost
+	}
+	if strings.ContainsAny(rest[end:], "?#") {
+		return placeQuery
+	}
+	return placePath
+}
+
+// escapePathSegment escapes s as one path segment, dot segments included.
+func escapePathSegment(s string) string {
+	switch s {
+	case ".":
+		return "%2E"
+	case "..":
+		return "%2E%2E"
+	}
+	return neturl.PathEscape(s)
 }

@@ -24,6 +24,11 @@ type FormatFromCSVConfig struct {
 	HeaderLine bool `json:"header_line,omitempty"`
 	// Separator is the one character between fields (default ",").
 	Separator string `json:"separator,omitempty"`
+	// MaxCount and MaxSize bound the records one message becomes and their
+	// bytes as JSON; 0 means DefaultMaxCount and DefaultMaxSize (see
+	// LimitError). Weir settings.
+	MaxCount int   `json:"max_count,omitempty"`
+	MaxSize  int64 `json:"max_size,omitempty"`
 
 	ID     string         `json:"id,omitempty"`
 	Object ObjectSettings `json:"object"`
@@ -47,6 +52,7 @@ type FormatFromCSV struct {
 	io      strIO
 	headers []string // nil: from the header line
 	sep     rune
+	limits  splitLimits
 }
 
 // NewFormatFromCSV returns a FormatFromCSV for cfg.
@@ -74,7 +80,11 @@ func NewFormatFromCSV(cfg FormatFromCSVConfig) (*FormatFromCSV, error) {
 		}
 		sep = r
 	}
-	return &FormatFromCSV{id: cfg.ID, io: io, headers: cfg.Headers, sep: sep}, nil
+	limits, err := newSplitLimits(typ, cfg.MaxCount, cfg.MaxSize)
+	if err != nil {
+		return nil, err
+	}
+	return &FormatFromCSV{id: cfg.ID, io: io, headers: cfg.Headers, sep: sep, limits: limits}, nil
 }
 
 // formatUniqueHeaders fails if two headers have the same name.
@@ -89,8 +99,10 @@ func formatUniqueHeaders(hs []string) error {
 	return nil
 }
 
-// records returns the JSON objects of the records in r.
-func (t *FormatFromCSV) records(r io.Reader) ([][]byte, error) {
+// records returns the JSON objects of the records in r, at most upTo
+// (0: as many as the limits allow).
+func (t *FormatFromCSV) records(r io.Reader, upTo int) ([][]byte, error) {
+	c := t.limits.count()
 	cr := csv.NewReader(r)
 	cr.Comma = t.sep
 	cr.FieldsPerRecord = -1
@@ -131,7 +143,14 @@ func (t *FormatFromCSV) records(r io.Reader) ([][]byte, error) {
 			obj = append(obj, ':')
 			obj = weir.AppendJSONString(obj, f)
 		}
-		out = append(out, append(obj, '}'))
+		obj = append(obj, '}')
+		if err := c.add(len(obj)); err != nil {
+			return nil, err
+		}
+		out = append(out, obj)
+		if len(out) == upTo {
+			return out, nil
+		}
 	}
 }
 
@@ -142,8 +161,11 @@ func (t *FormatFromCSV) Transform(_ context.Context, msg *weir.Message) ([]*weir
 		return formatOne(msg)
 	}
 	if t.io.whole() {
-		objs, err := t.records(bytes.NewReader(msg.Data()))
+		objs, err := t.records(bytes.NewReader(msg.Data()), 0)
 		if err != nil {
+			if errors.Is(err, weir.ErrTooLarge) {
+				return nil, &Error{Type: typ, ID: t.id, Err: err}
+			}
 			return nil, formatInvalid(typ, t.id, err)
 		}
 		out := make([]*weir.Message, len(objs))
@@ -160,14 +182,16 @@ func (t *FormatFromCSV) Transform(_ context.Context, msg *weir.Message) ([]*weir
 	if !v.Exists() {
 		return formatOne(msg)
 	}
-	objs, err := t.records(strings.NewReader(v.String()))
+	objs, err := t.records(strings.NewReader(v.String()), 2)
 	switch {
+	case errors.Is(err, weir.ErrTooLarge):
+		return nil, &Error{Type: typ, ID: t.id, Err: err}
 	case err != nil:
 		return nil, formatInvalid(typ, t.id, err)
 	case len(objs) == 0:
 		return formatOne(msg)
 	case len(objs) > 1:
-		return nil, formatInvalid(typ, t.id, fmt.Errorf("csv: %d records in one value", len(objs)))
+		return nil, formatInvalid(typ, t.id, errors.New("csv: more than one record in one value"))
 	}
 	if err := t.io.dst.SetRaw(msg, objs[0]); err != nil {
 		return nil, &Error{Type: typ, ID: t.id, Err: err}

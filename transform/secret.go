@@ -1,10 +1,14 @@
 package transform
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,6 +74,10 @@ const secretRefPrefix = "${SECRET:"
 type Secrets struct {
 	mu sync.RWMutex
 	m  map[string]string
+	// known holds every value ever set, with the id it was set under, so
+	// that an error built with a value since rotated is redacted too.
+	known map[string]string
+	rep   *strings.Replacer // built on demand from known; nil after a Set
 }
 
 // Set stores the value of the secret id, replacing any previous value.
@@ -77,9 +85,74 @@ func (s *Secrets) Set(id, value string) {
 	s.mu.Lock()
 	if s.m == nil {
 		s.m = make(map[string]string)
+		s.known = make(map[string]string)
 	}
 	s.m[id] = value
+	if value != "" && s.known[value] != id {
+		s.known[value] = id
+		s.rep = nil
+	}
 	s.mu.Unlock()
+}
+
+// Redact returns str with every value a secret has had in s — as is, and
+// in the forms URLs and quoted strings give it (path and query escaping,
+// Go quoting) — replaced by "[redacted ${SECRET:<id>}]". Transforms that
+// fill settings with secrets pass the text of their errors and log lines
+// through it as they build them, so that no resolved secret reaches an
+// error, a log or an error sink. A nil Secrets, or one without values,
+// returns str.
+func (s *Secrets) Redact(str string) string {
+	if s == nil {
+		return str
+	}
+	s.mu.RLock()
+	rep, n := s.rep, len(s.known)
+	s.mu.RUnlock()
+	if n == 0 {
+		return str
+	}
+	if rep == nil {
+		rep = s.replacer()
+	}
+	return rep.Replace(str)
+}
+
+// replacer builds the Replacer of Redact.
+func (s *Secrets) replacer() *strings.Replacer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rep != nil {
+		return s.rep
+	}
+	type pair struct{ from, to string }
+	var pairs []pair
+	seen := make(map[string]bool)
+	for v, id := range s.known {
+		to := "[redacted ${SECRET:" + id + "}]"
+		quoted := strconv.Quote(v)
+		for _, from := range []string{v, url.PathEscape(v), url.QueryEscape(v), quoted[1 : len(quoted)-1]} {
+			if from != "" && !seen[from] {
+				seen[from] = true
+				pairs = append(pairs, pair{from, to})
+			}
+		}
+	}
+	// Longest first, so that a secret inside another is not replaced
+	// first; the Replacer takes the first match in argument order at each
+	// position.
+	slices.SortFunc(pairs, func(a, b pair) int {
+		if c := cmp.Compare(len(b.from), len(a.from)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.from, b.from)
+	})
+	args := make([]string, 0, 2*len(pairs))
+	for _, p := range pairs {
+		args = append(args, p.from, p.to)
+	}
+	s.rep = strings.NewReplacer(args...)
+	return s.rep
 }
 
 // Get returns the value of the secret id and whether it is set.

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -286,6 +288,10 @@ type SendFileConfig struct {
 	AuxTransforms []Transformer
 	// ID names this transform in errors.
 	ID string
+	// FileMode and DirMode are the permissions of the files and folders
+	// send_file creates (before the umask); 0 means 0600 and 0700. In JSON
+	// they are octal strings, "file_mode": "0640" (Weir settings).
+	FileMode, DirMode os.FileMode
 	// Now returns the current time, for batch.duration and
 	// FilePath.TimeFormat; nil means time.Now. Tests set it.
 	Now func() time.Time
@@ -298,11 +304,22 @@ type SendFileConfig struct {
 // transforms, concatenated with nothing in between (as in Substation: add a
 // separator with aggregate_to_string and string_append among the auxiliary
 // transforms). No file is written for a batch the auxiliary transforms drop
-// entirely. Missing directories are created (mode 0770) and an existing
-// file is replaced. A batch is written when it is complete and on a control
+// entirely. Missing folders are created. A batch is written when it is complete and on a control
 // message, before the control message is returned. A message larger than
 // batch.size is an error matching weir.ErrInvalidData; failures to write are
 // returned in an [*Error], and the batch is lost.
+//
+// # Differences from Substation
+//
+// Files are written through an [os.Root] (TestSendFileConfined): a file
+// named by a batch key stays inside the working directory, and one named
+// by the prefix inside the prefix's folder, even when the path goes through
+// a symbolic link; a path that would leave its folder is the batch's error.
+// A file never replaces another: when the name is taken (an earlier batch,
+// or another program), "-1", "-2", … is added before the suffix. Files are
+// created 0600 and folders 0700 unless FileMode and DirMode say otherwise
+// (Substation: 0666 and 0770, less the umask, and an existing file is
+// replaced).
 //
 // A SendFile is safe for concurrent use; it owns its auxiliary transforms
 // (see [SendFile.Close]).
@@ -311,6 +328,14 @@ type SendFile struct {
 	path      FilePath
 	keyPrefix bool
 	now       func() time.Time
+	fileMode  os.FileMode
+	dirMode   os.FileMode
+
+	// Under s.mu: the folders written into, by path, and the last name
+	// found taken with the next number to try for it.
+	roots map[string]*os.Root
+	taken string
+	next  int
 }
 
 // NewSendFile returns a SendFile for cfg. It takes ownership of the
@@ -325,9 +350,19 @@ func NewSendFile(cfg SendFileConfig) (*SendFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &SendFile{s: s, path: cfg.FilePath, keyPrefix: cfg.UseBatchKeyAsPrefix, now: cfg.Now}
+	t := &SendFile{s: s, path: cfg.FilePath, keyPrefix: cfg.UseBatchKeyAsPrefix, now: cfg.Now,
+		fileMode: cfg.FileMode, dirMode: cfg.DirMode}
 	if t.now == nil {
 		t.now = time.Now
+	}
+	if t.fileMode == 0 {
+		t.fileMode = 0o600
+	}
+	if t.dirMode == 0 {
+		t.dirMode = 0o700
+	}
+	if t.fileMode&^os.ModePerm != 0 || t.dirMode&^os.ModePerm != 0 {
+		return nil, &weir.ConfigError{Type: typ, Field: "file_mode", Err: errors.New("only permission bits may be set")}
 	}
 	s.write = t.write
 	return t, nil
@@ -338,6 +373,20 @@ type sendFileSettings struct {
 	sendSettings
 	FilePath            FilePath `json:"file_path"`
 	UseBatchKeyAsPrefix bool     `json:"use_batch_key_as_prefix,omitempty"`
+	FileMode            string   `json:"file_mode,omitempty"`
+	DirMode             string   `json:"dir_mode,omitempty"`
+}
+
+// parseMode parses an octal permission setting; "" is 0.
+func parseMode(field, s string) (os.FileMode, error) {
+	if s == "" {
+		return 0, nil
+	}
+	m, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || m > 0o777 || m == 0 {
+		return 0, &weir.ConfigError{Type: "send_file", Field: field, Err: fmt.Errorf("%q is not an octal permission such as \"0640\"", s)}
+	}
+	return os.FileMode(m), nil
 }
 
 func buildSendFile(ctx context.Context, env *Env, st sendFileSettings) (*SendFile, error) {
@@ -345,9 +394,18 @@ func buildSendFile(ctx context.Context, env *Env, st sendFileSettings) (*SendFil
 	if err != nil {
 		return nil, err
 	}
+	fileMode, err := parseMode("file_mode", st.FileMode)
+	if err != nil {
+		return nil, errors.Join(err, closeAll(aux))
+	}
+	dirMode, err := parseMode("dir_mode", st.DirMode)
+	if err != nil {
+		return nil, errors.Join(err, closeAll(aux))
+	}
 	return NewSendFile(SendFileConfig{
 		FilePath: st.FilePath, UseBatchKeyAsPrefix: st.UseBatchKeyAsPrefix,
 		Object: st.Object, Batch: st.Batch, AuxTransforms: aux, ID: st.ID,
+		FileMode: fileMode, DirMode: dirMode,
 	})
 }
 
@@ -357,7 +415,8 @@ var errFileKey = fmt.Errorf("batch key is not a local relative path: %w", weir.E
 
 func (t *SendFile) write(key string, data [][]byte) error {
 	prefix := t.path.Prefix
-	if t.keyPrefix && key != "" {
+	byKey := t.keyPrefix && key != ""
+	if byKey {
 		if !filepath.IsLocal(filepath.FromSlash(key)) {
 			return fmt.Errorf("%q: %w", key, errFileKey)
 		}
@@ -367,11 +426,81 @@ func (t *SendFile) write(key string, data [][]byte) error {
 	if name == "" {
 		return fmt.Errorf("file_path is empty for a batch without a key: %w", weir.ErrInvalidData)
 	}
-	name = filepath.FromSlash(name)
-	if err := os.MkdirAll(filepath.Dir(name), 0o770); err != nil {
+	// The folder the file must stay in: the working directory for a name
+	// that is local (every name from a key), else the prefix's folder.
+	dir, rel := ".", name
+	if !filepath.IsLocal(filepath.FromSlash(name)) {
+		dir = path.Dir(path.Clean(t.path.Prefix))
+		r, err := filepath.Rel(filepath.FromSlash(dir), filepath.FromSlash(name))
+		if err != nil || !filepath.IsLocal(r) {
+			return fmt.Errorf("file path %q is outside %q: %w", name, dir, weir.ErrInvalidData)
+		}
+		rel = filepath.ToSlash(r)
+	}
+	root, err := t.root(dir)
+	if err != nil {
 		return err
 	}
-	return os.WriteFile(name, aggregate.AppendJoin(nil, data, nil), 0o666)
+	if d := path.Dir(rel); d != "." {
+		if err := root.MkdirAll(d, t.dirMode); err != nil {
+			return err
+		}
+	}
+	f, err := t.create(root, rel)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(aggregate.AppendJoin(nil, data, nil))
+	return errors.Join(err, f.Close())
+}
+
+// root returns the open folder dir, creating it if it is missing.
+func (t *SendFile) root(dir string) (*os.Root, error) {
+	if r := t.roots[dir]; r != nil {
+		return r, nil
+	}
+	if err := os.MkdirAll(filepath.FromSlash(dir), t.dirMode); err != nil {
+		return nil, err
+	}
+	r, err := os.OpenRoot(filepath.FromSlash(dir))
+	if err != nil {
+		return nil, err
+	}
+	if t.roots == nil {
+		t.roots = make(map[string]*os.Root)
+	}
+	t.roots[dir] = r
+	return r, nil
+}
+
+// maxNameTries bounds the numbered names tried for one file.
+const maxNameTries = 1 << 20
+
+// create creates the file rel in root, never one that exists: a taken name
+// gets "-<n>" before the suffix.
+func (t *SendFile) create(root *os.Root, rel string) (*os.File, error) {
+	const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	f, err := root.OpenFile(rel, flags, t.fileMode)
+	if !errors.Is(err, fs.ErrExist) {
+		return f, err
+	}
+	base, suffix := rel, ""
+	if t.path.Suffix != "" && strings.HasSuffix(rel, t.path.Suffix) && !strings.Contains(t.path.Suffix, "/") {
+		base, suffix = rel[:len(rel)-len(t.path.Suffix)], t.path.Suffix
+	}
+	n := 1
+	if t.taken == rel {
+		n = t.next
+	}
+	for range maxNameTries {
+		f, err = root.OpenFile(base+"-"+strconv.Itoa(n)+suffix, flags, t.fileMode)
+		n++
+		if !errors.Is(err, fs.ErrExist) {
+			t.taken, t.next = rel, n
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("%s: %d numbered names are taken", rel, maxNameTries)
 }
 
 // Transform implements [Transformer]. It returns msg.
@@ -379,6 +508,16 @@ func (t *SendFile) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Me
 	return t.s.transform(ctx, msg)
 }
 
-// Close closes the auxiliary transforms that implement io.Closer. It does
-// not write open batches: send a control message first.
-func (t *SendFile) Close() error { return t.s.close() }
+// Close closes the auxiliary transforms that implement io.Closer and the
+// folders it wrote into. It does not write open batches: send a control
+// message first.
+func (t *SendFile) Close() error {
+	t.s.mu.Lock()
+	var errs []error
+	for _, r := range t.roots {
+		errs = append(errs, r.Close())
+	}
+	t.roots = nil
+	t.s.mu.Unlock()
+	return errors.Join(append(errs, t.s.close())...)
+}

@@ -183,6 +183,8 @@ func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int 
 	defer abandon()
 	cfg := stream.Config{
 		Stages: []stream.Stage{{Transformer: r.pipeline, Workers: r.workers, Name: "pipeline"}},
+		// One bad record is one reported error, not a crashed run.
+		RecoverPanics: true,
 	}
 	if !r.ordered {
 		cfg.Order = stream.Unordered
