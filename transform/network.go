@@ -38,10 +38,12 @@ type netDomain struct {
 	coercer
 	typ, id string
 	io      strIO
-	parse   func(name string) (string, error)
+	// parse maps a name to the result; odd reports a result that does
+	// not stand for the name (a coercion).
+	parse func(name string) (r string, odd bool, err error)
 }
 
-func newNetDomain(typ, id string, o ObjectSettings, parse func(string) (string, error)) (netDomain, error) {
+func newNetDomain(typ, id string, o ObjectSettings, parse func(string) (string, bool, error)) (netDomain, error) {
 	io, err := newStrIO(typ, o)
 	return netDomain{coercer: coercer{typ: typ, id: id}, typ: typ, id: id, io: io, parse: parse}, err
 }
@@ -62,16 +64,16 @@ func (t *netDomain) Transform(ctx context.Context, msg *weir.Message) ([]*weir.M
 		}
 		name = v.String()
 	}
-	if _, err := netip.ParseAddr(name); err == nil {
+	r, odd, err := t.parse(name)
+	if err != nil {
+		return nil, &Error{Type: t.typ, ID: t.id, Err: err}
+	}
+	if _, err := netip.ParseAddr(name); err == nil || odd {
 		// An IP address is not a domain name; Substation splits it at its
 		// dots like one ("10.0.1.6" has the "top-level domain" "6").
 		if err := t.coerce(msg, t.io.src.String(), name, "domain name"); err != nil {
 			return nil, err
 		}
-	}
-	r, err := t.parse(name)
-	if err != nil {
-		return nil, &Error{Type: t.typ, ID: t.id, Err: err}
 	}
 	if t.io.whole() {
 		msg.SetData([]byte(r))
@@ -93,7 +95,12 @@ func netSuffix(name string) string {
 
 // netRegistered returns the registered domain of name: its public suffix
 // and one more label (publicsuffix.EffectiveTLDPlusOne, with netSuffix).
-func netRegistered(name string) (string, error) {
+func netRegistered(name string) (string, bool, error) {
+	d, err := netETLD1(name)
+	return d, false, err
+}
+
+func netETLD1(name string) (string, error) {
 	if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
 		return "", fmt.Errorf("domain %q has an empty label: %w", name, weir.ErrInvalidData)
 	}
@@ -109,23 +116,25 @@ func netRegistered(name string) (string, error) {
 }
 
 // netSubdomain returns what is left of name once the first occurrence of
-// its registered domain, with the dot before it, is taken out (Substation
-// removes the first occurrence, not the end: "b.com.b.com" has none).
-func netSubdomain(name string) (string, error) {
-	d, err := netRegistered(name)
+// its registered domain, with the dot before it, is taken out, as
+// Substation does: "b.com.b.com" then has no subdomain, and
+// "x.b.comy.b.com" has "xy.b.com" (odd: the labels in front of the
+// registered domain are "x.b.comy").
+func netSubdomain(name string) (string, bool, error) {
+	d, err := netETLD1(name)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	sub := strings.Replace(name, "."+d, "", 1)
 	if sub == d {
-		return "", fmt.Errorf("domain %q has no subdomain: %w", name, weir.ErrInvalidData)
+		return "", false, fmt.Errorf("domain %q has no subdomain: %w", name, weir.ErrInvalidData)
 	}
-	return sub, nil
+	return sub, sub != name[:max(0, len(name)-len(d)-1)], nil
 }
 
 // netTopLevel returns the public suffix of name. It never fails.
-func netTopLevel(name string) (string, error) {
-	return netSuffix(name), nil
+func netTopLevel(name string) (string, bool, error) {
+	return netSuffix(name), false, nil
 }
 
 // NetworkDomainRegisteredDomainConfig configures
