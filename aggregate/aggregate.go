@@ -58,6 +58,11 @@ type Config struct {
 	// as Substation does: a batch then stays open while items keep arriving
 	// less than Duration apart.
 	Idle bool
+	// Hold keeps a batch that reaches Count items or Size bytes open until
+	// an item arrives that does not fit, as Substation does: Add then
+	// releases it and the item starts the next batch. Without Hold such a
+	// batch is released at once, by the Add that filled it.
+	Hold bool
 	// Now returns the current time; nil means time.Now. Tests set it.
 	Now func() time.Time
 }
@@ -81,6 +86,7 @@ type Batcher struct {
 	maxSize  int
 	maxAge   time.Duration
 	idle     bool
+	hold     bool
 	now      func() time.Time
 
 	mu    sync.Mutex
@@ -111,6 +117,7 @@ func New(cfg Config) (*Batcher, error) {
 		maxSize:  cmpOr(cfg.Size, DefaultSize),
 		maxAge:   cmpOr(cfg.Duration, DefaultDuration),
 		idle:     cfg.Idle,
+		hold:     cfg.Hold,
 		now:      cfg.Now,
 		open:     make(map[string]*pending),
 	}
@@ -135,7 +142,7 @@ func cmpOr[T comparable](v, def T) T {
 //     bytes), or arrives too late for it (see Config.Duration), that batch
 //     is released and item starts the next one;
 //   - a batch that reaches Config.Count items or Config.Size bytes is
-//     released at once, item included.
+//     released at once, item included, unless Config.Hold is set.
 //
 // So Add returns at most two batches, in the order they were filled. An item
 // larger than Config.Size is not added, and Add returns an error matching
@@ -169,7 +176,7 @@ func (b *Batcher) Add(key string, item []byte) ([]Batch, error) {
 	}
 	p.items = append(p.items, item)
 	p.size += len(item)
-	if len(p.items) >= b.maxCount || p.size >= b.maxSize {
+	if !b.hold && (len(p.items) >= b.maxCount || p.size >= b.maxSize) {
 		done = append(done, p.take())
 	}
 	return done, nil

@@ -18,11 +18,12 @@ import (
 //
 // As in Substation, a batch is released when a message does not fit in it
 // (batch.count, batch.size) or arrives more than batch.duration after the
-// batch's previous message, and on a control message, which releases every
-// batch before it is passed on. Unlike Substation, a batch that reaches
-// batch.count messages or batch.size bytes exactly is released at once, and
-// a control message releases batches in the order their keys first appeared
-// (Substation's order is random) and never releases empty batches.
+// batch's previous message — so a full batch waits for the next message —
+// and on a control message, which releases every batch before it is passed
+// on. Unlike Substation, a control message releases batches in the order
+// their keys first appeared (Substation's order is random) and never
+// releases empty batches, and a message larger than batch.size is an error
+// that leaves the open batch as it is (Substation drops the batch).
 
 func aggregateBuiltins() map[string]Factory {
 	return map[string]Factory{
@@ -34,13 +35,14 @@ func aggregateBuiltins() map[string]Factory {
 }
 
 // newBatcher returns a Batcher with the limits of s, measuring
-// batch.duration between messages as Substation does.
+// batch.duration between messages and releasing a full batch when the next
+// message does not fit, as Substation does.
 func newBatcher(typ string, s BatchSettings, now func() time.Time) (*aggregate.Batcher, error) {
 	count, size, dur, err := s.limits()
 	if err != nil {
 		return nil, configErr(typ, err)
 	}
-	b, err := aggregate.New(aggregate.Config{Count: count, Size: size, Duration: dur, Idle: true, Now: now})
+	b, err := aggregate.New(aggregate.Config{Count: count, Size: size, Duration: dur, Idle: true, Hold: true, Now: now})
 	if err != nil {
 		return nil, &weir.ConfigError{Type: typ, Field: "batch", Err: err}
 	}

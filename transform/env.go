@@ -68,6 +68,23 @@ type Env struct {
 	Now func() time.Time
 	// Logger receives what transforms log; nil discards.
 	Logger *slog.Logger
+
+	// Strict makes each coercion an error. By default a transform that
+	// meets a value it cannot convert faithfully (a timestamp that is not
+	// a number, a string that is not a boolean, an IP address given to
+	// network_domain_*) writes what Substation writes (0, false, …) and
+	// counts a coercion; when Strict is set it returns a
+	// *weir.CoercionError (matching weir.ErrInvalidData) instead. See
+	// docs/substation-compatibility.md.
+	Strict bool
+	// Coercions, if set, counts the coercions of the transforms built from
+	// the Env, per transform. Nil means that [NewPipeline] and [Load] give
+	// the pipeline a counter of its own ([Pipeline.Coercions]).
+	Coercions *Coercions
+	// CoercionMetadata, if set, is a metadata key: a transform that
+	// coerces a value writes there what it coerced (its type and id, the
+	// field, the value truncated, the target type). The data is unchanged.
+	CoercionMetadata string
 }
 
 // KVStoreEnv returns what kv stores are built with: the Env's kv store

@@ -21,9 +21,9 @@ func ExampleNewAggregateToArray() {
 	for _, e := range []string{
 		`{"user":"alice","n":1}`,
 		`{"user":"bob","n":2}`,
-		`{"user":"alice","n":3}`, // alice's batch is full: released now
+		`{"user":"alice","n":3}`, // alice's batch is full
 		`{"user":"bob","n":4}`,   // so is bob's
-		`{"user":"alice","n":5}`,
+		`{"user":"alice","n":5}`, // does not fit: alice's batch is released
 	} {
 		out, err := tf.Transform(ctx, weir.NewMessage([]byte(e)))
 		if err != nil {
@@ -45,8 +45,8 @@ func ExampleNewAggregateToArray() {
 	}
 	// Output:
 	// {"events":[{"user":"alice","n":1},{"user":"alice","n":3}]}
-	// {"events":[{"user":"bob","n":2},{"user":"bob","n":4}]}
 	// {"events":[{"user":"alice","n":5}]}
+	// {"events":[{"user":"bob","n":2},{"user":"bob","n":4}]}
 }
 
 func ExampleNewAggregateFromArray() {

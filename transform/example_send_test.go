@@ -30,7 +30,8 @@ func ExampleNewSendStdout() {
 		if err != nil {
 			panic(err)
 		}
-		// Messages pass through a send unchanged.
+		// Messages pass through a send unchanged. A full batch is written
+		// when the next message does not fit, as in Substation.
 		fmt.Println("passed:", out[0])
 	}
 	// A control message writes the last batch.
@@ -39,8 +40,8 @@ func ExampleNewSendStdout() {
 	}
 	// Output:
 	// passed: {"n":1}
-	// [{"n":1},{"n":2}]
 	// passed: {"n":2}
+	// [{"n":1},{"n":2}]
 	// passed: {"n":3}
 	// [{"n":3}]
 }

@@ -3,6 +3,8 @@ package transform
 import (
 	"context"
 	"fmt"
+	"net/netip"
+	"strings"
 
 	"golang.org/x/net/publicsuffix"
 
@@ -23,9 +25,9 @@ import (
 
 func networkBuiltins() map[string]Factory {
 	return map[string]Factory{
-		"network_domain_registered_domain": decodedNoCtx(NewNetworkDomainRegisteredDomain),
-		"network_domain_subdomain":         decodedNoCtx(NewNetworkDomainSubdomain),
-		"network_domain_top_level_domain":  decodedNoCtx(NewNetworkDomainTopLevelDomain),
+		"network_domain_registered_domain": coercing(NewNetworkDomainRegisteredDomain),
+		"network_domain_subdomain":         coercing(NewNetworkDomainSubdomain),
+		"network_domain_top_level_domain":  coercing(NewNetworkDomainTopLevelDomain),
 		"network_ip_in_cidr":               decodedNoCtx(NewNetworkIPInCIDR),
 	}
 }
@@ -33,68 +35,106 @@ func networkBuiltins() map[string]Factory {
 // netDomain is the body of the network_domain_* types: parse maps a name
 // to the result, or fails with an error matching weir.ErrInvalidData.
 type netDomain struct {
+	coercer
 	typ, id string
 	io      strIO
-	parse   func(name string) (string, error)
+	// parse maps a name to the result; odd reports a result that does
+	// not stand for the name (a coercion).
+	parse func(name string) (r string, odd bool, err error)
 }
 
-func newNetDomain(typ, id string, o ObjectSettings, parse func(string) (string, error)) (netDomain, error) {
+func newNetDomain(typ, id string, o ObjectSettings, parse func(string) (string, bool, error)) (netDomain, error) {
 	io, err := newStrIO(typ, o)
-	return netDomain{typ: typ, id: id, io: io, parse: parse}, err
+	return netDomain{coercer: coercer{typ: typ, id: id}, typ: typ, id: id, io: io, parse: parse}, err
 }
 
 // Transform implements [Transformer].
-func (t *netDomain) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+func (t *netDomain) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
+		t.control(ctx)
 		return strOne(msg)
 	}
+	var name string
 	if t.io.whole() {
-		r, err := t.parse(string(msg.Data()))
-		if err != nil {
-			return nil, &Error{Type: t.typ, ID: t.id, Err: err}
+		name = string(msg.Data())
+	} else {
+		v := t.io.src.Get(msg)
+		if !v.Exists() {
+			return strOne(msg)
 		}
-		msg.SetData([]byte(r))
-		return strOne(msg)
+		name = v.String()
 	}
-	v := t.io.src.Get(msg)
-	if !v.Exists() {
-		return strOne(msg)
-	}
-	r, err := t.parse(v.String())
+	r, odd, err := t.parse(name)
 	if err != nil {
 		return nil, &Error{Type: t.typ, ID: t.id, Err: err}
+	}
+	if _, err := netip.ParseAddr(name); err == nil || odd {
+		// An IP address is not a domain name; Substation splits it at its
+		// dots like one ("10.0.1.6" has the "top-level domain" "6").
+		if err := t.coerce(msg, t.io.src.String(), name, "domain name"); err != nil {
+			return nil, err
+		}
+	}
+	if t.io.whole() {
+		msg.SetData([]byte(r))
+		return strOne(msg)
 	}
 	return strSet(msg, t.io.dst, r, t.typ, t.id)
 }
 
-// netRegistered returns the registered domain of name: its public suffix
-// and one more label.
-func netRegistered(name string) (string, error) {
-	d, err := publicsuffix.EffectiveTLDPlusOne(name)
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", weir.ErrInvalidData, err)
+// netSuffix is publicsuffix.PublicSuffix as Substation's version of it
+// reads an IP address: as a name under no listed suffix, whose suffix is
+// its last label.
+func netSuffix(name string) string {
+	if _, err := netip.ParseAddr(name); err == nil {
+		return name[1+strings.LastIndexByte(name, '.'):]
 	}
-	return d, nil
+	s, _ := publicsuffix.PublicSuffix(name)
+	return s
 }
 
-// netSubdomain returns the labels of name in front of its registered
-// domain.
-func netSubdomain(name string) (string, error) {
-	d, err := netRegistered(name)
+// netRegistered returns the registered domain of name: its public suffix
+// and one more label (publicsuffix.EffectiveTLDPlusOne, with netSuffix).
+func netRegistered(name string) (string, bool, error) {
+	d, err := netETLD1(name)
+	return d, false, err
+}
+
+func netETLD1(name string) (string, error) {
+	if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
+		return "", fmt.Errorf("domain %q has an empty label: %w", name, weir.ErrInvalidData)
+	}
+	suffix := netSuffix(name)
+	if len(name) <= len(suffix) {
+		return "", fmt.Errorf("domain %q is a public suffix: %w", name, weir.ErrInvalidData)
+	}
+	i := len(name) - len(suffix) - 1
+	if name[i] != '.' {
+		return "", fmt.Errorf("domain %q has the invalid public suffix %q: %w", name, suffix, weir.ErrInvalidData)
+	}
+	return name[1+strings.LastIndexByte(name[:i], '.'):], nil
+}
+
+// netSubdomain returns what is left of name once the first occurrence of
+// its registered domain, with the dot before it, is taken out, as
+// Substation does: "b.com.b.com" then has no subdomain, and
+// "x.b.comy.b.com" has "xy.b.com" (odd: the labels in front of the
+// registered domain are "x.b.comy").
+func netSubdomain(name string) (string, bool, error) {
+	d, err := netETLD1(name)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	// d is a suffix of name, after a dot unless it is all of name.
-	if len(d) == len(name) {
-		return "", fmt.Errorf("domain %q has no subdomain: %w", name, weir.ErrInvalidData)
+	sub := strings.Replace(name, "."+d, "", 1)
+	if sub == d {
+		return "", false, fmt.Errorf("domain %q has no subdomain: %w", name, weir.ErrInvalidData)
 	}
-	return name[:len(name)-len(d)-1], nil
+	return sub, sub != name[:max(0, len(name)-len(d)-1)], nil
 }
 
 // netTopLevel returns the public suffix of name. It never fails.
-func netTopLevel(name string) (string, error) {
-	s, _ := publicsuffix.PublicSuffix(name)
-	return s, nil
+func netTopLevel(name string) (string, bool, error) {
+	return netSuffix(name), false, nil
 }
 
 // NetworkDomainRegisteredDomainConfig configures
@@ -156,7 +196,7 @@ type NetworkDomainTopLevelDomainConfig struct {
 // NetworkDomainTopLevelDomain replaces a domain name with its public
 // suffix (type "network_domain_top_level_domain"): "b.com" becomes "com",
 // "b.co.uk" becomes "co.uk". A name under no listed suffix gets its last
-// label; an IP address is kept whole. It never fails.
+// label, and so does an IP address (a coercion). It never fails.
 type NetworkDomainTopLevelDomain struct{ netDomain }
 
 // NewNetworkDomainTopLevelDomain returns a NetworkDomainTopLevelDomain for

@@ -33,8 +33,14 @@ func TestNetwork(t *testing.T) {
 		{"registered/itself", cfg("domain_registered_domain", ``), `b.com`, `b.com`},
 		{"registered/private suffix", cfg("domain_registered_domain", ``), `foo.bar.github.io`, `bar.github.io`},
 		{"subdomain/deep", cfg("domain_subdomain", ``), `x.y.b.co.uk`, `x.y`},
-		{"subdomain/repeated", cfg("domain_subdomain", ``), `b.com.b.com`, `b.com`},
-		{"subdomain/suffix inside", cfg("domain_subdomain", ``), `x.b.comy.b.com`, `x.b.comy`},
+		// Substation takes out the registered domain's first occurrence.
+		{"subdomain/suffix inside", cfg("domain_subdomain", ``), `x.b.comy.b.com`, `xy.b.com`},
+		// An IP address is split at its dots, as a name under no listed
+		// suffix (Substation's version of publicsuffix).
+		{"registered/ip", cfg("domain_registered_domain", ``), `10.0.1.6`, `1.6`},
+		{"subdomain/ip", cfg("domain_subdomain", obj), `{"a":"10.0.1.6"}`, `{"a":"10.0"}`},
+		{"tld/ip", cfg("domain_top_level_domain", ``), `8.8.8.8`, `8`},
+		{"tld/ipv6", cfg("domain_top_level_domain", ``), `2001:db8::1`, `2001:db8::1`},
 		{"tld/co.uk", cfg("domain_top_level_domain", ``), `b.co.uk`, `co.uk`},
 		{"tld/unlisted", cfg("domain_top_level_domain", ``), `host.internal`, `internal`},
 		{"tld/empty", cfg("domain_top_level_domain", ``), ``, ``},

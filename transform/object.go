@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,11 +22,11 @@ func objectBuiltins() map[string]Factory {
 		"object_copy":                decodedNoCtx(NewObjectCopy),
 		"object_delete":              decodedNoCtx(NewObjectDelete),
 		"object_insert":              decodedNoCtx(NewObjectInsert),
-		"object_to_boolean":          decodedNoCtx(NewObjectToBoolean),
-		"object_to_float":            decodedNoCtx(NewObjectToFloat),
-		"object_to_integer":          decodedNoCtx(NewObjectToInteger),
-		"object_to_string":           decodedNoCtx(NewObjectToString),
-		"object_to_unsigned_integer": decodedNoCtx(NewObjectToUnsignedInteger),
+		"object_to_boolean":          coercing(NewObjectToBoolean),
+		"object_to_float":            coercing(NewObjectToFloat),
+		"object_to_integer":          coercing(NewObjectToInteger),
+		"object_to_string":           coercing(NewObjectToString),
+		"object_to_unsigned_integer": coercing(NewObjectToUnsignedInteger),
 	}
 }
 
@@ -258,7 +259,7 @@ type ObjectToBoolean struct{ objectConvert }
 // other value (another string, null, an object, an array) is an error
 // matching weir.ErrInvalidData.
 func NewObjectToBoolean(cfg ObjectToBooleanConfig) (*ObjectToBoolean, error) {
-	c, err := newObjectConvert("object_to_boolean", cfg.ID, cfg.Object, "boolean", objToBoolean)
+	c, err := newObjectConvert("object_to_boolean", cfg.ID, cfg.Object, "boolean", objToBoolean, subToBoolean)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +291,7 @@ type ObjectToFloat struct{ objectConvert }
 // Any other value (another string, NaN or infinity, null, an object, an
 // array) is an error matching weir.ErrInvalidData.
 func NewObjectToFloat(cfg ObjectToFloatConfig) (*ObjectToFloat, error) {
-	c, err := newObjectConvert("object_to_float", cfg.ID, cfg.Object, "float", objToFloat)
+	c, err := newObjectConvert("object_to_float", cfg.ID, cfg.Object, "float", objToFloat, subToFloat)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +320,7 @@ type ObjectToInteger struct{ objectConvert }
 // string, NaN or infinity, null, an object, an array) is an error matching
 // weir.ErrInvalidData.
 func NewObjectToInteger(cfg ObjectToIntegerConfig) (*ObjectToInteger, error) {
-	c, err := newObjectConvert("object_to_integer", cfg.ID, cfg.Object, "integer", objToInteger)
+	c, err := newObjectConvert("object_to_integer", cfg.ID, cfg.Object, "integer", objToInteger, subToInteger)
 	if err != nil {
 		return nil, err
 	}
@@ -347,28 +348,11 @@ type ObjectToString struct{ objectConvert }
 // "true" or "false", objects and arrays their JSON text, null the empty
 // string.
 func NewObjectToString(cfg ObjectToStringConfig) (*ObjectToString, error) {
-	c, err := newObjectConvert("object_to_string", cfg.ID, cfg.Object, "string", objToString)
+	c, err := newObjectConvert("object_to_string", cfg.ID, cfg.Object, "string", objToString, subToString)
 	if err != nil {
 		return nil, err
 	}
 	return &ObjectToString{c}, nil
-}
-
-// Transform implements [Transformer].
-func (t *ObjectToString) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	c := &t.objectConvert
-	if msg.IsControl() || c.src.String() == "" {
-		return c.transform(msg)
-	}
-	// Write the string straight into the message, without an interim copy.
-	v := c.src.Get(msg)
-	if !v.Exists() {
-		return c.transform(msg)
-	}
-	if err := c.dst.SetString(msg, v.String()); err != nil {
-		return nil, &Error{Type: "object_to_string", ID: c.id, Err: err}
-	}
-	return objPass(msg), nil
 }
 
 // ObjectToUnsignedIntegerConfig configures [NewObjectToUnsignedInteger]
@@ -390,7 +374,7 @@ type ObjectToUnsignedInteger struct{ objectConvert }
 // transformer. It converts like [NewObjectToInteger] but clamps to the
 // uint64 range, so negative numbers (and strings such as "-1") become 0.
 func NewObjectToUnsignedInteger(cfg ObjectToUnsignedIntegerConfig) (*ObjectToUnsignedInteger, error) {
-	c, err := newObjectConvert("object_to_unsigned_integer", cfg.ID, cfg.Object, "unsigned integer", objToUnsigned)
+	c, err := newObjectConvert("object_to_unsigned_integer", cfg.ID, cfg.Object, "unsigned integer", objToUnsigned, subToUnsigned)
 	if err != nil {
 		return nil, err
 	}
@@ -400,31 +384,40 @@ func NewObjectToUnsignedInteger(cfg ObjectToUnsignedIntegerConfig) (*ObjectToUns
 // objectConvert is the shared body of the object_to_* transformers: read a
 // field, convert it, write the result's JSON text.
 // Transform implements [Transformer] for the object_to_* types.
-func (c *objectConvert) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
-	return c.transform(msg)
+func (c *objectConvert) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	return c.transform(ctx, msg)
 }
 
 type objectConvert struct {
+	coercer
 	typ, id  string
 	src, dst weir.Path
 	kind     string // what conv converts to, for errors
 	// conv returns the JSON text of the converted value, or ok == false if
-	// v cannot be converted.
+	// v cannot be converted faithfully.
 	conv func(v weir.Value) (raw []byte, ok bool)
+	// sub returns the JSON text Substation writes for v (gjson's reading,
+	// sjson's writing). Where it differs from conv's, or conv has none,
+	// the conversion is a coercion.
+	sub func(v weir.Value) []byte
 }
 
-func newObjectConvert(typ, id string, obj ObjectSettings, kind string, conv func(weir.Value) ([]byte, bool)) (objectConvert, error) {
+func newObjectConvert(typ, id string, obj ObjectSettings, kind string, conv func(weir.Value) ([]byte, bool), sub func(weir.Value) []byte) (objectConvert, error) {
 	switch {
 	case obj.SourceKey == "" && obj.TargetKey != "":
 		return objectConvert{}, &weir.ConfigError{Type: typ, Field: "object.source_key", Err: fmt.Errorf("%w: needed with object.target_key", weir.ErrMissingSetting)}
 	case obj.SourceKey != "" && obj.TargetKey == "":
 		return objectConvert{}, &weir.ConfigError{Type: typ, Field: "object.target_key", Err: fmt.Errorf("%w: needed with object.source_key", weir.ErrMissingSetting)}
 	}
-	return objectConvert{typ: typ, id: id, src: weir.ParsePath(obj.SourceKey), dst: weir.ParsePath(obj.TargetKey), kind: kind, conv: conv}, nil
+	return objectConvert{coercer: coercer{typ: typ, id: id}, typ: typ, id: id, src: weir.ParsePath(obj.SourceKey), dst: weir.ParsePath(obj.TargetKey), kind: kind, conv: conv, sub: sub}, nil
 }
 
-func (c *objectConvert) transform(msg *weir.Message) ([]*weir.Message, error) {
-	if msg.IsControl() || c.src.String() == "" {
+func (c *objectConvert) transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if msg.IsControl() {
+		c.control(ctx)
+		return objPass(msg), nil
+	}
+	if c.src.String() == "" {
 		return objPass(msg), nil
 	}
 	v := c.src.Get(msg)
@@ -432,8 +425,11 @@ func (c *objectConvert) transform(msg *weir.Message) ([]*weir.Message, error) {
 		return objPass(msg), nil
 	}
 	raw, ok := c.conv(v)
-	if !ok {
-		return nil, &Error{Type: c.typ, ID: c.id, Err: fmt.Errorf("%s: cannot convert %s to %s: %w", c.src, objDescribe(v), c.kind, weir.ErrInvalidData)}
+	if sub := c.sub(v); !ok || !bytes.Equal(raw, sub) {
+		if err := c.coerce(msg, c.src.String(), v.Raw(), c.kind); err != nil {
+			return nil, err
+		}
+		raw = sub
 	}
 	if err := c.dst.SetRaw(msg, raw); err != nil {
 		return nil, &Error{Type: c.typ, ID: c.id, Err: err}
@@ -598,4 +594,38 @@ func objToUnsigned(v weir.Value) ([]byte, bool) {
 
 func objToString(v weir.Value) ([]byte, bool) {
 	return weir.AppendJSONString(nil, v.String()), true
+}
+
+// The conversions as Substation makes them: gjson's reading of the value,
+// written as sjson writes a Go value.
+
+func subToBoolean(v weir.Value) []byte { return strconv.AppendBool(nil, v.Bool()) }
+
+func subToInteger(v weir.Value) []byte { return strconv.AppendInt(nil, v.Int(), 10) }
+
+func subToUnsigned(v weir.Value) []byte { return strconv.AppendUint(nil, v.Uint(), 10) }
+
+// subToFloat writes NaN and infinities, which sjson writes as bare words
+// that are not JSON, as null.
+func subToFloat(v weir.Value) []byte {
+	f := v.Float()
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null")
+	}
+	return strconv.AppendFloat(nil, f, 'f', -1, 64)
+}
+
+// subToString is Substation's string conversion: the value's text
+// (gjson's String), where a text that is a JSON array is written as that
+// array, and otherwise as a string, without the double quotes that begin
+// or end it when what is inside them is JSON.
+func subToString(v weir.Value) []byte {
+	s := v.String()
+	if strings.HasPrefix(s, "[") && json.Valid([]byte(s)) {
+		return []byte(s)
+	}
+	if t := strings.Trim(s, `"`); t != s && json.Valid([]byte(t)) {
+		s = t
+	}
+	return weir.AppendJSONString(nil, s)
 }

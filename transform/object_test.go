@@ -413,93 +413,121 @@ func TestObjectInsert(t *testing.T) {
 	})
 }
 
+// TestObjectConvert pins each conversion: by default the value Substation
+// writes (gjson's reading, sjson's writing), counted as a coercion where
+// that value does not stand for the input; in strict mode each coercion
+// is a *weir.CoercionError.
 func TestObjectConvert(t *testing.T) {
 	t.Parallel()
+	const c = true // coerced
 	tests := []struct {
-		typ  string
-		in   string // the value of field a
-		want string // the value written to field b; "" means an error
+		typ     string
+		in      string // the value of field a
+		want    string // the value written to field b by default
+		coerced bool   // an error in strict mode
 	}{
-		{"object_to_boolean", `true`, `true`},
-		{"object_to_boolean", `false`, `false`},
-		{"object_to_boolean", `2.5`, `true`},
-		{"object_to_boolean", `0`, `false`},
-		{"object_to_boolean", `"TRUE"`, `true`},
-		{"object_to_boolean", `"f"`, `false`},
-		{"object_to_boolean", `"1"`, `true`},
-		{"object_to_boolean", `"yes"`, ``},
-		{"object_to_boolean", `""`, ``},
-		{"object_to_boolean", `null`, ``},
-		{"object_to_boolean", `{}`, ``},
-		{"object_to_boolean", `[true]`, ``},
+		{"object_to_boolean", `true`, `true`, false},
+		{"object_to_boolean", `false`, `false`, false},
+		{"object_to_boolean", `2.5`, `true`, false},
+		{"object_to_boolean", `0`, `false`, false},
+		{"object_to_boolean", `"TRUE"`, `true`, false},
+		{"object_to_boolean", `"f"`, `false`, false},
+		{"object_to_boolean", `"1"`, `true`, false},
+		{"object_to_boolean", `"yes"`, `false`, c},
+		{"object_to_boolean", `""`, `false`, c},
+		{"object_to_boolean", `null`, `false`, c},
+		{"object_to_boolean", `{}`, `false`, c},
+		{"object_to_boolean", `[true]`, `false`, c},
 
-		{"object_to_float", `1`, `1`},
-		{"object_to_float", `1.10`, `1.1`},
-		{"object_to_float", `-2.5e3`, `-2500`},
-		{"object_to_float", `1e21`, `1000000000000000000000`},
-		{"object_to_float", `true`, `1`},
-		{"object_to_float", `false`, `0`},
-		{"object_to_float", `"3.25"`, `3.25`},
-		{"object_to_float", `"-1"`, `-1`},
-		{"object_to_float", `"abc"`, ``},
-		{"object_to_float", `"NaN"`, ``},
-		{"object_to_float", `"Inf"`, ``},
-		{"object_to_float", `"1e400"`, ``},
-		{"object_to_float", `1e400`, ``},
-		{"object_to_float", `null`, ``},
-		{"object_to_float", `[1]`, ``},
+		{"object_to_float", `1`, `1`, false},
+		{"object_to_float", `1.10`, `1.1`, false},
+		{"object_to_float", `-2.5e3`, `-2500`, false},
+		{"object_to_float", `1e21`, `1000000000000000000000`, false},
+		{"object_to_float", `true`, `1`, false},
+		{"object_to_float", `false`, `0`, false},
+		{"object_to_float", `"3.25"`, `3.25`, false},
+		{"object_to_float", `"-1"`, `-1`, false},
+		{"object_to_float", `"abc"`, `0`, c},
+		// sjson would write NaN and infinities as bare words, not JSON.
+		{"object_to_float", `"NaN"`, `null`, c},
+		{"object_to_float", `"Inf"`, `null`, c},
+		{"object_to_float", `"1e400"`, `null`, c},
+		{"object_to_float", `1e400`, `null`, c},
+		{"object_to_float", `null`, `0`, c},
+		{"object_to_float", `[1]`, `0`, c},
 
-		{"object_to_integer", `1.9`, `1`},
-		{"object_to_integer", `-1.9`, `-1`},
-		{"object_to_integer", `30400402455622563`, `30400402455622563`},
-		{"object_to_integer", `1e30`, `9223372036854775807`},
-		{"object_to_integer", `true`, `1`},
-		{"object_to_integer", `"-1"`, `-1`},
-		{"object_to_integer", `"2.5"`, `2`},
-		{"object_to_integer", `"99999999999999999999"`, `9223372036854775807`},
-		{"object_to_integer", `"12abc"`, ``},
-		{"object_to_integer", `""`, ``},
-		{"object_to_integer", `"NaN"`, ``},
-		{"object_to_integer", `null`, ``},
-		{"object_to_integer", `{"a":1}`, ``},
+		{"object_to_integer", `1.9`, `1`, false},
+		{"object_to_integer", `-1.9`, `-1`, false},
+		{"object_to_integer", `30400402455622563`, `30400402455622563`, false},
+		{"object_to_integer", `true`, `1`, false},
+		{"object_to_integer", `"-1"`, `-1`, false},
+		{"object_to_integer", `"42"`, `42`, false},
+		// gjson reads only digits in a string, and wraps around.
+		{"object_to_integer", `"2.5"`, `0`, c},
+		{"object_to_integer", `"99999999999999999999"`, `7766279631452241919`, c},
+		{"object_to_integer", `"12abc"`, `0`, c},
+		{"object_to_integer", `""`, `0`, c},
+		{"object_to_integer", `"NaN"`, `0`, c},
+		{"object_to_integer", `null`, `0`, c},
+		{"object_to_integer", `{"a":1}`, `0`, c},
 
-		{"object_to_unsigned_integer", `1.9`, `1`},
-		{"object_to_unsigned_integer", `-5`, `0`},
-		{"object_to_unsigned_integer", `18446744073709551615`, `18446744073709551615`},
-		{"object_to_unsigned_integer", `false`, `0`},
-		{"object_to_unsigned_integer", `"-1"`, `0`},
-		{"object_to_unsigned_integer", `"42"`, `42`},
-		{"object_to_unsigned_integer", `"x"`, ``},
-		{"object_to_unsigned_integer", `[]`, ``},
+		{"object_to_unsigned_integer", `1.9`, `1`, false},
+		{"object_to_unsigned_integer", `18446744073709551615`, `18446744073709551615`, false},
+		{"object_to_unsigned_integer", `false`, `0`, false},
+		{"object_to_unsigned_integer", `"-1"`, `0`, false},
+		{"object_to_unsigned_integer", `"42"`, `42`, false},
+		{"object_to_unsigned_integer", `"x"`, `0`, c},
+		{"object_to_unsigned_integer", `[]`, `0`, c},
 
-		{"object_to_string", `"s"`, `"s"`},
-		{"object_to_string", `"{\"b\":1}"`, `"{\"b\":1}"`},
-		{"object_to_string", `12`, `"12"`},
-		{"object_to_string", `1.50`, `"1.5"`},
-		{"object_to_string", `false`, `"false"`},
-		{"object_to_string", `null`, `""`},
-		{"object_to_string", `[1, "x"]`, `"[1, \"x\"]"`},
-		{"object_to_string", `"é<"`, `"é\u003c"`},
+		{"object_to_string", `"s"`, `"s"`, false},
+		{"object_to_string", `"{\"b\":1}"`, `"{\"b\":1}"`, false},
+		{"object_to_string", `{"b":1}`, `"{\"b\":1}"`, false},
+		{"object_to_string", `12`, `"12"`, false},
+		{"object_to_string", `1.50`, `"1.5"`, false},
+		{"object_to_string", `false`, `"false"`, false},
+		{"object_to_string", `null`, `""`, false},
+		{"object_to_string", `"é<"`, `"é\u003c"`, false},
+		// Substation keeps an array, and a string that holds one becomes it.
+		{"object_to_string", `[1, "x"]`, `[1, "x"]`, c},
+		{"object_to_string", `"[1,2]"`, `[1,2]`, c},
+		// … and drops the quotes around JSON.
+		{"object_to_string", `"\"5\""`, `"5"`, c},
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ+"/"+tt.in, func(t *testing.T) {
 			t.Parallel()
-			tf := newObjectTransform(t, fmt.Sprintf(`{"type":%q,"settings":{"id":"conv","object":{"source_key":"a","target_key":"b"}}}`, tt.typ))
+			var cfg weir.Config
+			require.NoError(t, json.Unmarshal([]byte(fmt.Sprintf(`{"type":%q,"settings":{"id":"conv","object":{"source_key":"a","target_key":"b"}}}`, tt.typ)), &cfg))
 			in := `{"a":` + tt.in + `}`
+
+			env := all.Env()
+			tf, err := env.New(context.Background(), cfg)
+			require.NoError(t, err)
 			out, err := tf.Transform(context.Background(), weir.NewMessage([]byte(in)))
-			if tt.want == "" {
-				require.Error(t, err)
-				assert.Nil(t, out)
-				assert.ErrorIs(t, err, weir.ErrInvalidData)
-				var te *transform.Error
-				require.ErrorAs(t, err, &te)
-				assert.Equal(t, tt.typ, te.Type)
-				assert.Equal(t, "conv", te.ID)
-				return
-			}
 			require.NoError(t, err)
 			require.Len(t, out, 1)
 			assert.Equal(t, `{"a":`+tt.in+`,"b":`+tt.want+`}`, string(out[0].Data()))
+			var n int64
+			if tt.coerced {
+				n = 1
+			}
+			assert.Equal(t, n, tf.(interface{ Coercions() int64 }).Coercions())
+
+			env.Strict = true
+			tf, err = env.New(context.Background(), cfg)
+			require.NoError(t, err)
+			out, err = tf.Transform(context.Background(), weir.NewMessage([]byte(in)))
+			if !tt.coerced {
+				require.NoError(t, err)
+				assert.Equal(t, `{"a":`+tt.in+`,"b":`+tt.want+`}`, string(out[0].Data()))
+				return
+			}
+			assert.Nil(t, out)
+			assert.ErrorIs(t, err, weir.ErrInvalidData)
+			var ce *weir.CoercionError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, weir.CoercionError{Transform: tt.typ, ID: "conv", Field: "a", Value: tt.in, Target: ce.Target}, *ce)
+			assert.NotEmpty(t, ce.Target)
 		})
 	}
 }

@@ -29,6 +29,7 @@ type Pipeline struct {
 	concurrency int
 	tests       []json.RawMessage
 	stores      *kvstore.Stores // made by the pipeline, closed by Close; or nil
+	coercions   *Coercions
 
 	closeOnce sync.Once
 	closeErr  error
@@ -59,6 +60,10 @@ func NewPipeline(ctx context.Context, env *Env, cfgs []weir.Config) (*Pipeline, 
 	if e.Secrets == nil {
 		e.Secrets = &Secrets{}
 	}
+	if e.Coercions == nil {
+		e.Coercions = &Coercions{}
+	}
+	p.coercions = e.Coercions
 	ts, err := e.newAll(ctx, cfgs)
 	if err != nil {
 		if p.stores != nil {
@@ -187,6 +192,10 @@ func (p *Pipeline) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Me
 // Transforms returns the pipeline's transforms, in order. They belong to
 // the pipeline: do not close them.
 func (p *Pipeline) Transforms() []Transformer { return p.transforms }
+
+// Coercions returns the coercion counts of the pipeline's transforms: the
+// Env's [Env.Coercions], or the pipeline's own.
+func (p *Pipeline) Coercions() *Coercions { return p.coercions }
 
 // Concurrency returns the config's "concurrency" member (0 when absent):
 // how many workers Substation's programs would run the pipeline on.

@@ -30,9 +30,9 @@ import (
 // data as new messages followed by a control message, so aggregations in it
 // release one payload — and writes what comes out. A batch is written when
 // it is complete and on a control message, before the control message is
-// passed on. Like aggregate_to_array, a send writes a batch that reaches
-// batch.count messages or batch.size bytes at once and writes the batches of
-// a control message in the order their keys first appeared.
+// passed on. Like aggregate_to_array, a send writes a full batch when the
+// next message does not fit in it, as Substation does, and writes the
+// batches of a control message in the order their keys first appeared.
 
 func sendBuiltins() map[string]Factory {
 	return map[string]Factory{

@@ -229,7 +229,8 @@ func TestSendFile(t *testing.T) {
 			Batch:    transform.BatchSettings{Count: 2}, Now: now,
 		})
 		require.NoError(t, err)
-		sendRun(t, tf, false, `{"a":1}`, `{"b":2}`)
+		// The full batch is written when the third message does not fit.
+		sendRun(t, tf, false, `{"a":1}`, `{"b":2}`, `{"c":3}`)
 		assert.Equal(t, map[string]string{"2024/03/09.json": `{"a":1}{"b":2}`}, sendFiles(t, dir))
 	})
 	t.Run("unix time and uuid", func(t *testing.T) {

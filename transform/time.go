@@ -27,11 +27,11 @@ import (
 func timeBuiltins() map[string]Factory {
 	return map[string]Factory{
 		"time_from_string":     decodedNoCtx(NewTimeFromString),
-		"time_to_string":       decodedNoCtx(NewTimeToString),
-		"time_from_unix":       decodedNoCtx(NewTimeFromUnix),
-		"time_to_unix":         decodedNoCtx(NewTimeToUnix),
-		"time_from_unix_milli": decodedNoCtx(NewTimeFromUnixMilli),
-		"time_to_unix_milli":   decodedNoCtx(NewTimeToUnixMilli),
+		"time_to_string":       coercing(NewTimeToString),
+		"time_from_unix":       coercing(NewTimeFromUnix),
+		"time_to_unix":         coercing(NewTimeToUnix),
+		"time_from_unix_milli": coercing(NewTimeFromUnixMilli),
+		"time_to_unix_milli":   coercing(NewTimeToUnixMilli),
 		"time_now":             decodedNoCtx(NewTimeNow),
 	}
 }
@@ -195,6 +195,7 @@ type TimeToStringConfig struct {
 // the whole data the result replaces the data. Anything else is an error
 // matching weir.ErrInvalidData.
 type TimeToString struct {
+	coercer
 	id     string
 	io     strIO
 	layout string
@@ -213,7 +214,7 @@ func NewTimeToString(cfg TimeToStringConfig) (*TimeToString, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TimeToString{id: cfg.ID, io: io, layout: cfg.Format, loc: loc}, nil
+	return &TimeToString{coercer: coercer{typ: typ, id: cfg.ID}, id: cfg.ID, io: io, layout: cfg.Format, loc: loc}, nil
 }
 
 // format formats the Unix nanoseconds ns.
@@ -226,69 +227,103 @@ func (t *TimeToString) format(ns int64) string {
 }
 
 // Transform implements [Transformer].
-func (t *TimeToString) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+func (t *TimeToString) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
+		t.control(ctx)
 		return strOne(msg)
 	}
+	ns, ok, err := timeRead(&t.coercer, msg, t.io)
+	if err != nil || !ok {
+		return timeOut(msg, err)
+	}
 	if t.io.whole() {
-		ns, err := timeParseInt(string(msg.Data()))
-		if err != nil {
-			return nil, timeInvalid("time_to_string", t.id, err)
-		}
 		msg.SetData([]byte(t.format(ns)))
 		return strOne(msg)
 	}
-	v := t.io.src.Get(msg)
-	if !v.Exists() {
-		return strOne(msg)
-	}
-	ns, err := timeValueInt(v)
-	if err != nil {
-		return nil, timeInvalid("time_to_string", t.id, err)
-	}
 	return strSetText(msg, t.io.dst, t.format(ns), "time_to_string", t.id)
+}
+
+// timeOut is the result of a transform that read no timestamp (err nil:
+// the value is missing) or failed to.
+func timeOut(msg *weir.Message, err error) ([]*weir.Message, error) {
+	if err != nil {
+		return nil, err
+	}
+	return strOne(msg)
+}
+
+// timeRead reads the integer timestamp of msg, at io's source key or in
+// the whole data, as Substation reads it (gjson's Int: a string that is not
+// all digits, an object, null or false is 0, true is 1, a fraction is
+// dropped). It returns ok false when the source key is missing. A reading
+// that does not stand for the value (anything but a JSON number or a
+// string holding one, with the same integer) is a coercion.
+func timeRead(c *coercer, msg *weir.Message, io strIO) (n int64, ok bool, err error) {
+	var (
+		text, field string
+		faithful       int64
+		ferr           error
+		val            weir.Value
+	)
+	if io.whole() {
+		d := msg.Data()
+		val = dataValue(d)
+		text = string(d)
+		faithful, ferr = timeParseInt(text)
+	} else {
+		val = io.src.Get(msg)
+		if !val.Exists() {
+			return 0, false, nil
+		}
+		field, text = io.src.String(), val.Raw()
+		faithful, ferr = timeValueInt(val)
+	}
+	n = val.Int()
+	if ferr != nil || faithful != n {
+		if err := c.coerce(msg, field, text, "integer timestamp"); err != nil {
+			return 0, false, err
+		}
+	}
+	return n, true, nil
 }
 
 // timeUnix is the shared body of the types that convert one integer
 // timestamp into another.
 type timeUnix struct {
+	coercer
 	typ, id string
 	io      strIO
 	conv    func(int64) (int64, bool) // false: out of range
+	// sub is the conversion as Substation makes it, with the time package
+	// (which wraps on overflow).
+	sub func(int64) int64
 }
 
-func newTimeUnix(typ, id string, o ObjectSettings, conv func(int64) (int64, bool)) (timeUnix, error) {
+func newTimeUnix(typ, id string, o ObjectSettings, conv func(int64) (int64, bool), sub func(int64) int64) (timeUnix, error) {
 	io, err := newStrIO(typ, o)
-	return timeUnix{typ: typ, id: id, io: io, conv: conv}, err
+	return timeUnix{coercer: coercer{typ: typ, id: id}, typ: typ, id: id, io: io, conv: conv, sub: sub}, err
 }
 
 // errTimeRange is the cause of an error for a timestamp that overflows.
 var errTimeRange = errors.New("timestamp out of range")
 
 // Transform implements [Transformer].
-func (t *timeUnix) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+func (t *timeUnix) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
+		t.control(ctx)
 		return strOne(msg)
 	}
-	var (
-		n   int64
-		err error
-	)
-	if t.io.whole() {
-		n, err = timeParseInt(string(msg.Data()))
-	} else {
-		v := t.io.src.Get(msg)
-		if !v.Exists() {
-			return strOne(msg)
-		}
-		n, err = timeValueInt(v)
-	}
-	if err != nil {
-		return nil, timeInvalid(t.typ, t.id, err)
+	n, ok, err := timeRead(&t.coercer, msg, t.io)
+	if err != nil || !ok {
+		return timeOut(msg, err)
 	}
 	out, ok := t.conv(n)
 	if !ok {
-		return nil, timeInvalid(t.typ, t.id, fmt.Errorf("%d: %w", n, errTimeRange))
+		// The time package wraps around; strict mode refuses.
+		if err := t.coerce(msg, t.io.src.String(), strconv.FormatInt(n, 10), "timestamp in range"); err != nil {
+			return nil, err
+		}
+		out = t.sub(n)
 	}
 	if t.io.whole() {
 		msg.SetData(strconv.AppendInt(nil, out, 10))
@@ -334,7 +369,8 @@ type TimeFromUnix struct{ timeUnix }
 
 // NewTimeFromUnix returns a TimeFromUnix for cfg.
 func NewTimeFromUnix(cfg TimeFromUnixConfig) (*TimeFromUnix, error) {
-	u, err := newTimeUnix("time_from_unix", cfg.ID, cfg.Object, timeScale(int64(time.Second)))
+	u, err := newTimeUnix("time_from_unix", cfg.ID, cfg.Object, timeScale(int64(time.Second)),
+		func(n int64) int64 { return time.Unix(n, 0).UnixNano() })
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +389,8 @@ type TimeToUnix struct{ timeUnix }
 
 // NewTimeToUnix returns a TimeToUnix for cfg.
 func NewTimeToUnix(cfg TimeToUnixConfig) (*TimeToUnix, error) {
-	u, err := newTimeUnix("time_to_unix", cfg.ID, cfg.Object, timeFloorDiv(int64(time.Second)))
+	u, err := newTimeUnix("time_to_unix", cfg.ID, cfg.Object, timeFloorDiv(int64(time.Second)),
+		func(n int64) int64 { return time.Unix(0, n).Unix() })
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +409,8 @@ type TimeFromUnixMilli struct{ timeUnix }
 
 // NewTimeFromUnixMilli returns a TimeFromUnixMilli for cfg.
 func NewTimeFromUnixMilli(cfg TimeFromUnixMilliConfig) (*TimeFromUnixMilli, error) {
-	u, err := newTimeUnix("time_from_unix_milli", cfg.ID, cfg.Object, timeScale(int64(time.Millisecond)))
+	u, err := newTimeUnix("time_from_unix_milli", cfg.ID, cfg.Object, timeScale(int64(time.Millisecond)),
+		func(n int64) int64 { return time.UnixMilli(n).UnixNano() })
 	if err != nil {
 		return nil, err
 	}
@@ -392,7 +430,8 @@ type TimeToUnixMilli struct{ timeUnix }
 
 // NewTimeToUnixMilli returns a TimeToUnixMilli for cfg.
 func NewTimeToUnixMilli(cfg TimeToUnixMilliConfig) (*TimeToUnixMilli, error) {
-	u, err := newTimeUnix("time_to_unix_milli", cfg.ID, cfg.Object, timeFloorDiv(int64(time.Millisecond)))
+	u, err := newTimeUnix("time_to_unix_milli", cfg.ID, cfg.Object, timeFloorDiv(int64(time.Millisecond)),
+		func(n int64) int64 { return time.Unix(0, n).UnixMilli() })
 	if err != nil {
 		return nil, err
 	}

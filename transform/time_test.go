@@ -98,7 +98,7 @@ func TestTimeValues(t *testing.T) {
 			`{"a":"1639877490123456789"}`, `{"a":"1639877490123456789","b":1639877490}`},
 		{"to_unix/float", `{"type":"time_to_unix","settings":{` + obj + `}}`,
 			`{"a":1.6e18}`, `{"a":1.6e18,"b":1600000000}`},
-		{"from_unix/space around data", `{"type":"time_from_unix","settings":{}}`, " 12\n", `12000000000`},
+		{"from_unix/space around data", `{"type":"time_from_unix","settings":{}}`, " 12\n", `0`}, // a coercion: gjson reads only digits
 		{"from_unix/missing key", `{"type":"time_from_unix","settings":{` + obj + `}}`, `{"c":1}`, `{"c":1}`},
 		{"from_string/missing key", `{"type":"time_from_string","settings":{"format":"2006",` + obj + `}}`, `{"c":1}`, `{"c":1}`},
 		{"to_string/missing key", `{"type":"time_to_string","settings":{"format":"2006",` + obj + `}}`, `{"c":1}`, `{"c":1}`},
@@ -129,17 +129,6 @@ func TestTimeInvalidData(t *testing.T) {
 	}{
 		{"from_string/no match", `{"type":"time_from_string","settings":{"format":"2006-01-02"}}`, `yesterday`},
 		{"from_string/number", `{"type":"time_from_string","settings":{"format":"2006-01-02",` + obj + `}}`, `{"a":12}`},
-		{"to_string/text", `{"type":"time_to_string","settings":{"format":"2006"}}`, `soon`},
-		{"to_string/bool", `{"type":"time_to_string","settings":{"format":"2006",` + obj + `}}`, `{"a":true}`},
-		{"to_string/object", `{"type":"time_to_string","settings":{"format":"2006",` + obj + `}}`, `{"a":{}}`},
-		{"to_string/null", `{"type":"time_to_string","settings":{"format":"2006",` + obj + `}}`, `{"a":null}`},
-		{"to_unix/empty", `{"type":"time_to_unix","settings":{}}`, ``},
-		{"to_unix/huge", `{"type":"time_to_unix","settings":{}}`, `18446744073709551616`},
-		{"to_unix/inf", `{"type":"time_to_unix","settings":{}}`, `1e400`},
-		{"to_unix/nan", `{"type":"time_to_unix","settings":{}}`, `NaN`},
-		{"from_unix/overflow", `{"type":"time_from_unix","settings":{}}`, `9223372037`},
-		{"from_unix/underflow", `{"type":"time_from_unix","settings":{}}`, `-9223372037`},
-		{"from_unix_milli/overflow", `{"type":"time_from_unix_milli","settings":{` + obj + `}}`, `{"a":9223372036855}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,6 +141,56 @@ func TestTimeInvalidData(t *testing.T) {
 			var te *Error
 			require.ErrorAs(t, err, &te)
 			assert.Equal(t, strCfg(t, tt.config).Type, te.Type)
+		})
+	}
+}
+
+// TestTimeCoercions pins what the time_* types that read an integer
+// timestamp do with a value that is not one: by default what Substation
+// does (gjson's Int: 0 for anything but digits, 1 for true; the time
+// package's wrap-around on overflow), counted; in strict mode a
+// *weir.CoercionError.
+func TestTimeCoercions(t *testing.T) {
+	t.Parallel()
+	obj := `"object":{"source_key":"a","target_key":"a"}`
+	tests := []struct {
+		name, config, in, want, field string
+	}{
+		{"to_string/text", `{"type":"time_to_string","settings":{"format":"2006"}}`, `soon`, `1970`, ""},
+		{"to_string/bool", `{"type":"time_to_string","settings":{"format":"2006",` + obj + `}}`, `{"a":true}`, `{"a":"1970"}`, "a"},
+		{"to_string/object", `{"type":"time_to_string","settings":{"format":"2006",` + obj + `}}`, `{"a":{}}`, `{"a":"1970"}`, "a"},
+		{"to_string/null", `{"type":"time_to_string","settings":{"format":"2006",` + obj + `}}`, `{"a":null}`, `{"a":"1970"}`, "a"},
+		{"to_unix/empty", `{"type":"time_to_unix","settings":{}}`, ``, `0`, ""},
+		{"to_unix/huge", `{"type":"time_to_unix","settings":{}}`, `18446744073709551616`, `0`, ""},
+		{"to_unix/inf", `{"type":"time_to_unix","settings":{}}`, `1e400`, `0`, ""},
+		{"to_unix/nan", `{"type":"time_to_unix","settings":{}}`, `NaN`, `0`, ""},
+		{"to_unix_milli/ip", `{"type":"time_to_unix_milli","settings":{` + obj + `}}`, `{"a":"10.0.0.1"}`, `{"a":0}`, "a"},
+		{"from_unix/overflow", `{"type":"time_from_unix","settings":{}}`, `9223372037`, `-9223372036709551616`, ""},
+		{"from_unix/underflow", `{"type":"time_from_unix","settings":{}}`, `-9223372037`, `9223372036709551616`, ""},
+		{"from_unix_milli/overflow", `{"type":"time_from_unix_milli","settings":{` + obj + `}}`, `{"a":9223372036855}`, `{"a":-9223372036854551616}`, "a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := strCfg(t, tt.config)
+			tf, err := (&Env{}).New(context.Background(), cfg)
+			require.NoError(t, err)
+			out, err := tf.Transform(context.Background(), weir.NewMessage([]byte(tt.in)))
+			require.NoError(t, err)
+			require.Len(t, out, 1)
+			assert.Equal(t, tt.want, string(out[0].Data()))
+			assert.Equal(t, int64(1), tf.(interface{ Coercions() int64 }).Coercions())
+
+			tf, err = (&Env{Strict: true}).New(context.Background(), cfg)
+			require.NoError(t, err)
+			out, err = tf.Transform(context.Background(), weir.NewMessage([]byte(tt.in)))
+			assert.Nil(t, out)
+			require.ErrorIs(t, err, weir.ErrInvalidData)
+			var ce *weir.CoercionError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, cfg.Type, ce.Transform)
+			assert.Equal(t, tt.field, ce.Field)
+			assert.NotEmpty(t, ce.Target)
 		})
 	}
 }

@@ -1,0 +1,171 @@
+package weir_test
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/transform"
+	"github.com/weirhq/weir/transform/all"
+)
+
+// The real-data replay feeds real public logs through the transform configs
+// of Substation's vectors and example pipelines and compares Weir's output
+// with what Substation v2.8.0 wrote for the same input
+// (testdata/conformance/substation-v2-realdata, see its README for how the
+// reference was made and replayed). Each remaining difference is listed in
+// realdataDifferences with its count and explained in
+// docs/substation-compatibility.md.
+
+const realdataFile = "testdata/conformance/substation-v2-realdata/vectors.ndjson.gz"
+
+type realdataCase struct {
+	Input   string   `json:"input"`
+	Error   bool     `json:"error"`
+	Outputs []string `json:"outputs"`
+}
+
+type realdataConfig struct {
+	Name       string         `json:"name"`
+	Transforms []weir.Config  `json:"transforms"`
+	Cases      []realdataCase `json:"cases"`
+	Flush      realdataCase   `json:"flush"`
+}
+
+// realdataDifferences lists, per config, how many cases (inputs and the
+// final flush) may differ from Substation's, each difference explained in
+// docs/substation-compatibility.md. The count is exact: a config that
+// starts to agree must leave this list too.
+var realdataDifferences = map[string]int{}
+
+func readRealdata(t testing.TB) []realdataConfig {
+	t.Helper()
+	f, err := os.Open(filepath.FromSlash(realdataFile))
+	require.NoError(t, err)
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	var out []realdataConfig
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		var c realdataConfig
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &c))
+		out = append(out, c)
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// realdataResult is what one case gave: an error, or its outputs.
+type realdataResult struct {
+	err     error
+	outputs []string
+}
+
+func (r realdataResult) agrees(want realdataCase) bool {
+	if want.Error || r.err != nil {
+		return want.Error == (r.err != nil)
+	}
+	if len(want.Outputs) != len(r.outputs) {
+		return false
+	}
+	for i := range want.Outputs {
+		if want.Outputs[i] != r.outputs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// asStored is how the reference stores output bytes: as a JSON string, so
+// that each byte that is not part of valid UTF-8 reads back as U+FFFD.
+func asStored(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var s strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		s.WriteRune(r)
+		b = b[n:]
+	}
+	return s.String()
+}
+
+// replayRealdata runs one config as the reference was made: one pipeline,
+// each input through it alone, then one control message.
+func replayRealdata(ctx context.Context, t testing.TB, env *transform.Env, c realdataConfig) []realdataResult {
+	t.Helper()
+	p, err := transform.NewPipeline(ctx, env, c.Transforms)
+	require.NoError(t, err, c.Name)
+	defer p.Close()
+	run := func(msg *weir.Message) realdataResult {
+		out, err := transform.Apply(ctx, p.Transforms(), msg)
+		if err != nil {
+			return realdataResult{err: err}
+		}
+		var r realdataResult
+		for _, m := range out {
+			if !m.IsControl() {
+				r.outputs = append(r.outputs, asStored(m.Data()))
+			}
+		}
+		return r
+	}
+	res := make([]realdataResult, 0, len(c.Cases)+1)
+	for _, cs := range c.Cases {
+		res = append(res, run(weir.NewMessage([]byte(cs.Input))))
+	}
+	return append(res, run(weir.NewControl()))
+}
+
+func TestConformanceRealData(t *testing.T) {
+	ctx := context.Background()
+	configs := readRealdata(t)
+	var total, agree int
+	var lines []string
+	for _, c := range configs {
+		env := all.Env()
+		res := replayRealdata(ctx, t, env, c)
+		want := append(append([]realdataCase(nil), c.Cases...), c.Flush)
+		n := 0
+		for i, r := range res {
+			if r.agrees(want[i]) {
+				n++
+				continue
+			}
+			if testing.Verbose() && os.Getenv("WEIR_REALDATA_DIFF") != "" {
+				t.Logf("%s case %d:\n  input %.300q\n  want  err=%v %.300q\n  got   err=%v %.300q", c.Name, i, inputOf(want, i), want[i].Error, want[i].Outputs, r.err, r.outputs)
+			}
+		}
+		total += len(res)
+		agree += n
+		if n != len(res) {
+			lines = append(lines, fmt.Sprintf("  %-55s %4d of %4d agree", c.Name, n, len(res)))
+		}
+		assert.Equal(t, realdataDifferences[c.Name], len(res)-n, "%s: cases that differ from Substation (ledger: docs/substation-compatibility.md)", c.Name)
+	}
+	sort.Strings(lines)
+	t.Logf("real-data replay: %d of %d cases agree with Substation (%.2f%%), %d configs; configs that differ:\n%s",
+		agree, total, 100*float64(agree)/float64(total), len(configs), strings.Join(lines, "\n"))
+}
+
+func inputOf(cs []realdataCase, i int) string {
+	if i < len(cs)-1 {
+		return cs[i].Input
+	}
+	return "<control>"
+}
