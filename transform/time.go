@@ -32,7 +32,12 @@ func timeBuiltins() map[string]Factory {
 		"time_to_unix":         decodedNoCtx(NewTimeToUnix),
 		"time_from_unix_milli": decodedNoCtx(NewTimeFromUnixMilli),
 		"time_to_unix_milli":   decodedNoCtx(NewTimeToUnixMilli),
-		"time_now":             decodedNoCtx(NewTimeNow),
+		"time_now": decoded(func(_ context.Context, env *Env, cfg TimeNowConfig) (*TimeNow, error) {
+			if cfg.Now == nil {
+				cfg.Now = env.now() // Env.Now pins the clock
+			}
+			return NewTimeNow(cfg)
+		}),
 	}
 }
 
