@@ -2,6 +2,7 @@ package transform
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -85,6 +86,11 @@ type Env struct {
 	// coerces a value writes there what it coerced (its type and id, the
 	// field, the value truncated, the target type). The data is unchanged.
 	CoercionMetadata string
+	// Stdout is where send_stdout transforms write; nil means os.Stdout.
+	// A program that writes its own output there (the weir command) sets
+	// it, so that the two do not interleave. It is written by one
+	// goroutine at a time per transform.
+	Stdout io.Writer
 }
 
 // KVStoreEnv returns what kv stores are built with: the Env's kv store

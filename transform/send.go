@@ -199,7 +199,11 @@ func buildSendStdout(ctx context.Context, env *Env, st sendSettings) (*SendStdou
 	if err != nil {
 		return nil, err
 	}
-	return NewSendStdout(SendStdoutConfig{Object: st.Object, Batch: st.Batch, AuxTransforms: aux, ID: st.ID})
+	var w io.Writer
+	if env != nil {
+		w = env.Stdout
+	}
+	return NewSendStdout(SendStdoutConfig{Object: st.Object, Batch: st.Batch, AuxTransforms: aux, ID: st.ID, Writer: w})
 }
 
 func (t *SendStdout) write(_ string, data [][]byte) error {

@@ -32,7 +32,12 @@ func timeBuiltins() map[string]Factory {
 		"time_to_unix":         coercing(NewTimeToUnix),
 		"time_from_unix_milli": coercing(NewTimeFromUnixMilli),
 		"time_to_unix_milli":   coercing(NewTimeToUnixMilli),
-		"time_now":             decodedNoCtx(NewTimeNow),
+		"time_now": decoded(func(_ context.Context, env *Env, cfg TimeNowConfig) (*TimeNow, error) {
+			if cfg.Now == nil {
+				cfg.Now = env.now() // Env.Now pins the clock
+			}
+			return NewTimeNow(cfg)
+		}),
 	}
 }
 
@@ -261,9 +266,9 @@ func timeOut(msg *weir.Message, err error) ([]*weir.Message, error) {
 func timeRead(c *coercer, msg *weir.Message, io strIO) (n int64, ok bool, err error) {
 	var (
 		text, field string
-		faithful       int64
-		ferr           error
-		val            weir.Value
+		faithful    int64
+		ferr        error
+		val         weir.Value
 	)
 	if io.whole() {
 		d := msg.Data()

@@ -133,7 +133,7 @@ func TestRunWorkersUsage(t *testing.T) {
 	assert.Equal(t, exitUsage, res.code)
 	assert.Contains(t, res.stderr, `invalid value "many" for flag -workers`)
 
-	res = weirRun(nil, "", "help")
+	res = weirRun(nil, "", "help", "run")
 	assert.Contains(t, res.stdout, "-workers N")
 	assert.Contains(t, res.stdout, "-ordered")
 }

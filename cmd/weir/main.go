@@ -1,36 +1,57 @@
-// Command weir runs a Substation-format pipeline over newline-delimited JSON.
+// Command weir runs, tests and checks Substation-format pipelines.
 //
 // Usage:
 //
-//	weir run -config pipeline.json [-keep-going] [-workers N] [-ordered=false] [file ...]
+//	weir run   -config FILE [flags] [INPUT ...]   run a pipeline over events
+//	weir test  [-R] [-run REGEXP] [PATH ...]     run config tests and golden cases
+//	weir vet   [-R] PATH ...                     check configs without running them
+//	weir list  [-json]                            list the transform and condition types
+//	weir build [-R] [-o FILE] PATH ...            write the JSON of Jsonnet configs
 //	weir version
-//	weir help
+//	weir help [COMMAND]
 //
-// "weir run" reads one event a line from the files, or from standard input
-// when there are none or a file is "-", passes each through the pipeline's
-// transforms and writes every resulting event as one line to standard output.
-// After the last line it sends one control message through the pipeline, so
-// transforms that hold events (aggregations) release them. Events run on a
-// stream (package stream): -workers N runs N events through the pipeline at
-// once, and the output keeps the input order unless -ordered=false.
+// Every command that reads a config takes JSON or Jsonnet (.jsonnet,
+// .libsonnet) with the jsonnet command's -J, --ext-str and --ext-code
+// flags. Flags may come before or after the other arguments. "weir help
+// COMMAND" describes each command; the README has the whole story.
 //
-// The config is a Substation v2 runtime config:
-//
-//	{"transforms": [{"type": "object_copy", "settings": {...}}, ...]}
-//
-// Exit status: 0 on success, 1 if an event or input file failed, 2 for a bad
-// command line or config.
+// Exit status: 0 on success, 1 if an event, an input or a test failed, 2
+// for a bad command line or config, 130 after an interrupt (SIGINT or
+// SIGTERM), once what the pipeline held has been flushed.
 package main
 
 import (
 	"context"
 	"os"
 	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, newEnv(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	// The first SIGINT or SIGTERM stops reading and flushes the pipeline;
+	// a second one stops at once.
+	ctx, abort := context.WithCancel(context.Background())
+	interrupt := make(chan struct{})
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-signals
+		close(interrupt)
+		<-signals
+		abort()
+	}()
+	c := &cli{
+		env:       newEnv(),
+		stdin:     os.Stdin,
+		stdout:    os.Stdout,
+		stderr:    os.Stderr,
+		interrupt: interrupt,
+		terminal:  term.IsTerminal(int(os.Stderr.Fd())),
+		chdir:     true,
+	}
+	code := c.main(ctx, os.Args[1:])
+	abort()
 	os.Exit(code)
 }

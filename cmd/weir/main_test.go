@@ -300,6 +300,9 @@ func TestRunUsageErrors(t *testing.T) {
 		{"missing -config", []string{"run"}, "weir: run: -config is required"},
 		{"unknown flag", []string{"run", "-confg", "x"}, "flag provided but not defined: -confg"},
 		{"missing config file", []string{"run", "-config", "does-not-exist.json"}, "weir: open does-not-exist.json: "},
+		{"flag without value", []string{"run", "-config"}, "flag needs an argument: -config"},
+		{"bad input format", []string{"run", "-config", "x.json", "-input", "xml"}, `-input is ndjson, text or records, not "xml"`},
+		{"bad max-line", []string{"run", "-config", "x.json", "-max-line", "lots"}, `-max-line "lots"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -317,13 +320,19 @@ func TestRunHelpAndVersion(t *testing.T) {
 	for _, arg := range []string{"help", "-h", "--help"} {
 		res := weirRun(nil, "", arg)
 		assert.Equal(t, exitOK, res.code, arg)
-		assert.Contains(t, res.stdout, "weir run -config FILE", arg)
+		assert.Contains(t, res.stdout, "weir run   -config FILE", arg)
+		for _, cmd := range []string{"test", "vet", "list", "build"} {
+			assert.Contains(t, res.stdout, "weir "+cmd, arg)
+		}
 		assert.Empty(t, res.stderr, arg)
 	}
 
 	res := weirRun(nil, "", "run", "-h")
 	assert.Equal(t, exitOK, res.code)
 	assert.Contains(t, res.stderr, "weir run -config FILE")
+	res = weirRun(nil, "", "help", "run")
+	assert.Equal(t, exitOK, res.code)
+	assert.Contains(t, res.stdout, "weir run -config FILE")
 
 	res = weirRun(nil, "", "version")
 	assert.Equal(t, exitOK, res.code)
@@ -356,7 +365,7 @@ func TestRunKeepGoing(t *testing.T) {
 	input := writeFile(t, "input.ndjson", "{\"n\":1}\n{\"bad\":2}\n{\"n\":3}\n{\"bad\":4}\n{\"n\":5}\n")
 	missing := filepath.Join(t.TempDir(), "missing.ndjson")
 
-	res := weirRun(testEnv(t), "", "run", "-config", config, "-keep-going", input, missing)
+	res := weirRun(testEnv(t), "", "run", "-config", config, "-keep-going", "-workers", "1", input, missing)
 	assert.Equal(t, exitFailure, res.code)
 	assert.Equal(t, "{\"n\":1}\n{\"n\":3}\n{\"n\":5}\n", res.stdout, "good events go on, and the end-of-input flush still runs")
 	errLines := lines(res.stderr)
@@ -379,7 +388,7 @@ func TestRunKeepGoingWithoutErrors(t *testing.T) {
 func TestRunControlFlush(t *testing.T) {
 	t.Parallel()
 	config := writeFile(t, "pipeline.json", `{"transforms": [{"type": "test_hold"}]}`)
-	res := weirRun(testEnv(t), "{\"n\":1}\n{\"n\":2}\n", "run", "-config", config)
+	res := weirRun(testEnv(t), "{\"n\":1}\n{\"n\":2}\n", "run", "-config", config, "-workers", "1")
 	require.Equal(t, exitOK, res.code, res.stderr)
 	// Both events come out of the flush after the last line; the control
 	// message that carried them is not written (no empty line).

@@ -2,168 +2,360 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
+	"runtime"
 	"sort"
-	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/stream"
 	"github.com/weirhq/weir/transform"
-	"github.com/weirhq/weir/transform/all"
 )
 
-const usage = `Usage:
-  weir run -config FILE [-keep-going] [-workers N] [-ordered=false] [INPUT ...]
-  weir version
-  weir help
+const runUsage = `Usage: weir run -config FILE [flags] [INPUT ...]
 
-Commands:
-  run      Run the pipeline in FILE over newline-delimited JSON read from each
-           INPUT, or from standard input when there is none or INPUT is "-".
-           Every event the pipeline returns is written as one line to
-           standard output. Empty lines are skipped.
-  version  Print the version.
-  help     Print this help.
+Runs the pipeline in FILE over the events read from each INPUT, or from
+standard input when there is none or INPUT is "-", and writes every event the
+pipeline returns as one line to standard output. After the last input it sends
+one control message through the pipeline, so that transforms holding events
+(aggregations, batches) release them. Flags may follow the inputs.
 
-Flags of run:
-  -config FILE   the pipeline, a Substation v2 config: {"transforms": [...]}
-  -keep-going    report a failed event and go on; exit 1 at the end if any failed
-  -workers N     run the pipeline on N events at once (default 1); with more
-                 than one, transforms that hold events (aggregations) may see
-                 them in any order
-  -ordered       write events in input order (default true); -ordered=false
-                 writes each as soon as it is ready
+Input (gzip and zstd are detected and decompressed):
+  -input ndjson    one JSON value a line (the default); a line that is not
+                   JSON is a failed event, reported and never transformed
+  -input text      one event a line, passed on as raw bytes
+  -input records   the elements of a JSON list, or of an object's "Records"
+                   list (CloudTrail files as delivered to S3)
+  -max-line SIZE   the longest line or record (default 64MiB); a longer one
+                   is a failed event
 
-Exit status: 0 on success, 1 if an event or input failed, 2 for a bad command
-line or config.
+Failures:
+  -keep-going      report each failed event and go on; exit 1 at the end
+  -errors FILE     write each failed event to FILE as NDJSON, with its input,
+                   line and error, and go on (implies -keep-going)
+
+Running:
+  -workers N       run N events through the pipeline at once; the default is
+                   one a CPU, or 1 when the pipeline holds state across events
+                   (aggregations, batches, kv store writes)
+  -ordered         write events in input order (default true); -ordered=false
+                   writes each as soon as it is ready
+  -stats           print a summary to standard error as one JSON line: events
+                   read, emitted, dropped and failed (they add up to read)
+
+When standard error is a terminal, weir run shows progress there and a summary
+at the end. When the config writes to standard output itself (send_stdout),
+weir run writes only what send_stdout writes, so no event appears twice.
+SIGINT or SIGTERM (Ctrl-C) stops reading, flushes the pipeline, writes what
+that released and exits with status 130; a second one stops at once.
+
+` + jsonnetUsage + `
+Exit status: 0 on success, 1 if an event or an input failed, 2 for a bad
+command line or config, 130 after an interrupt.
 `
 
-// Exit statuses.
-const (
-	exitOK      = 0
-	exitFailure = 1 // an event or an input failed
-	exitUsage   = 2 // the command line or the config is wrong
-)
-
-// run is the whole program: main only wires it to the process.
-func run(ctx context.Context, env *transform.Env, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
-	}
-	switch args[0] {
-	case "run":
-		return runCommand(ctx, env, args[1:], stdin, stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "weir", version())
-		return exitOK
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "weir: unknown command %q\n\n%s", args[0], usage)
-	return exitUsage
+// statefulTypes are the transform types that keep state across events:
+// their output depends on the order in which they see events, so weir run
+// gives them one worker unless -workers says otherwise.
+var statefulTypes = map[string]bool{
+	"aggregate_to_array":           true,
+	"aggregate_to_string":          true,
+	"format_from_pretty_print":     true,
+	"send_stdout":                  true,
+	"send_file":                    true,
+	"send_aws_data_firehose":       true,
+	"send_aws_dynamodb_put":        true,
+	"send_aws_eventbridge":         true,
+	"send_aws_kinesis_data_stream": true,
+	"send_aws_lambda":              true,
+	"send_aws_s3":                  true,
+	"send_aws_sns":                 true,
+	"send_aws_sqs":                 true,
+	"send_http_post":               true,
+	"utility_control":              true,
+	"enrich_kv_store_set":          true,
+	"enrich_kv_store_item_set":     true,
+	"enrich_kv_store_set_add":      true,
+	"meta_kv_store_lock":           true,
 }
 
-// version returns the module version and Go version the binary was built
-// with.
-func version() string {
-	v, goVersion := "(devel)", ""
-	if info, ok := debug.ReadBuildInfo(); ok {
-		if info.Main.Version != "" {
-			v = info.Main.Version
-		}
-		goVersion = " " + info.GoVersion
-	}
-	return v + goVersion
-}
-
-func runCommand(ctx context.Context, env *transform.Env, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("weir run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+func (c *cli) runCommand(ctx context.Context, args []string) int {
+	fs := c.newFlags("run", runUsage)
+	var cf configFlags
+	cf.register(fs)
 	configPath := fs.String("config", "", "")
 	keepGoing := fs.Bool("keep-going", false, "")
-	workers := fs.Int("workers", 1, "")
+	workers := fs.Int("workers", 0, "")
 	ordered := fs.Bool("ordered", true, "")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
+	input := fs.String("input", inputNDJSON, "")
+	maxLine := fs.String("max-line", "64MiB", "")
+	stats := fs.Bool("stats", false, "")
+	errorsPath := fs.String("errors", "", "")
+	inputs, code, ok := parseFlags(fs, args)
+	if !ok {
+		return code
+	}
+	workersSet := false
+	fs.Visit(func(f *flag.Flag) { workersSet = workersSet || f.Name == "workers" })
+
+	usageErr := func(format string, args ...any) int {
+		fmt.Fprintf(c.stderr, "weir: run: "+format+" (see weir help run)\n", args...)
 		return exitUsage
 	}
 	if *configPath == "" {
-		fmt.Fprintln(stderr, "weir: run: -config is required (see weir help)")
+		return usageErr("-config is required")
+	}
+	if workersSet && *workers < 1 {
+		fmt.Fprintf(c.stderr, "weir: run: -workers must be at least 1, not %d\n", *workers)
 		return exitUsage
 	}
-	if *workers < 1 {
-		fmt.Fprintf(stderr, "weir: run: -workers must be at least 1, not %d\n", *workers)
-		return exitUsage
+	switch *input {
+	case inputNDJSON, inputText, inputRecords:
+	default:
+		return usageErr("-input is ndjson, text or records, not %q", *input)
 	}
-	pipeline, err := loadPipeline(ctx, env, *configPath)
+	maxLineSize, err := parseSize(*maxLine)
+	if err != nil || maxLineSize > 1<<40 {
+		return usageErr("-max-line %q: %v", *maxLine, err)
+	}
+
+	b, err := cf.read(*configPath)
 	if err != nil {
-		fmt.Fprintf(stderr, "weir: %v\n", err)
+		fmt.Fprintf(c.stderr, "weir: %s\n", fileError(*configPath, err))
+		return exitUsage
+	}
+	pcfg, err := transform.ParseConfig(b)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "weir: %s\n", fileError(*configPath, err))
+		return exitUsage
+	}
+	out := newOutput(c.stdout)
+	env := *c.env
+	env.Stdout = out
+	pipeline, err := transform.Parse(ctx, &env, b)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "weir: %s\n", fileError(*configPath, err))
 		return exitUsage
 	}
 	defer pipeline.Close()
 
-	inputs := fs.Args()
+	r := &runner{
+		pipeline:    pipeline,
+		out:         out,
+		writeEvents: findType(pcfg.Transforms, map[string]bool{"send_stdout": true}) == "",
+		stderr:      c.stderr,
+		keepGoing:   *keepGoing || *errorsPath != "",
+		workers:     *workers,
+		ordered:     *ordered,
+		format:      *input,
+		maxLine:     int(maxLineSize),
+		interrupt:   c.interrupt,
+		progress:    c.terminal,
+		stats:       *stats,
+	}
+	switch at := findType(pcfg.Transforms, statefulTypes); {
+	case workersSet:
+		r.workersRule = "-workers"
+	case at != "":
+		r.workers, r.workersRule = 1, at+" keeps state across events"
+	default:
+		r.workers, r.workersRule = runtime.GOMAXPROCS(0), "no transform keeps state: one a CPU"
+	}
+	if *errorsPath != "" {
+		f, err := os.OpenFile(*errorsPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "weir: run: -errors: %v\n", err)
+			return exitUsage
+		}
+		r.errorsFile = &errorsWriter{path: *errorsPath, f: f, w: bufio.NewWriter(f)}
+	}
+
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
 	}
-	r := &runner{
-		pipeline:  pipeline,
-		out:       bufio.NewWriterSize(stdout, 64<<10),
-		stderr:    stderr,
-		keepGoing: *keepGoing,
-		workers:   *workers,
-		ordered:   *ordered,
+	for _, name := range inputs {
+		if name == "-" {
+			r.totalBytes = -1 // unknown
+			break
+		}
+		if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
+			r.totalBytes += st.Size()
+		}
 	}
-	return r.run(ctx, inputs, stdin)
+	return r.run(ctx, inputs, c.stdin)
 }
 
-// loadPipeline reads the Substation config at path and builds it with the
-// library's loader and env.
-func loadPipeline(ctx context.Context, env *transform.Env, path string) (*transform.Pipeline, error) {
-	b, err := os.ReadFile(path)
+// findType returns the location of the first config in cfgs, nested ones
+// included, whose type is in types ("send_stdout at transforms[3]"), or "".
+func findType(cfgs []weir.Config, types map[string]bool) string {
+	var walk func(v any, loc string) string
+	walk = func(v any, loc string) string {
+		switch v := v.(type) {
+		case map[string]any:
+			if typ, ok := v["type"].(string); ok && types[typ] {
+				return fmt.Sprintf("%s at %s", typ, loc)
+			}
+			keys := make([]string, 0, len(v))
+			for k := range v {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if at := walk(v[k], loc+"."+k); at != "" {
+					return at
+				}
+			}
+		case []any:
+			for i, e := range v {
+				if at := walk(e, fmt.Sprintf("%s[%d]", loc, i)); at != "" {
+					return at
+				}
+			}
+		}
+		return ""
+	}
+	for i, cfg := range cfgs {
+		loc := fmt.Sprintf("transforms[%d]", i)
+		if types[cfg.Type] {
+			return fmt.Sprintf("%s at %s", cfg.Type, loc)
+		}
+		if at := walk(cfg.Settings, loc+".settings"); at != "" {
+			return at
+		}
+	}
+	return ""
+}
+
+// output is standard output, buffered, written by the stream's sink and by
+// send_stdout transforms. Run flushes it regularly, so that events show up
+// while a slow input is read.
+type output struct {
+	mu sync.Mutex
+	w  *bufio.Writer
+}
+
+func newOutput(w io.Writer) *output { return &output{w: bufio.NewWriterSize(w, 64<<10)} }
+
+// Write implements io.Writer for send_stdout.
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.w.Write(p)
+}
+
+// writeLine writes b and a newline.
+func (o *output) writeLine(b []byte) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.w.Write(b)
+	return o.w.WriteByte('\n') // bufio.Writer errors are sticky
+}
+
+// Flush writes what is buffered.
+func (o *output) Flush() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.w.Flush()
+}
+
+// errorsWriter writes failed events to the -errors file.
+type errorsWriter struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	n    int
+}
+
+// errorRecord is one line of the -errors file.
+type errorRecord struct {
+	Input   string `json:"input"`
+	Line    int    `json:"line,omitempty"`
+	Record  int    `json:"record,omitempty"`
+	Error   string `json:"error"`
+	Data    string `json:"data,omitempty"`
+	DataB64 []byte `json:"data_b64,omitempty"`
+	// Truncated says that Data holds only the start of a line longer than
+	// -max-line.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+func (e *errorsWriter) write(rec errorRecord, data []byte) error {
+	if utf8.Valid(data) {
+		rec.Data = string(data)
+	} else {
+		rec.DataB64 = data
+	}
+	b, err := json.Marshal(rec)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	p, err := transform.Parse(ctx, env, b)
+	e.n++
+	e.w.Write(b)
+	if err := e.w.WriteByte('\n'); err != nil {
+		return fmt.Errorf("write %s: %w", e.path, err)
+	}
+	return nil
+}
+
+func (e *errorsWriter) close() error {
+	err := e.w.Flush()
+	if cerr := e.f.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "weir: "))
+		return fmt.Errorf("write %s: %w", e.path, err)
 	}
-	return p, nil
+	return nil
 }
 
-// newEnv returns the Env the command builds pipelines with.
-func newEnv() *transform.Env {
-	return all.Env()
-}
-
-// runner feeds input lines through the pipeline, on a stream, and writes
+// runner feeds input events through the pipeline, on a stream, and writes
 // what comes out.
 type runner struct {
-	pipeline  transform.Transformer
-	out       *bufio.Writer // written by the stream's sink goroutine until Close
-	stderr    io.Writer
-	keepGoing bool
-	workers   int
-	ordered   bool
+	pipeline    transform.Transformer
+	out         *output
+	writeEvents bool // false when the config's send_stdout writes the output
+	stderr      io.Writer
+	keepGoing   bool
+	workers     int
+	workersRule string
+	ordered     bool
+	format      string
+	maxLine     int
+	errorsFile  *errorsWriter
+	interrupt   <-chan struct{}
+	progress    bool // stderr is a terminal: progress and a summary
+	stats       bool // -stats: a JSON summary
 
-	sent  uint64    // events sent to the stream
-	lines positions // where each sent event came from
+	sent       uint64    // events sent to the stream
+	lines      positions // where each sent event came from
+	bytesRead  atomic.Int64
+	totalBytes int64 // the inputs' size, or -1 when unknown
+	notJSON    atomic.Int64
 
-	mu     sync.Mutex // guards failed and writes to stderr
-	failed int        // failures reported so far
+	bad        sync.Map     // *weir.Message → error: events that failed before the pipeline
+	badPending atomic.Int64 // entries in bad
+
+	// What became of each event, counted by the stream's hook (see
+	// runStats).
+	emitted, dropped, failedEvents atomic.Uint64
+	lastDelivered                  atomic.Uint64 // the Seq of the last event delivered, or noSeq
+
+	origMu    sync.Mutex
+	originals map[uint64][]byte // -errors: the data of the events in flight
+
+	mu          sync.Mutex // guards failed, done and writes to stderr
+	failed      int        // failures reported so far
+	done        bool       // run returned: nothing more is written to stderr
+	interrupted bool
 }
 
 // errStop ends a run early; the failure has already been reported, or the
@@ -175,14 +367,40 @@ type writeError struct{ err error }
 
 func (e writeError) Error() string { return "write output: " + e.err.Error() }
 
+// Transform is the stage's transformer: the pipeline, for the events that
+// did not fail while being read.
+func (r *runner) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if r.badPending.Load() > 0 {
+		if v, ok := r.bad.LoadAndDelete(msg); ok {
+			r.badPending.Add(-1)
+			return nil, v.(error)
+		}
+	}
+	return r.pipeline.Transform(ctx, msg)
+}
+
 // run processes the inputs in order, then closes the stream, which sends
 // one control message so stateful transforms release what they hold, and
 // returns the exit status.
 func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int {
+	start := time.Now()
 	ctx, abandon := context.WithCancel(ctx)
 	defer abandon()
+	// sendCtx ends on an interrupt too, so that a Send waiting for room
+	// returns.
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	if r.interrupt != nil {
+		go func() {
+			select {
+			case <-r.interrupt:
+				stopSending()
+			case <-sendCtx.Done():
+			}
+		}()
+	}
 	cfg := stream.Config{
-		Stages: []stream.Stage{{Transformer: r.pipeline, Workers: r.workers, Name: "pipeline"}},
+		Stages: []stream.Stage{{Transformer: r, Workers: r.workers, Name: "pipeline"}},
 		// One bad record is one reported error, not a crashed run.
 		RecoverPanics: true,
 	}
@@ -190,9 +408,15 @@ func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int 
 		cfg.Order = stream.Unordered
 	}
 	if r.keepGoing {
-		cfg.ErrorSink = func(_ context.Context, e *stream.Error) error {
-			r.report("%s", r.describe(e))
-			return nil
+		cfg.ErrorSink = r.routeError
+	}
+	r.lastDelivered.Store(noSeq)
+	cfg.Hook = r.count
+	if r.errorsFile != nil {
+		r.originals = map[uint64][]byte{}
+		cfg.Hook = func(e stream.Event) {
+			r.count(e)
+			r.keepOriginals(e)
 		}
 	}
 	s, err := stream.New(ctx, r.write, cfg)
@@ -200,32 +424,99 @@ func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int 
 		fmt.Fprintf(r.stderr, "weir: %v\n", err)
 		return exitFailure
 	}
+	stopFlushing := r.flushRegularly()
+	stopProgress := r.showProgress(s, start)
 
 	for _, name := range inputs {
-		if err = r.processInput(ctx, s, name, stdin); err != nil {
+		if err = r.processInput(sendCtx, s, name, stdin); err != nil {
 			break
 		}
 	}
 	abandoned := false
-	if err != nil && r.reported() {
-		// An input failed, or the run was interrupted, after everything
+	switch {
+	case errors.Is(err, errInterrupted):
+		r.mu.Lock()
+		r.interrupted = true
+		r.mu.Unlock()
+	case err != nil && r.reported():
+		// An input failed, or the run was canceled, after everything
 		// before it was written: stop without the end-of-input flush.
 		abandon()
 		abandoned = true
 	}
 	stopped := r.closeStream(ctx, s, abandoned)
+	stopFlushing()
+	stopProgress()
 
+	code := exitOK
 	if ferr := r.out.Flush(); ferr != nil && !stopped && !r.reported() {
-		fmt.Fprintf(r.stderr, "weir: write output: %v\n", ferr)
-		return exitFailure
+		r.report("write output: %v", ferr)
+		r.failed-- // not an event
+		stopped = true
 	}
+	if r.errorsFile != nil {
+		if err := r.errorsFile.close(); err != nil {
+			r.report("%v", err)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.done = true
 	switch {
-	case !r.reported() && !stopped:
-		return exitOK
+	case !stopped && r.failed == 0:
+	case r.errorsFile != nil && r.errorsFile.n > 0:
+		fmt.Fprintf(r.stderr, "weir: %d failed %s written to %s\n", r.errorsFile.n, plural(r.errorsFile.n, "event", "events"), r.errorsFile.path)
+		code = exitFailure
+		if n := r.failed - r.errorsFile.n; n > 0 {
+			fmt.Fprintf(r.stderr, "weir: %d other %s\n", n, plural(n, "error", "errors"))
+		}
 	case r.keepGoing && r.failed > 0:
 		fmt.Fprintf(r.stderr, "weir: %d %s\n", r.failed, plural(r.failed, "error", "errors"))
+		code = exitFailure
+	default:
+		code = exitFailure
 	}
-	return exitFailure
+	if n := r.notJSON.Load(); n > 0 {
+		fmt.Fprintf(r.stderr, "weir: %d %s not JSON: weir run reads one JSON value a line; "+
+			"use -input records for a JSON document such as CloudTrail's {\"Records\": [...]}, "+
+			"or -input text for lines of text\n", n, plural(int(n), "line was", "lines were"))
+	}
+	st := r.summary(s.Stats(), time.Since(start))
+	if r.progress {
+		fmt.Fprintln(r.stderr, st.human())
+	}
+	if r.stats {
+		b, _ := json.Marshal(st)
+		fmt.Fprintf(r.stderr, "%s\n", b)
+	}
+	if r.interrupted {
+		fmt.Fprintln(r.stderr, "weir: interrupted: stopped reading and flushed the pipeline")
+		return exitInterrupted
+	}
+	return code
+}
+
+// flushRegularly flushes the output every 200ms until the returned
+// function is called, so that events show up while a slow input is read.
+func (r *runner) flushRegularly() (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				_ = r.out.Flush() // a failure is sticky: the next write reports it
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-exited
+	}
 }
 
 // closeStream closes s and reports why it stopped, if it did. It returns
@@ -256,14 +547,89 @@ func (r *runner) closeStream(ctx context.Context, s *stream.Stream, abandoned bo
 
 // write is the stream's sink: it writes every data event as one line.
 func (r *runner) write(_ context.Context, msg *weir.Message) error {
-	if msg.IsControl() {
+	if msg.IsControl() || !r.writeEvents {
 		return nil
 	}
-	r.out.Write(msg.Data())
-	if err := r.out.WriteByte('\n'); err != nil { // bufio.Writer errors are sticky
+	if err := r.out.writeLine(msg.Data()); err != nil {
 		return writeError{err}
 	}
 	return nil
+}
+
+// routeError is the stream's error sink under -keep-going and -errors.
+func (r *runner) routeError(_ context.Context, e *stream.Error) error {
+	if r.errorsFile == nil || e.Msg.IsControl() {
+		r.report("%s", r.describe(e))
+		return nil
+	}
+	r.origMu.Lock()
+	data, ok := r.originals[e.Seq]
+	delete(r.originals, e.Seq)
+	r.origMu.Unlock()
+	if !ok {
+		data = e.Msg.Data()
+	}
+	name, n, kind := r.lines.lookup(e.Seq)
+	rec := errorRecord{Input: name, Error: e.Err.Error()}
+	if kind == inputRecords {
+		rec.Record = n
+	} else {
+		rec.Line = n
+	}
+	var be *badEvent
+	rec.Truncated = errors.As(e.Err, &be) && len(data) == keepOfLongLine && errors.Is(be, errTooLong)
+	r.mu.Lock()
+	r.failed++
+	r.mu.Unlock()
+	return r.errorsFile.write(rec, data)
+}
+
+// noSeq is no event's sequence number.
+const noSeq = ^uint64(0)
+
+// count is the stream's hook: it counts the events that were emitted
+// (delivered one or more events), dropped or failed. The events one input
+// became reach the sink together, so an input is emitted when the
+// sequence number of the delivered events changes.
+func (r *runner) count(e stream.Event) {
+	switch e.Kind {
+	case stream.EventProcessed:
+		if e.Err == nil && e.Out == 0 && !e.Msg.IsControl() {
+			r.dropped.Add(1)
+		}
+	case stream.EventDelivered:
+		if r.lastDelivered.Swap(e.Seq) != e.Seq {
+			r.emitted.Add(1)
+		}
+	case stream.EventFailed:
+		if !e.Msg.IsControl() {
+			r.failedEvents.Add(1)
+		}
+		var be *badEvent
+		if errors.As(e.Err, &be) && !errors.Is(be, errTooLong) && r.format == inputNDJSON {
+			r.notJSON.Add(1)
+		}
+	}
+}
+
+// keepOriginals is the stream's hook under -errors: it keeps a copy of
+// each event's data until the pipeline is done with it, so that a failed
+// event is written as it was read.
+func (r *runner) keepOriginals(e stream.Event) {
+	switch e.Kind {
+	case stream.EventSent:
+		if !e.Msg.IsControl() {
+			r.origMu.Lock()
+			r.originals[e.Seq] = append([]byte(nil), e.Msg.Data()...)
+			r.origMu.Unlock()
+		}
+	case stream.EventProcessed:
+		if e.Err == nil && !e.Msg.IsControl() {
+			r.origMu.Lock()
+			delete(r.originals, e.Seq)
+			r.origMu.Unlock()
+		}
+	}
 }
 
 // describe says which event failed, and why.
@@ -274,8 +640,9 @@ func (r *runner) describe(e *stream.Error) string {
 	return fmt.Sprintf("%s: %v", r.lines.at(e.Seq), e.Err)
 }
 
-// processInput sends every non-empty line of the input called name to the
-// stream. It returns errStop when the run must end.
+// processInput sends every event of the input called name to the stream.
+// It returns errStop when the run must end, errInterrupted after an
+// interrupt.
 func (r *runner) processInput(ctx context.Context, s *stream.Stream, name string, stdin io.Reader) error {
 	src, display := stdin, "<stdin>"
 	if name != "-" {
@@ -285,31 +652,65 @@ func (r *runner) processInput(ctx context.Context, s *stream.Stream, name string
 		}
 		defer f.Close()
 		src, display = f, name
+	} else if r.interrupt != nil {
+		src = newInterruptible(stdin, r.interrupt)
 	}
-	br := bufio.NewReaderSize(src, 64<<10)
-	for lineNo := 1; ; lineNo++ {
-		// ReadBytes returns a new slice each time, so the message can own it.
-		line, readErr := br.ReadBytes('\n')
-		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
-		if len(bytes.TrimSpace(line)) > 0 {
+	br, _, closeDecoder, err := decompress(bufio.NewReaderSize(countingReader{src, &r.bytesRead}, 64<<10))
+	if err != nil {
+		return r.inputFailed(ctx, s, err, "%s: %v", display, err)
+	}
+	defer closeDecoder()
+
+	emit := func(data []byte, n int, bad error) error {
+		if r.isInterrupted() {
+			return errInterrupted
+		}
+		if ctx.Err() != nil {
+			return r.fail(errStop, "%s:%d: %v", display, n, context.Cause(ctx))
+		}
+		msg := weir.NewMessage(data)
+		if bad != nil {
+			r.badPending.Add(1)
+			r.bad.Store(msg, &badEvent{bad})
+		}
+		r.lines.add(r.sent, display, n, r.format)
+		if err := s.Send(ctx, msg); err != nil {
+			if r.isInterrupted() {
+				return errInterrupted
+			}
 			if ctx.Err() != nil {
-				return r.fail(errStop, "%s:%d: %v", display, lineNo, context.Cause(ctx))
+				return r.fail(errStop, "%s:%d: %v", display, n, context.Cause(ctx))
 			}
-			r.lines.add(r.sent, display, lineNo)
-			if err := s.Send(ctx, weir.NewMessage(line)); err != nil {
-				if ctx.Err() != nil {
-					return r.fail(errStop, "%s:%d: %v", display, lineNo, context.Cause(ctx))
-				}
-				return errStop // the stream stopped: Close says why
-			}
-			r.sent++
+			return errStop // the stream stopped: Close says why
 		}
-		switch {
-		case readErr == io.EOF:
-			return nil
-		case readErr != nil:
-			return r.inputFailed(ctx, s, readErr, "%s: read: %v", display, readErr)
-		}
+		r.sent++
+		return nil
+	}
+	if r.format == inputRecords {
+		err = readRecords(br, r.maxLine, emit)
+	} else {
+		err = readLines(br, r.format, r.maxLine, emit)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errInterrupted) || r.isInterrupted():
+		return errInterrupted
+	case errors.Is(err, errStop):
+		return err
+	case r.format == inputRecords:
+		return r.inputFailed(ctx, s, err, "%s: %v", display, err)
+	}
+	return r.inputFailed(ctx, s, err, "%s: read: %v", display, err)
+}
+
+// isInterrupted reports whether an interrupt came.
+func (r *runner) isInterrupted() bool {
+	select {
+	case <-r.interrupt:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -317,6 +718,9 @@ func (r *runner) processInput(ctx context.Context, s *stream.Stream, name string
 // has been written, so that errors appear in input order.
 func (r *runner) inputFailed(ctx context.Context, s *stream.Stream, cause error, format string, args ...any) error {
 	if err := s.Sync(ctx); err != nil {
+		if r.isInterrupted() {
+			return errInterrupted
+		}
 		if ctx.Err() != nil {
 			return r.fail(errStop, "%v", context.Cause(ctx))
 		}
@@ -329,7 +733,9 @@ func (r *runner) inputFailed(ctx context.Context, s *stream.Stream, cause error,
 func (r *runner) report(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	fmt.Fprintf(r.stderr, "weir: "+format+"\n", args...)
+	if !r.done {
+		fmt.Fprintf(r.stderr, "weir: "+format+"\n", args...)
+	}
 	r.failed++
 }
 
@@ -351,49 +757,56 @@ func (r *runner) fail(cause error, format string, args ...any) error {
 }
 
 // positions maps the sequence numbers of the events sent to the stream to
-// the input and line each came from. It keeps one entry per run of
-// consecutive lines, so it grows with the inputs and the blank lines, not
-// with the events.
+// the input and line (or record) each came from. It keeps one entry per
+// run of consecutive lines, so it grows with the inputs and the blank
+// lines, not with the events.
 type positions struct {
 	mu   sync.Mutex // guards runs against at, called from the stream
 	runs []position
 }
 
 type position struct {
-	seq  uint64 // the first event of the run
-	name string
-	line int // its line
+	seq    uint64 // the first event of the run
+	name   string
+	line   int    // its line, or record
+	format string // the input format
 }
 
-// add records that event seq is at line of input name. Only one goroutine
-// adds.
-func (p *positions) add(seq uint64, name string, line int) {
-	if n := len(p.runs); n > 0 {
-		last := p.runs[n-1]
-		if last.name == name && line-last.line == int(seq-last.seq) {
+// add records that event seq is at line (or record) n of input name. Only
+// one goroutine adds.
+func (p *positions) add(seq uint64, name string, n int, format string) {
+	if k := len(p.runs); k > 0 {
+		last := p.runs[k-1]
+		if last.name == name && n-last.line == int(seq-last.seq) {
 			return // continues the run
 		}
 	}
 	p.mu.Lock()
-	p.runs = append(p.runs, position{seq, name, line})
+	p.runs = append(p.runs, position{seq, name, n, format})
 	p.mu.Unlock()
 }
 
-// at returns "name:line" for event seq.
-func (p *positions) at(seq uint64) string {
+// lookup returns the input, line or record number, and input format of
+// event seq.
+func (p *positions) lookup(seq uint64) (name string, n int, format string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	i := sort.Search(len(p.runs), func(i int) bool { return p.runs[i].seq > seq }) - 1
 	if i < 0 {
-		return fmt.Sprintf("event %d", seq+1)
+		return "", int(seq + 1), ""
 	}
 	r := p.runs[i]
-	return fmt.Sprintf("%s:%d", r.name, r.line+int(seq-r.seq))
+	return r.name, r.line + int(seq-r.seq), r.format
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+// at returns "name:line" (or "name: record n") for event seq.
+func (p *positions) at(seq uint64) string {
+	name, n, format := p.lookup(seq)
+	switch {
+	case name == "":
+		return fmt.Sprintf("event %d", n)
+	case format == inputRecords:
+		return fmt.Sprintf("%s: record %d", name, n)
 	}
-	return many
+	return fmt.Sprintf("%s:%d", name, n)
 }
