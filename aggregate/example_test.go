@@ -52,3 +52,41 @@ func ExampleAppendJoin() {
 	// Output:
 	// alpha | beta
 }
+
+// Packing user records into KPL aggregated records for Kinesis, and
+// reading them back as a consumer would.
+func ExampleKPLAggregator() {
+	a, err := aggregate.NewKPLAggregator(aggregate.KPLConfig{MaxCount: 2})
+	if err != nil {
+		panic(err)
+	}
+	var stream []aggregate.KPLRecord // what PutRecords would send
+	put := func() {
+		stream = append(stream, aggregate.KPLRecord{PartitionKey: a.PartitionKey(), Data: a.Append(nil)})
+		a.Reset()
+	}
+	for i, event := range []string{`{"n":1}`, `{"n":2}`, `{"n":3}`} {
+		r := aggregate.KPLRecord{PartitionKey: fmt.Sprint("host-", i), Data: []byte(event)}
+		if err := a.Add(r); err == aggregate.ErrKPLFull {
+			put()
+			err = a.Add(r)
+		}
+		if err != nil {
+			panic(err) // a record over 1 MiB, or a bad partition key
+		}
+	}
+	put()
+	for _, rec := range stream {
+		users, err := aggregate.Deaggregate(rec)
+		if err != nil {
+			panic(err)
+		}
+		for _, u := range users {
+			fmt.Printf("%d bytes -> %s %s\n", len(rec.Data), u.PartitionKey, u.Data)
+		}
+	}
+	// Output:
+	// 62 bytes -> host-0 {"n":1}
+	// 62 bytes -> host-1 {"n":2}
+	// 41 bytes -> host-2 {"n":3}
+}

@@ -4,6 +4,8 @@
 #
 #   WEIR_DYNAMODB_ENDPOINT  dynalite (DynamoDB API, in memory)
 #   WEIR_S3_ENDPOINT        s3rver (S3 API, path-style, files in a temp dir)
+#   WEIR_NODE_MODULES       the installed npm packages (aws-kinesis-agg, the
+#                           awslabs KPL module the aggregate tests compare with)
 #
 # `make test` wraps `go test` in this script, so under make nothing that needs
 # a server is skipped (WEIR_REQUIRE_SERVICES=1 turns a skip into a failure).
@@ -53,6 +55,7 @@ pids+=($!)
 wait_http dynalite "http://127.0.0.1:$port/" "${pids[-1]}" "$logdir/dynalite.log"
 export WEIR_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 export WEIR_REQUIRE_SERVICES=1
+export WEIR_NODE_MODULES="$here/node_modules"
 # No test may reach the EC2 instance metadata service (a link-local address
 # off this machine): the SDK's default chain falls back to it when a test
 # leaves no other credentials.
