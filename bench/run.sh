@@ -75,6 +75,19 @@ log "verify: Weir config, typed, floor"
 $GO run ./bench/cmd/w1check -want "$work/ref-check.ndjson" -in "$work/ct-check.ndjson" -engine config,typed,floor
 $GO build -o "$work/w1check" ./bench/cmd/w1check
 
+# The command-line rows: weir run end to end over the same corpus, with the
+# W1 config and with the idiomatic one, beside the runner floor (the same
+# I/O around the hand-written W1). Their outputs are checked first too.
+log "build and verify: weir run (W1 config, idiomatic config), runner floor"
+$GO build -o "$work/weir" ./cmd/weir
+$GO build -o "$work/runfloor" ./bench/cmd/runfloor
+"$work/runfloor" -in "$work/ct-check.ndjson" -out "$work/runfloor-check.ndjson"
+"$work/w1check" -want "$work/ref-check.ndjson" -got "$work/runfloor-check.ndjson" -name runner-floor
+for cfg in pipeline idiomatic; do
+	"$work/weir" run -config "testdata/w1/$cfg.json" "$work/ct-check.ndjson" >"$work/run-$cfg-check.ndjson"
+	"$work/w1check" -want "$work/ref-check.ndjson" -got "$work/run-$cfg-check.ndjson" -name "weir-run-$cfg"
+done
+
 peers=false
 have_floor=false
 have_benthos=false
@@ -112,7 +125,24 @@ $GO test -c -o "$work/bench.test" ./bench/
 : >"$work/weir.txt"
 : >"$work/floor.txt"
 : >"$work/benthos.txt"
+: >"$work/cmd.txt"
+# timecmd NAME PROCS CMD...: runs CMD with GOMAXPROCS=PROCS, output to
+# /dev/null, and appends "NAME ns/event" (wall time / N) to cmd.txt.
+timecmd() {
+	local name=$1 procs=$2
+	shift 2
+	local t0 t1
+	t0=$(date +%s%N)
+	GOMAXPROCS=$procs "$@" >/dev/null
+	t1=$(date +%s%N)
+	echo "$name $(((t1 - t0) / N)) ns/event" | tee -a "$work/cmd.txt" >&2
+}
 for round in $(seq "$ROUNDS"); do
+	log "time: round $round of $ROUNDS: weir run and the runner floor, $N events each"
+	timecmd runfloor 1 "$work/runfloor" -in "$work/ct.ndjson"
+	timecmd run-1 1 "$work/weir" run -config testdata/w1/pipeline.json -workers 1 "$work/ct.ndjson"
+	timecmd run-2 2 "$work/weir" run -config testdata/w1/pipeline.json -workers 2 "$work/ct.ndjson"
+	timecmd run-idiomatic-1 1 "$work/weir" run -config testdata/w1/idiomatic.json -workers 1 "$work/ct.ndjson"
 	log "time: round $round of $ROUNDS: Weir BenchmarkW1 (config, typed, floor), GOMAXPROCS=1, $N events each"
 	(cd bench && WEIR_W1_CORPUS="$work/ct.ndjson" "$work/bench.test" -test.run '^$' -test.bench 'W1$' \
 		-test.benchmem -test.cpu 1 -test.count 1 -test.benchtime "${N}x" -test.timeout 60m) | tee -a "$work/weir.txt" >&2
@@ -149,7 +179,7 @@ field() {
 
 declare -A best med cpu allocs bytes name
 engines=()
-for e in config typed config-new floor; do
+for e in config typed config-new idiomatic-new floor; do
 	engines+=("$e")
 	name[$e]="weir $e"
 	best[$e]=$(weir "$e" ns/op | minimum)
@@ -157,6 +187,18 @@ for e in config typed config-new floor; do
 	cpu[$e]=$(weir "$e" cpu-ns/op | median)
 	allocs[$e]=$(weir "$e" allocs/op | median)
 	bytes[$e]=$(weir "$e" B/op | median)
+done
+for c in runfloor run-1 run-2 run-idiomatic-1; do
+	engines+=("$c")
+	case $c in
+	runfloor) name[$c]="runner floor (1 core)" ;;
+	run-1) name[$c]="weir run -workers 1 (1 core)" ;;
+	run-2) name[$c]="weir run -workers 2 (2 cores)" ;;
+	run-idiomatic-1) name[$c]="weir run idiomatic (1 core)" ;;
+	esac
+	best[$c]=$(awk -v n="$c" '$1 == n { print $2 }' "$work/cmd.txt" | minimum)
+	med[$c]=$(awk -v n="$c" '$1 == n { print $2 }' "$work/cmd.txt" | median)
+	cpu[$c]=- allocs[$c]=- bytes[$c]=-
 done
 if $have_floor; then
 	engines+=(peer)
@@ -230,6 +272,14 @@ table=$work/table.txt
 		printf '%-36s %10s\n' 'Weir-config / Benthos-raw-executor' 'n/a (peers skipped)'
 	fi
 	ratio 'Weir-typed / Weir-floor' typed floor
+	# Issue 15's targets: a new Message per event, and the whole command.
+	ratio 'Weir config-new / Weir-floor' config-new floor 1.5 1.5x
+	ratio 'Weir idiomatic-new / Weir-floor' idiomatic-new floor 1.5 1.5x
+	ratio 'weir run idiomatic / runner floor' run-idiomatic-1 runfloor 1.5 1.5x
+	ratio 'weir run W1 / runner floor' run-1 runfloor 1.5 1.5x
+	awk -v a="${best[run-1]}" -v b="${best[run-2]}" -v ma="${med[run-1]}" -v mb="${med[run-2]}" 'BEGIN {
+		printf "%-36s %9.2fx %8.2fx   target >= 1.85x: %s\n", "weir run -workers 2 / -workers 1 (speedup)", a / b, ma / mb, (a / b >= 1.85) ? "met" : "MISSED" }'
+	awk -v a="${allocs[config-new]}" 'BEGIN { printf "%-36s %10.1f %9s   target <= 3: %s\n", "Weir config-new allocs/event", a, "", a <= 3 ? "met" : "MISSED" }'
 	awk -v a="${allocs[config]}" 'BEGIN { printf "%-36s %10.1f %9s   target <= 15: %s\n", "Weir-config allocs/event", a, "", a <= 15 ? "met" : "MISSED" }'
 	awk -v a="${best[config]}" 'BEGIN { printf "%-36s %9.1fx %9s   quoted 130-150 us/event, not run here; target >= 5x\n", "Substation-v2 (130 us) / Weir-config", 130000 / a, "" }'
 } >"$table"

@@ -28,6 +28,27 @@ import (
 //go:embed testdata/w1-pipeline.json
 var w1Pipeline string
 
+// w1Idiomatic is W1 written the way Substation users write their configs:
+// a meta_switch per field, regex string_capture and string_replace, time
+// layouts, metadata as scratch space, an escaped key (\\@timestamp). It is
+// a copy of testdata/w1/idiomatic.json (TestW1ConfigInSync).
+//
+//go:embed testdata/w1-idiomatic.json
+var w1Idiomatic string
+
+// W1IdiomaticJSON returns the idiomatic W1 pipeline (see w1Idiomatic) as
+// Substation-format JSON.
+func W1IdiomaticJSON() []byte { return []byte(w1Idiomatic) }
+
+// NewW1Idiomatic builds the idiomatic W1 pipeline with the built-in types.
+func NewW1Idiomatic(ctx context.Context) (*transform.Pipeline, error) {
+	p, err := transform.Parse(ctx, nil, W1IdiomaticJSON())
+	if err != nil {
+		return nil, fmt.Errorf("bench: W1 idiomatic config: %w", err)
+	}
+	return p, nil
+}
+
 // W1ConfigJSON returns the W1 pipeline as Substation-format JSON,
 // {"transforms": [...]}, using only built-in types.
 func W1ConfigJSON() []byte { return []byte(w1Pipeline) }

@@ -46,9 +46,12 @@ func w1Engines(tb testing.TB) []engine {
 	requireBuilt(tb, "config", err)
 	typed, err := bench.NewW1Typed()
 	requireBuilt(tb, "typed", err)
+	idiomatic, err := bench.NewW1Idiomatic(ctx)
+	requireBuilt(tb, "idiomatic", err)
 	return []engine{
 		{"config", pipelineRun(ctx, fromConfig)},
 		{"typed", pipelineRun(ctx, typed)},
+		{"idiomatic", pipelineRun(ctx, idiomatic)},
 		{"floor", func(line []byte) ([]byte, error) { return bench.W1Floor(nil, line), nil }},
 	}
 }
@@ -116,6 +119,10 @@ func TestW1ConfigInSync(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(canonical), string(bench.W1ConfigJSON()),
 		"bench/testdata/w1-pipeline.json must be a copy of testdata/w1/pipeline.json: cp testdata/w1/pipeline.json bench/testdata/w1-pipeline.json")
+	idiomatic, err := os.ReadFile("../testdata/w1/idiomatic.json")
+	require.NoError(t, err)
+	assert.Equal(t, string(idiomatic), string(bench.W1IdiomaticJSON()),
+		"bench/testdata/w1-idiomatic.json must be a copy of testdata/w1/idiomatic.json")
 }
 
 // TestW1ConfigUsesOnlyBuiltins names every type of the W1 config that no
@@ -252,15 +259,21 @@ func BenchmarkW1(b *testing.B) {
 	require.NoError(b, err)
 	typed, err := bench.NewW1Typed()
 	require.NoError(b, err)
+	idiomatic, err := bench.NewW1Idiomatic(ctx)
+	require.NoError(b, err)
 
 	// config and typed reuse one Message (Message.Reset), as a loop that
 	// handles one event at a time can, and as the floor reuses its output
-	// buffer; config-new makes a new Message per event.
+	// buffer; config-new and idiomatic-new make a new Message per event, as
+	// stream and weir run do.
 	for _, p := range []struct {
 		name  string
 		t     transform.Transformer
 		reuse bool
-	}{{"config", fromConfig, true}, {"typed", typed, true}, {"config-new", fromConfig, false}} {
+	}{
+		{"config", fromConfig, true}, {"typed", typed, true}, {"config-new", fromConfig, false},
+		{"idiomatic", idiomatic, true}, {"idiomatic-new", idiomatic, false},
+	} {
 		b.Run(p.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(avgLen(recs))
