@@ -2,7 +2,7 @@
 GO ?= go
 SAMPLE_RUN = $(GO) run ./cmd/weir run -config testdata/sample/pipeline.json testdata/sample/cloudtrail.ndjson
 
-.PHONY: test fmt vet race bench bench-smoke bench-w1 run
+.PHONY: test fmt vet race bench bench-smoke bench-w1 run fuzz
 
 test: fmt vet bench-smoke race
 
@@ -39,3 +39,17 @@ bench-w1:
 # Runs the README's main job: the sample CloudTrail-to-ECS pipeline.
 run:
 	$(SAMPLE_RUN)
+
+# Runs every fuzz target of the module, one after the other, for FUZZTIME
+# each (e.g. make fuzz FUZZTIME=1m). A failing input is written to the
+# package's testdata/fuzz, where `go test` replays it from then on.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$t ($(FUZZTIME))"; \
+			if out=$$($(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg 2>&1); then \
+				echo "$$out" | grep -E '^fuzz: elapsed' | tail -n 1; \
+			else echo "$$out" | tail -n 60; exit 1; fi; \
+		done; \
+	done

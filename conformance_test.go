@@ -206,13 +206,20 @@ func TestConformanceTransforms(t *testing.T) {
 				}
 				continue
 			}
-			ok := t.Run(fmt.Sprintf("%s/%d_%s", typ, i, v.Name), func(t *testing.T) {
+			name := fmt.Sprintf("%s/%d_%s", typ, i, v.Name)
+			ok := t.Run(name, func(t *testing.T) {
 				tr, err := env.New(ctx, cfg)
 				if v.Error && err != nil {
 					return
 				}
 				require.NoError(t, err)
 				got, err := runVector(ctx, t, []transform.Transformer{tr}, v.Input, v.Flush)
+				if reason, ok := invalidJSONVectors[name]; ok {
+					// A known, documented difference: Substation writes
+					// into the malformed input and returns broken JSON.
+					require.ErrorIs(t, err, weir.ErrInvalidData, reason)
+					return
+				}
 				if v.Error {
 					require.Error(t, err, "want an error")
 					return
@@ -228,6 +235,15 @@ func TestConformanceTransforms(t *testing.T) {
 		}
 	}
 	ty.log(t, "transform")
+}
+
+// invalidJSONVectors are the Substation vectors whose input is not valid
+// JSON (a typo in Substation's tests) and that write into it: Substation
+// returns broken JSON, Weir an error matching weir.ErrInvalidData
+// (TestWriteIntoInvalidJSON; issue 14).
+var invalidJSONVectors = map[string]string{
+	"object_copy/3_unescape object": `input {"a":"{\"b\":\"c\"}" lacks its final "}"`,
+	"string_to_snake/1_object":      `input {"a":"bC"}) has a stray ")"`,
 }
 
 // exampleVector is a whole pipeline compiled from one of Substation's

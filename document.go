@@ -1,6 +1,7 @@
 package weir
 
 import (
+	"errors"
 	"slices"
 	"unsafe"
 
@@ -28,6 +29,7 @@ type document struct {
 	nodes   []node // the index; nodes[0] is the root object
 	indexed bool   // nodes[0] is valid
 	dirty   bool   // the index holds changes not yet in raw
+	valid   bool   // raw was checked to be JSON (or empty) before a write
 
 	// The last plain path read and the node it led to (-1: missing), valid
 	// until the next write: a pipeline often reads a field twice in a row
@@ -61,7 +63,31 @@ const (
 // set replaces the payload and drops the index.
 func (d *document) set(b []byte) {
 	d.raw = b
+	d.valid = false
 	d.reset()
+}
+
+// errNotJSON is the cause of the error of a write into a payload that is
+// not valid JSON: writing into it would make broken output.
+var errNotJSON = errors.New("the payload is not valid JSON; it cannot be written into")
+
+// checkJSON fails if the payload, about to be written into, is neither
+// valid JSON nor empty. It checks the text once, before the first write:
+// what a write leaves is valid.
+func (d *document) checkJSON() error {
+	if d.valid || d.dirty {
+		return nil
+	}
+	b := d.raw
+	i, j := 0, len(b)
+	for i < j && isWS(b[i]) {
+		i++
+	}
+	if i < j && !gjson.ValidBytes(b) {
+		return errNotJSON
+	}
+	d.valid = true
+	return nil
 }
 
 // reuse replaces the payload with b and drops the index, keeping the
@@ -70,6 +96,7 @@ func (d *document) set(b []byte) {
 func (d *document) reuse(b []byte) {
 	d.memoOK = false
 	d.raw = b
+	d.valid = false
 	d.nodes = d.nodes[:0]
 	d.indexed = false
 	d.dirty = false
@@ -433,6 +460,9 @@ func (d *document) result(x int32) Value {
 // arena (as Message.Set leaves it) it is used in place, else copied there.
 func (d *document) setRaw(p *Path, parts []pathPart, value []byte) error {
 	d.memoOK = false
+	if err := d.checkJSON(); err != nil {
+		return &PathError{Op: "set", Path: p.text, Err: err}
+	}
 	if parts != nil && !p.digits && d.index(true) {
 		vs, vl := d.toArena(value)
 		if d.setParts(p, parts, vs, vl) {
@@ -448,6 +478,7 @@ func (d *document) setRaw(p *Path, parts []pathPart, value []byte) error {
 		return &PathError{Op: "set", Path: p.text, Err: err}
 	}
 	d.set(out)
+	d.valid = true
 	return nil
 }
 
@@ -598,6 +629,9 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 // del removes p from the document.
 func (d *document) del(p *Path, parts []pathPart) error {
 	d.memoOK = false
+	if err := d.checkJSON(); err != nil {
+		return &PathError{Op: "delete", Path: p.text, Err: err}
+	}
 	if parts != nil && !p.digits && d.index(false) {
 		if changed, handled := d.delParts(p, parts); handled {
 			if changed {
@@ -614,6 +648,7 @@ func (d *document) del(p *Path, parts []pathPart) error {
 		return &PathError{Op: "delete", Path: p.text, Err: err}
 	}
 	d.set(out)
+	d.valid = true
 	return nil
 }
 

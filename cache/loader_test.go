@@ -130,7 +130,7 @@ func TestLoaderSingleflight(t *testing.T) {
 		})
 	}
 	// Wait until every caller has missed, then let the one load finish.
-	require.Eventually(t, func() bool { return l.Stats().Misses == callers }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return l.Stats().Misses == callers }, 30*time.Second, time.Millisecond)
 	close(src.release)
 	wg.Wait()
 	assert.Equal(t, int64(1), src.calls.Load(), "one load per key in flight")
@@ -233,7 +233,7 @@ func TestLoaderCallerCancels(t *testing.T) {
 		_, err := l.Get(ctx, "k")
 		done <- err
 	}()
-	require.Eventually(t, func() bool { return src.calls.Load() == 1 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return src.calls.Load() == 1 }, 30*time.Second, time.Millisecond)
 	cancel()
 	assert.ErrorIs(t, <-done, context.Canceled, "the caller stops waiting")
 

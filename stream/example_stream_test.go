@@ -127,15 +127,21 @@ func Example_lambdaBatch() {
 // back only its own user's.
 func Example_perKey() {
 	ctx := context.Background()
+	// Alice's first event is slow: it waits until Bob's last has been
+	// delivered (a lookup that takes that long).
+	bobDone := make(chan struct{})
 	slowFirst := transform.Func(func(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 		if msg.Get("n").Int() == 1 {
-			time.Sleep(50 * time.Millisecond)
+			<-bobDone
 		}
 		return []*weir.Message{msg}, nil
 	})
 	s, err := stream.New(ctx, func(_ context.Context, msg *weir.Message) error {
 		if !msg.IsControl() {
 			fmt.Println(msg)
+			if msg.Get("n").Int() == 4 {
+				close(bobDone)
+			}
 		}
 		return nil
 	}, stream.Config{

@@ -179,10 +179,14 @@ func (st *stage) work1(ctx context.Context, ws *workerStats) {
 		// Reading the clock costs as much as a channel operation here, so a
 		// worker that finds its next task waiting takes the end of the
 		// previous one as its start.
-		// A stopped stream abandons what is queued: the stop is checked
-		// before every task, so a worker finishes at most the call it is in.
+		// A stopped stream abandons what is queued: the stop, and the
+		// cancellation of New's context (which stops the stream a moment
+		// later), are checked before every task, so a worker finishes at
+		// most the call it is in.
 		select {
 		case <-st.s.stop:
+			return
+		case <-ctx.Done():
 			return
 		default:
 		}
@@ -274,6 +278,8 @@ func (st *stage) collect(ctx context.Context) {
 		select {
 		case <-st.s.stop:
 			return // abandon what is left
+		case <-ctx.Done():
+			return
 		default:
 		}
 		var err error

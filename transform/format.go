@@ -94,7 +94,13 @@ func formatReadAll(r io.Reader, limit int64, hint int) ([]byte, error) {
 	buf := make([]byte, 0, min(int64(max(hint, 512)), ceiling))
 	for {
 		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(max(2*int64(cap(buf)), 4096), ceiling))
+			// Double, but go straight to the ceiling rather than to just
+			// under it, so that the allocations sum to at most twice it.
+			next := max(2*int64(cap(buf)), 4096)
+			if 2*next > ceiling {
+				next = ceiling
+			}
+			grown := make([]byte, len(buf), min(next, ceiling))
 			copy(grown, buf)
 			buf = grown
 		}

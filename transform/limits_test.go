@@ -170,3 +170,20 @@ func TestArrayDepthBound(t *testing.T) {
 	_, err = tf.Transform(ctx, weir.NewMessage([]byte(`[[[[1]]]]`)))
 	assert.ErrorIs(t, err, weir.ErrTooLarge)
 }
+
+// TestDecompressMemory: a gzip bomb trips max_size having allocated at
+// most about twice the limit (not three times, as growing to just under
+// the limit and then to it did). Not parallel: it measures the heap.
+func TestDecompressMemory(t *testing.T) {
+	const limit = 8 << 20
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	_, _ = zw.Write(bytes.Repeat([]byte("a"), 3*limit))
+	require.NoError(t, zw.Close())
+	tf := aggNew(t, `{"type":"format_from_gzip","settings":{"max_size":8388608}}`)
+	var err error
+	n := allocated(func() { _, err = tf.Transform(context.Background(), weir.NewMessage(z.Bytes())) })
+	assert.ErrorIs(t, err, weir.ErrTooLarge)
+	t.Logf("a %d-byte limit tripped after %d bytes allocated (%.2f×)", limit, n, float64(n)/limit)
+	assert.Less(t, n, uint64(limit*5/2))
+}

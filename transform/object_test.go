@@ -32,7 +32,9 @@ var objectVectors = []struct {
 	{"object_copy/large float", `{"type":"object_copy","settings":{"object":{"source_key":"a","target_key":"b"}}}`,
 		[][]byte{[]byte(`{"a":3.141592653589793}`)}, []string{`{"a":3.141592653589793,"b":3.141592653589793}`}},
 	{"object_copy/unescape object", `{"type":"object_copy","settings":{"object":{"source_key":"a","target_key":"a"}}}`,
-		[][]byte{[]byte(`{"a":"{\"b\":\"c\"}"`)}, []string{`{"a":{"b":"c"}`}},
+		// Substation's vector lacks the final "}"; writing into invalid JSON is
+		// an error in Weir (TestWriteIntoInvalidJSON), so the input is fixed.
+		[][]byte{[]byte(`{"a":"{\"b\":\"c\"}"}`)}, []string{`{"a":{"b":"c"}}`}},
 	{"object_copy/unescape array", `{"type":"object_copy","settings":{"object":{"source_key":"a","target_key":"a"}}}`,
 		[][]byte{[]byte(`{"a":"[\"b\",\"c\"]"}`)}, []string{`{"a":["b","c"]}`}},
 	{"object_copy/from object", `{"type":"object_copy","settings":{"object":{"source_key":"a"}}}`,
@@ -384,7 +386,6 @@ func TestObjectInsert(t *testing.T) {
 		{"replaces", "a", "y", `{"a":{"x":1}}`, `{"a":"y"}`},
 		{"nested target", "a.b.c", 1, `{"a":{"d":2}}`, `{"a":{"d":2,"b":{"c":1}}}`},
 		{"empty data", "a", "b", ``, `{"a":"b"}`},
-		{"non-JSON data", "a", "b", `not json`, `{"a":"b"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -400,6 +401,18 @@ func TestObjectInsert(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("non-JSON data", func(t *testing.T) {
+		t.Parallel()
+		// Writing into data that is not JSON is an error, not a silent
+		// replacement (issue 14).
+		tf, err := transform.NewObjectInsert(transform.ObjectInsertConfig{
+			Object: transform.ObjectSettings{TargetKey: "a"}, Value: "b",
+		})
+		require.NoError(t, err)
+		_, err = tf.Transform(context.Background(), weir.NewMessage([]byte(`not json`)))
+		assert.ErrorIs(t, err, weir.ErrInvalidData)
+	})
 
 	t.Run("metadata", func(t *testing.T) {
 		t.Parallel()

@@ -97,7 +97,7 @@ func TestStringConformance(t *testing.T) {
 			`{"a":"B"}`, `{"a":"b"}`},
 		{"to_snake/data", `{"type":"string_to_snake","settings":{}}`, `bC`, `b_c`},
 		{"to_snake/object", `{"type":"string_to_snake","settings":{"object":{"source_key":"a","target_key":"a"}}}`,
-			`{"a":"bC"})`, `{"a":"b_c"})`},
+			`{"a":"bC"}`, `{"a":"b_c"}`}, // Substation's vector has a stray ")": invalid JSON is not written into
 		{"to_upper/data", `{"type":"string_to_upper","settings":{}}`, `b`, `B`},
 		{"to_upper/object", `{"type":"string_to_upper","settings":{"object":{"source_key":"a","target_key":"a"}}}`,
 			`{"a":"b"}`, `{"a":"B"}`},

@@ -409,8 +409,15 @@ func encodeAnswer(recs []string) []byte {
 	return b
 }
 
+// errCorruptAnswer is the cause of the error for a cached answer that does
+// not decode.
+var errCorruptAnswer = errors.New("enrich: corrupt cached DNS answer")
+
 // decodeAnswer decodes a cached answer.
 func decodeAnswer(v []byte, name, typ string) ([]string, error) {
+	if len(v) == 0 { // a shared cache may hold anything (FuzzDecodeAnswer)
+		return nil, &Error{Name: name, Type: typ, Err: errCorruptAnswer}
+	}
 	if v[0] == tagNotFound {
 		return nil, &Error{Name: name, Type: typ, Err: ErrNotFound}
 	}
@@ -418,7 +425,7 @@ func decodeAnswer(v []byte, name, typ string) ([]string, error) {
 	for b := v[1:]; len(b) > 0; {
 		n, k := binary.Uvarint(b)
 		if k <= 0 || uint64(len(b)-k) < n {
-			return nil, &Error{Name: name, Type: typ, Err: errors.New("enrich: corrupt cached DNS answer")}
+			return nil, &Error{Name: name, Type: typ, Err: errCorruptAnswer}
 		}
 		recs = append(recs, string(b[k:k+int(n)]))
 		b = b[k+int(n):]

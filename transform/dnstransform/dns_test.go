@@ -36,7 +36,7 @@ func dnsServer(t testing.TB) (*dnstest.Server, *dns.Resolver) {
 		"www.example. 90 IN AAAA 2001:db8::10",
 		"example. 300 IN TXT \"v=spf1 -all\"",
 	))
-	d, err := dns.New(dns.Config{Servers: []string{s.Addr}, Timeout: 200 * time.Millisecond,
+	d, err := dns.New(dns.Config{Servers: []string{s.Addr}, Timeout: 10 * time.Second, // generous: a busy machine
 		Cache: cache.NewMemory(cache.MemoryConfig{})})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, d.Close()) })
@@ -93,7 +93,7 @@ func TestEnrichDNS(t *testing.T) {
 func TestEnrichDNSTimeout(t *testing.T) {
 	t.Parallel()
 	s, d := dnsServer(t)
-	s.SetLatency(300 * time.Millisecond)
+	s.SetLatency(5 * time.Second) // far beyond the request's 30 ms timeout, even on a busy machine
 	tf, err := dnstransform.NewEnrichDNSTXTLookup(dnstransform.EnrichDNSConfig{DNS: d, Request: dnstransform.EnrichDNSRequestSettings{Timeout: "30ms"}})
 	require.NoError(t, err)
 	_, err = tf.Transform(context.Background(), weir.NewMessage([]byte("example")))
