@@ -148,7 +148,7 @@ func TestConformanceRealData(t *testing.T) {
 				continue
 			}
 			if testing.Verbose() && os.Getenv("WEIR_REALDATA_DIFF") != "" {
-				t.Logf("%s case %d:\n  input %.300q\n  want  err=%v %.300q\n  got   err=%v %.300q", c.Name, i, inputOf(want, i), want[i].Error, want[i].Outputs, r.err, r.outputs)
+				t.Logf("%s case %d:\n  input %.300q\n  want  err=%v %d outputs\n  got   err=%v %d outputs\n%s", c.Name, i, inputOf(want, i), want[i].Error, len(want[i].Outputs), r.err, len(r.outputs), firstDiff(want[i].Outputs, r.outputs))
 			}
 		}
 		total += len(res)
@@ -168,4 +168,27 @@ func inputOf(cs []realdataCase, i int) string {
 		return cs[i].Input
 	}
 	return "<control>"
+}
+
+// firstDiff shows where two lists of outputs first differ.
+func firstDiff(want, got []string) string {
+	for i := 0; i < len(want) || i < len(got); i++ {
+		var w, g string
+		if i < len(want) {
+			w = want[i]
+		}
+		if i < len(got) {
+			g = got[i]
+		}
+		if w == g {
+			continue
+		}
+		j := 0
+		for j < len(w) && j < len(g) && w[j] == g[j] {
+			j++
+		}
+		from := max(0, j-80)
+		return fmt.Sprintf("  output %d differs at byte %d:\n    want …%.200q\n    got  …%.200q", i, j, w[from:], g[from:])
+	}
+	return ""
 }
