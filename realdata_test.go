@@ -48,7 +48,24 @@ type realdataConfig struct {
 // final flush) may differ from Substation's, each difference explained in
 // docs/substation-compatibility.md. The count is exact: a config that
 // starts to agree must leave this list too.
-var realdataDifferences = map[string]int{}
+var realdataDifferences = map[string]int{
+	// A message larger than batch.size: Substation drops the open batch
+	// and releases an empty message at the next control message; Weir
+	// keeps the batch (ledger: "aggregate_to_*: a message larger than
+	// batch.size").
+	"aggregate_to_array.json:data max_size":  1,
+	"aggregate_to_string.json:data max_size": 1,
+}
+
+// realdataMemberOrder lists the configs whose outputs Substation writes
+// member by member from a Go map, in random order: the same Substation run
+// twice gives different bytes. Their outputs are compared as objects, each
+// member's JSON text byte for byte, the order of the members aside (Weir
+// writes them in the order of the input).
+var realdataMemberOrder = map[string]bool{
+	"aggregate_from_array.json:object":              true,
+	"aggregate_from_array.json:object with set_key": true,
+}
 
 func readRealdata(t testing.TB) []realdataConfig {
 	t.Helper()
@@ -75,7 +92,7 @@ type realdataResult struct {
 	outputs []string
 }
 
-func (r realdataResult) agrees(want realdataCase) bool {
+func (r realdataResult) agrees(want realdataCase, anyOrder bool) bool {
 	if want.Error || r.err != nil {
 		return want.Error == (r.err != nil)
 	}
@@ -83,7 +100,22 @@ func (r realdataResult) agrees(want realdataCase) bool {
 		return false
 	}
 	for i := range want.Outputs {
-		if want.Outputs[i] != r.outputs[i] {
+		if want.Outputs[i] != r.outputs[i] && !(anyOrder && sameMembers(want.Outputs[i], r.outputs[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameMembers reports whether a and b are JSON objects with the same
+// members, each member's text the same bytes, in any order.
+func sameMembers(a, b string) bool {
+	var ma, mb map[string]json.RawMessage
+	if json.Unmarshal([]byte(a), &ma) != nil || json.Unmarshal([]byte(b), &mb) != nil || len(ma) != len(mb) {
+		return false
+	}
+	for k, va := range ma {
+		if vb, ok := mb[k]; !ok || string(va) != string(vb) {
 			return false
 		}
 	}
@@ -143,7 +175,7 @@ func TestConformanceRealData(t *testing.T) {
 		want := append(append([]realdataCase(nil), c.Cases...), c.Flush)
 		n := 0
 		for i, r := range res {
-			if r.agrees(want[i]) {
+			if r.agrees(want[i], realdataMemberOrder[c.Name]) {
 				n++
 				continue
 			}
@@ -188,6 +220,24 @@ func firstDiff(want, got []string) string {
 			j++
 		}
 		from := max(0, j-80)
+		var ma, mb map[string]json.RawMessage
+		if json.Unmarshal([]byte(w), &ma) == nil && json.Unmarshal([]byte(g), &mb) == nil {
+			var d []string
+			for k, v := range ma {
+				if string(mb[k]) != string(v) {
+					d = append(d, fmt.Sprintf("    member %q: want %.150s got %.150s", k, v, mb[k]))
+				}
+			}
+			for k, v := range mb {
+				if _, ok := ma[k]; !ok {
+					d = append(d, fmt.Sprintf("    member %q: want none got %.150s", k, v))
+				}
+			}
+			sort.Strings(d)
+			if len(d) > 0 {
+				return fmt.Sprintf("  output %d members differ:\n%s", i, strings.Join(d, "\n"))
+			}
+		}
 		return fmt.Sprintf("  output %d differs at byte %d:\n    want …%.200q\n    got  …%.200q", i, j, w[from:], g[from:])
 	}
 	return ""

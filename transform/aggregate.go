@@ -313,10 +313,14 @@ func (t *AggregateFromArray) Transform(_ context.Context, msg *weir.Message) ([]
 		var b *weir.Message
 		var err error
 		weir.ValueOf(msg.Data()).ForEach(func(k, v weir.Value) bool {
+			key := k.String()
+			if !sjsonSimplePath(key) {
+				return true // sjson writes nothing there, and says nothing
+			}
 			if b == nil {
 				b = weir.NewMessage(nil)
 			}
-			err = b.Set(k.String(), v.Any())
+			err = b.Set(key, v.Any())
 			return err == nil
 		})
 		if err != nil {
@@ -355,6 +359,24 @@ func (t *AggregateFromArray) Transform(_ context.Context, msg *weir.Message) ([]
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// sjsonSimplePath reports whether sjson writes at path on an object that
+// lacks it: a path with a wildcard, query or modifier character ('@', '#',
+// '*', '?', '|') that is not escaped is written only where it already
+// matches a value, so on a new object sjson writes nothing, without an
+// error. Substation's aggregate_from_array thus drops members such as
+// "@timestamp" from the messages it makes.
+func sjsonSimplePath(path string) bool {
+	for i := 0; i < len(path); i++ {
+		switch path[i] {
+		case '\\':
+			i++
+		case '|', '#', '@', '*', '?':
+			return false
+		}
+	}
+	return true
 }
 
 // ---------------------------------------------------------------------------
