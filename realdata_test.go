@@ -242,3 +242,68 @@ func firstDiff(want, got []string) string {
 	}
 	return ""
 }
+
+// TestConformanceRealDataStrict replays the set in strict mode beside the
+// default: a case the default coerced fails in strict mode with a
+// *weir.CoercionError, and every other case gives the same result in both.
+// It reports how many cases coerced.
+func TestConformanceRealDataStrict(t *testing.T) {
+	ctx := context.Background()
+	var coerced, total int
+	perType := map[string]int64{}
+	for _, c := range readRealdata(t) {
+		def, err := transform.NewPipeline(ctx, all.Env(), c.Transforms)
+		require.NoError(t, err, c.Name)
+		senv := all.Env()
+		senv.Strict = true
+		strict, err := transform.NewPipeline(ctx, senv, c.Transforms)
+		require.NoError(t, err, c.Name)
+
+		inputs := make([]*weir.Message, 0, len(c.Cases)+1)
+		for _, cs := range c.Cases {
+			inputs = append(inputs, weir.NewMessage([]byte(cs.Input)))
+		}
+		inputs = append(inputs, weir.NewControl())
+		for i, in := range inputs {
+			before := def.Coercions().Total()
+			dout, derr := transform.Apply(ctx, def.Transforms(), in.Clone())
+			n := def.Coercions().Total() - before
+			sout, serr := transform.Apply(ctx, strict.Transforms(), in)
+			total++
+			if n > 0 {
+				coerced++
+				var ce *weir.CoercionError
+				if assert.ErrorAs(t, serr, &ce, "%s case %d: coerced by default", c.Name, i) {
+					assert.ErrorIs(t, serr, weir.ErrInvalidData)
+					assert.LessOrEqual(t, len(ce.Value), weir.MaxCoercionValue+len("…"))
+				}
+				continue
+			}
+			if !assert.Equal(t, derr != nil, serr != nil, "%s case %d: %v / %v", c.Name, i, derr, serr) || derr != nil {
+				continue
+			}
+			assert.Equal(t, dataOf(dout), dataOf(sout), "%s case %d", c.Name, i)
+		}
+		for _, k := range def.Coercions().Counts() {
+			perType[k.Type] += k.Count
+		}
+		require.NoError(t, def.Close())
+		require.NoError(t, strict.Close())
+	}
+	types := sortedKeys(perType)
+	var b strings.Builder
+	for _, typ := range types {
+		fmt.Fprintf(&b, "  %-34s %4d\n", typ, perType[typ])
+	}
+	t.Logf("strict replay: %d of %d cases coerced by default (errors in strict mode); coercions per type:\n%s", coerced, total, b.String())
+}
+
+func dataOf(ms []*weir.Message) []string {
+	var out []string
+	for _, m := range ms {
+		if !m.IsControl() {
+			out = append(out, string(m.Data()))
+		}
+	}
+	return out
+}

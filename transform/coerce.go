@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/weirhq/weir"
@@ -80,6 +81,7 @@ type coercer struct {
 	strict  bool
 	metaKey string  // metadata key of the last coercion, or ""
 	metrics Metrics // nil: none
+	now     func() time.Time
 	total   atomic.Int64
 	pending atomic.Int64 // since the last control message
 }
@@ -103,6 +105,7 @@ func (c *coercer) configure(env *Env) {
 	c.strict = env.Strict
 	c.metaKey = env.CoercionMetadata
 	c.metrics = env.Metrics
+	c.now = env.now()
 	if env.Coercions != nil {
 		env.Coercions.add(c)
 	}
@@ -152,7 +155,7 @@ func (c *coercer) control(ctx context.Context) {
 		if c.id != "" {
 			attrs["id"] = c.id
 		}
-		c.metrics.Record(ctx, Metric{Name: CoercionsMetric, Value: float64(n), Unit: "Count", Attributes: attrs})
+		c.metrics.Record(ctx, Metric{Name: CoercionsMetric, Value: float64(n), Unit: "Count", Attributes: attrs, Time: c.now()})
 	}
 }
 

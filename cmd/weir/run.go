@@ -21,7 +21,7 @@ import (
 )
 
 const usage = `Usage:
-  weir run -config FILE [-keep-going] [-workers N] [-ordered=false] [INPUT ...]
+  weir run -config FILE [-keep-going] [-workers N] [-ordered=false] [-strict] [-stats] [INPUT ...]
   weir version
   weir help
 
@@ -41,6 +41,10 @@ Flags of run:
                  them in any order
   -ordered       write events in input order (default true); -ordered=false
                  writes each as soon as it is ready
+  -strict        fail an event where Substation would coerce a value (write 0
+                 for a time that is not a number, …) instead of coercing it
+  -stats         print to standard error, at the end, how many values each
+                 transform coerced
 
 Exit status: 0 on success, 1 if an event or input failed, 2 for a bad command
 line or config.
@@ -94,6 +98,8 @@ func runCommand(ctx context.Context, env *transform.Env, args []string, stdin io
 	keepGoing := fs.Bool("keep-going", false, "")
 	workers := fs.Int("workers", 1, "")
 	ordered := fs.Bool("ordered", true, "")
+	strict := fs.Bool("strict", false, "")
+	stats := fs.Bool("stats", false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -108,6 +114,7 @@ func runCommand(ctx context.Context, env *transform.Env, args []string, stdin io
 		fmt.Fprintf(stderr, "weir: run: -workers must be at least 1, not %d\n", *workers)
 		return exitUsage
 	}
+	env = withStrict(env, *strict)
 	pipeline, err := loadPipeline(ctx, env, *configPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "weir: %v\n", err)
@@ -127,7 +134,11 @@ func runCommand(ctx context.Context, env *transform.Env, args []string, stdin io
 		workers:   *workers,
 		ordered:   *ordered,
 	}
-	return r.run(ctx, inputs, stdin)
+	code := r.run(ctx, inputs, stdin)
+	if *stats {
+		printCoercions(stderr, pipeline.Coercions())
+	}
+	return code
 }
 
 // loadPipeline reads the Substation config at path and builds it with the

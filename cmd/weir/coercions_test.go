@@ -1,0 +1,49 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+const coercingConfig = `{"transforms": [
+	{"type": "time_to_unix", "settings": {"id": "t", "object": {"source_key": "ts", "target_key": "s"}}},
+	{"type": "object_to_integer", "settings": {"object": {"source_key": "n", "target_key": "n"}}}
+]}`
+
+const coercingInput = "{\"ts\":\"soon\",\"n\":\"x\"}\n{\"ts\":1700000000000000000,\"n\":\"5\"}\n"
+
+func TestRunCoercesAndCounts(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", coercingConfig)
+
+	// By default, values are coerced as Substation coerces them; -stats
+	// counts them per transform.
+	res := weirRun(newEnv(), coercingInput, "run", "-config", config, "-stats")
+	assert.Equal(t, exitOK, res.code, res.stderr)
+	assert.Equal(t, "{\"ts\":\"soon\",\"n\":0,\"s\":0}\n{\"ts\":1700000000000000000,\"n\":5,\"s\":1700000000}\n", res.stdout)
+	assert.Equal(t, "weir: coercions: 2\nweir:   time_to_unix (id \"t\"): 1\nweir:   object_to_integer: 1\n", res.stderr)
+
+	// Without -stats nothing is printed.
+	res = weirRun(newEnv(), coercingInput, "run", "-config", config)
+	assert.Equal(t, exitOK, res.code)
+	assert.Empty(t, res.stderr)
+}
+
+func TestRunStrict(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", coercingConfig)
+
+	// -strict fails the event; -keep-going routes it and goes on.
+	res := weirRun(newEnv(), coercingInput, "run", "-config", config, "-strict", "-keep-going", "-stats")
+	assert.Equal(t, exitFailure, res.code)
+	assert.Equal(t, "{\"ts\":1700000000000000000,\"n\":5,\"s\":1700000000}\n", res.stdout)
+	assert.Equal(t, "weir: <stdin>:1: transform time_to_unix (t): field \"ts\": cannot convert \"soon\" to integer timestamp without coercion: weir: invalid data\n"+
+		"weir: 1 error\nweir: coercions: 0\n", res.stderr)
+
+	// Without -keep-going the first failure stops the run.
+	res = weirRun(newEnv(), coercingInput, "run", "-config", config, "-strict")
+	assert.Equal(t, exitFailure, res.code)
+	assert.Empty(t, res.stdout)
+	assert.Contains(t, res.stderr, "without coercion")
+}
