@@ -214,7 +214,7 @@ func NewTimeToString(cfg TimeToStringConfig) (*TimeToString, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TimeToString{coercer: coercer{typ: typ, id: cfg.ID}, id: cfg.ID, io: io, layout: cfg.Format, loc: loc}, nil
+	return &TimeToString{coercer: newCoercer(typ, cfg.ID), id: cfg.ID, io: io, layout: cfg.Format, loc: loc}, nil
 }
 
 // format formats the Unix nanoseconds ns.
@@ -261,9 +261,9 @@ func timeOut(msg *weir.Message, err error) ([]*weir.Message, error) {
 func timeRead(c *coercer, msg *weir.Message, io strIO) (n int64, ok bool, err error) {
 	var (
 		text, field string
-		faithful       int64
-		ferr           error
-		val            weir.Value
+		faithful    int64
+		ferr        error
+		val         weir.Value
 	)
 	if io.whole() {
 		d := msg.Data()
@@ -301,7 +301,7 @@ type timeUnix struct {
 
 func newTimeUnix(typ, id string, o ObjectSettings, conv func(int64) (int64, bool), sub func(int64) int64) (timeUnix, error) {
 	io, err := newStrIO(typ, o)
-	return timeUnix{coercer: coercer{typ: typ, id: id}, typ: typ, id: id, io: io, conv: conv, sub: sub}, err
+	return timeUnix{coercer: newCoercer(typ, id), typ: typ, id: id, io: io, conv: conv, sub: sub}, err
 }
 
 // errTimeRange is the cause of an error for a timestamp that overflows.
