@@ -76,3 +76,20 @@ func TestTruncateValue(t *testing.T) {
 	assert.LessOrEqual(t, len(got), weir.MaxCoercionValue+len("…"))
 	assert.Equal(t, strings.Repeat("é", 32)+"…", got, "cut at a rune boundary")
 }
+
+// TestSetPathsSjsonSkips pins where Set differs from sjson, which writes
+// nothing at a path with an unescaped '@', '#', '*', '?' or '|' (see
+// docs/substation-compatibility.md).
+func TestSetPathsSjsonSkips(t *testing.T) {
+	t.Parallel()
+	m := weir.NewMessage([]byte(`{}`))
+	require.NoError(t, m.Set("@timestamp", "x"))
+	require.NoError(t, m.Set(`\@escaped`, "y"))
+	assert.Equal(t, `{"@timestamp":"x","@escaped":"y"}`, string(m.Data()))
+	for _, p := range []string{"#", "a*", "a?b", "x|y", "@this"} {
+		assert.Error(t, weir.NewMessage([]byte(`{}`)).Set(p, "v"), p)
+	}
+	m = weir.NewMessage([]byte(`{}`))
+	require.NoError(t, m.Set("a@b", "v"))
+	assert.Equal(t, `{}`, string(m.Data()), "as sjson: nothing written")
+}

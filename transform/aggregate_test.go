@@ -120,11 +120,18 @@ func TestAggregateToArray(t *testing.T) {
 		flush  []string // released by it
 	}{
 		{
-			name:   "count releases a full batch at once",
+			// As in Substation: the message that does not fit releases it.
+			name:   "a full batch is released by the next message",
 			config: `{"type":"aggregate_to_array","settings":{"batch":{"count":2}}}`,
 			in:     []string{`{"a":1}`, `{"b":2}`, `{"c":3}`},
 			want:   []string{`[{"a":1},{"b":2}]`},
 			flush:  []string{`[{"c":3}]`},
+		},
+		{
+			name:   "a full batch waits",
+			config: `{"type":"aggregate_to_array","settings":{"batch":{"count":2}}}`,
+			in:     []string{`{"a":1}`, `{"b":2}`},
+			flush:  []string{`[{"a":1},{"b":2}]`},
 		},
 		{
 			name:   "batch keys flush in first-seen order",
