@@ -44,15 +44,17 @@ func TruncateValue(s string) string {
 
 // Error implements error.
 func (e *CoercionError) Error() string {
-	where := "data"
+	// A field's value is JSON text (a string is quoted already); data is
+	// any bytes.
+	where, value := "data", fmt.Sprintf("%q", e.Value)
 	if e.Field != "" {
-		where = fmt.Sprintf("field %q", e.Field)
+		where, value = fmt.Sprintf("field %q", e.Field), e.Value
 	}
 	name := e.Transform
 	if e.ID != "" {
 		name = fmt.Sprintf("%s (%s)", e.Transform, e.ID)
 	}
-	return fmt.Sprintf("transform %s: %s: cannot convert %q to %s without coercion: %v", name, where, e.Value, e.Target, ErrInvalidData)
+	return fmt.Sprintf("transform %s: %s: cannot convert %s to %s without coercion: %v", name, where, value, e.Target, ErrInvalidData)
 }
 
 // Is reports whether target is [ErrInvalidData].

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -240,11 +241,7 @@ func (m *Message) setText(p *Path, parts []pathPart, s string) error {
 	}
 	d := m.doc(p)
 	start := d.arenaStart(len(s))
-	if isJSONContainer(unsafe.Slice(unsafe.StringData(s), len(s))) {
-		d.arena = append(d.arena, s...)
-	} else {
-		d.arena = appendString(d.arena, s)
-	}
+	d.arena = appendText(d.arena, s)
 	return d.setTail(p, parts, start)
 }
 
@@ -331,10 +328,7 @@ func (m *Message) delete(p *Path, parts []pathPart) error {
 func appendValue(dst []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case string:
-		if isJSONContainer(unsafe.Slice(unsafe.StringData(v), len(v))) {
-			return append(dst, v...), nil
-		}
-		return appendString(dst, v), nil
+		return appendText(dst, v), nil
 	case Value:
 		return appendValueOf(dst, v), nil
 	case json.RawMessage:
@@ -387,12 +381,72 @@ func appendValueOf(dst []byte, v Value) []byte {
 	case v.raw == "":
 		return append(dst, "null"...)
 	case gjson.Type(v.kind) == gjson.String:
-		// A string holding a JSON object or array is written as that JSON.
-		if s := v.String(); isJSONContainer(unsafe.Slice(unsafe.StringData(s), len(s))) {
+		// A string holding a JSON object or array is written as that JSON;
+		// any other string is written anew, as sjson writes a Go string
+		// (so "ATT&CK\n" becomes "ATT\u0026CK\n", as in Substation).
+		s := v.String()
+		if isJSONContainer(unsafe.Slice(unsafe.StringData(s), len(s))) {
 			return append(dst, s...)
 		}
+		return appendString(dst, s)
+	case gjson.Type(v.kind) == gjson.Number:
+		return appendNumber(dst, v.raw)
 	}
 	return append(dst, v.raw...)
+}
+
+// appendNumber appends the JSON number raw as Substation writes a number
+// it copies: a whole number as an integer ("7.0" and "7e0" as 7, digits
+// beyond float64's precision kept, as gjson reads them), any other as Go
+// formats a float64 without an exponent ("1.10" as 1.1). A whole number
+// outside the int64 range keeps its text: Substation would write
+// -9223372036854775808 for it (see docs/substation-compatibility.md).
+func appendNumber(dst []byte, raw string) []byte {
+	if plainInt(raw) {
+		return append(dst, raw...) // the common case, written as it is
+	}
+	f, err := strconv.ParseFloat(raw, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return append(dst, raw...)
+	}
+	if f != math.Trunc(f) {
+		return strconv.AppendFloat(dst, f, 'f', -1, 64)
+	}
+	if f < -(1<<63) || f >= 1<<63 {
+		return append(dst, raw...)
+	}
+	return strconv.AppendInt(dst, gjson.Result{Type: gjson.Number, Raw: raw, Num: f}.Int(), 10)
+}
+
+// plainInt reports whether raw is an integer of at most 18 digits, which
+// gjson reads exactly.
+func plainInt(raw string) bool {
+	s := strings.TrimPrefix(raw, "-")
+	if len(s) == 0 || raw == "-0" || len(s) > 18 || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendText appends the JSON text Set writes for the string s, as
+// Substation writes a string: a JSON object or array as that JSON; a
+// string that begins or ends with double quotes, around JSON, as a string
+// without them (`"5"` as "5"); any other as a JSON string.
+func appendText(dst []byte, s string) []byte {
+	if isJSONContainer(unsafe.Slice(unsafe.StringData(s), len(s))) {
+		return append(dst, s...)
+	}
+	if len(s) > 0 && (s[0] == '"' || s[len(s)-1] == '"') {
+		if t := strings.Trim(s, `"`); json.Valid(unsafe.Slice(unsafe.StringData(t), len(t))) {
+			s = t
+		}
+	}
+	return appendString(dst, s)
 }
 
 // encodeValue returns the JSON text Set writes for v.

@@ -358,3 +358,35 @@ func BenchmarkAppendJSONArray(b *testing.B) {
 		}
 	})
 }
+
+func TestHold(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		cfg  aggregate.Config
+		add  []string
+		want [][]string // batches released by each Add
+	}{
+		{"count", aggregate.Config{Count: 2, Hold: true}, []string{"a", "b", "c", "d", "e"},
+			[][]string{nil, nil, {"a,b"}, nil, {"c,d"}}},
+		{"size", aggregate.Config{Size: 4, Hold: true}, []string{"ab", "cd", "e", "fgh"},
+			[][]string{nil, nil, {"ab,cd"}, nil}},
+		{"without hold", aggregate.Config{Count: 2}, []string{"a", "b", "c"},
+			[][]string{nil, {"a,b"}, nil}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := aggregate.New(tc.cfg)
+			require.NoError(t, err)
+			for i, item := range tc.add {
+				done, err := b.Add("", []byte(item))
+				require.NoError(t, err)
+				var got []string
+				for _, bt := range done {
+					got = append(got, string(aggregate.AppendJoin(nil, bt.Items, []byte(","))))
+				}
+				assert.Equal(t, tc.want[i], got, "after %q", item)
+			}
+		})
+	}
+}

@@ -90,3 +90,27 @@ func ExampleKPLAggregator() {
 	// 62 bytes -> host-1 {"n":2}
 	// 41 bytes -> host-2 {"n":3}
 }
+
+// With Hold, a full batch waits for the next item, as Substation's
+// batches do: the item that does not fit releases it.
+func ExampleConfig_hold() {
+	b, err := aggregate.New(aggregate.Config{Count: 2, Hold: true})
+	if err != nil {
+		panic(err)
+	}
+	for _, item := range []string{`1`, `2`, `3`} {
+		done, err := b.Add("", []byte(item))
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("after %s: %d released\n", item, len(done))
+		for _, bt := range done {
+			fmt.Printf("  %s\n", aggregate.AppendJSONArray(nil, bt.Items))
+		}
+	}
+	// Output:
+	// after 1: 0 released
+	// after 2: 0 released
+	// after 3: 1 released
+	//   [1,2]
+}

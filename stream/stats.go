@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/transform"
 )
 
 // Stats is a snapshot of a stream's counters. Counters only grow; take two
@@ -38,6 +39,10 @@ type StageStats struct {
 	// Wait is the time data messages spent queued for a worker, Process the
 	// time the transformer took on them.
 	Wait, Process Timing
+	// Coercions counts the values the stage's transformer coerced (see
+	// transform.Coercions): read from a *transform.Pipeline, or from a
+	// transformer with a Coercions() int64 method; 0 for any other.
+	Coercions int64
 }
 
 // Timing sums durations.
@@ -81,6 +86,7 @@ func (s *Stream) Stats() Stats {
 			ss.Process.add(ws.procSum.Load(), ws.procMax.Load())
 		}
 		ss.Wait.Count, ss.Process.Count = ss.In, ss.In
+		ss.Coercions = coercions(st.t)
 		out.Stages[i] = ss
 	}
 	return out
@@ -172,3 +178,14 @@ type Event struct {
 type Hook func(Event)
 
 func durationOf(ns int64) time.Duration { return time.Duration(ns) }
+
+// coercions returns the coercion count of t, if it keeps one.
+func coercions(t transform.Transformer) int64 {
+	switch t := t.(type) {
+	case interface{ Coercions() *transform.Coercions }:
+		return t.Coercions().Total()
+	case interface{ Coercions() int64 }:
+		return t.Coercions()
+	}
+	return 0
+}

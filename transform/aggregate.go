@@ -3,6 +3,7 @@ package transform
 import (
 	"bytes"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -258,18 +259,28 @@ type AggregateFromArrayConfig struct {
 // is the aggregate_from_array transform.
 //
 // The array is the data, or the value at Object.SourceKey, which is then
-// removed from the message; what remains of the message (an object) is the
-// base of each new message. For each element, in order, the new message is:
+// removed from the message; what remains of the message (the members of an
+// object) is the base of each new message. For each element, in order, the
+// new message is:
 //
 //   - with Object.TargetKey: the base with the element written at that key
 //     (without a source key the base is an empty message);
 //   - with only Object.SourceKey: the base with the element's fields merged
-//     in (an element that is not an object adds nothing);
+//     in, as gjson's @join merges them (an element that is not an object
+//     adds nothing);
 //   - with neither: the element itself (a string element unquoted).
 //
+// As in Substation, a value that is not an array is split as an array of
+// one (so an object at the source makes one message), null as an empty
+// array, and the base is rewritten member by member from its values read
+// as Go values: numbers as float64 (1.0 becomes 1, digits beyond float64's
+// precision are lost), objects and arrays through encoding/json (keys
+// sorted). Substation writes the members in Go's random map order; Weir
+// writes them in the order of the message.
+//
 // Every new message carries the metadata of the original. An empty array
-// drops the message. A message whose source value is missing or not an
-// array passes unchanged. It is safe for concurrent use.
+// drops the message. A message whose source value is missing passes
+// unchanged. It is safe for concurrent use.
 type AggregateFromArray struct {
 	id       string
 	src, dst string
@@ -295,12 +306,12 @@ func (t *AggregateFromArray) Transform(_ context.Context, msg *weir.Message) ([]
 	}
 	var arr weir.Value
 	if t.src == "" {
-		arr = weir.ValueOf(msg.Data())
+		arr = dataValue(msg.Data())
 	} else {
 		arr = msg.Get(t.src)
-	}
-	if !arr.IsArray() {
-		return msg.AsSlice(), nil
+		if !arr.Exists() {
+			return msg.AsSlice(), nil
+		}
 	}
 	// Count the pieces and their bytes before building any: each is a copy
 	// of the rest of the message (the base) and an element.
@@ -325,14 +336,30 @@ func (t *AggregateFromArray) Transform(_ context.Context, msg *weir.Message) ([]
 		return true
 	})
 
-	var base []byte // the rest of the message, a JSON object
+	// base is the rest of the message, rewritten as Substation rewrites it.
+	var base []byte
 	if t.src != "" {
 		if err := msg.Delete(t.src); err != nil {
 			return nil, &Error{Type: "aggregate_from_array", ID: t.id, Err: err}
 		}
-		base = msg.Data()
-		if !weir.ValueOf(base).IsObject() {
-			base = []byte("{}")
+		var b *weir.Message
+		var err error
+		weir.ValueOf(msg.Data()).ForEach(func(k, v weir.Value) bool {
+			key := k.String()
+			if !sjsonSimplePath(key) {
+				return true // sjson writes nothing there, and says nothing
+			}
+			if b == nil {
+				b = weir.NewMessage(nil)
+			}
+			err = b.Set(key, v.Any())
+			return err == nil
+		})
+		if err != nil {
+			return nil, &Error{Type: "aggregate_from_array", ID: t.id, Err: err}
+		}
+		if b != nil {
+			base = b.Data()
 		}
 	}
 	meta := msg.Metadata()
@@ -342,19 +369,19 @@ func (t *AggregateFromArray) Transform(_ context.Context, msg *weir.Message) ([]
 		var m *weir.Message
 		switch {
 		case t.dst != "":
-			m = weir.NewMessage(base)
-			if err := m.Set(t.dst, e); err != nil {
+			m = weir.NewMessage(slices.Clone(base))
+			if err := m.SetValue(t.dst, e); err != nil {
 				return nil, &Error{Type: "aggregate_from_array", ID: t.id, Err: err}
 			}
 		case t.src != "":
-			// Merge the element's fields into the base as gjson's @join
-			// does: later values win, keys keep their first position.
+			// Merge the element's fields into the base with gjson's @join:
+			// later values win, keys keep their first position.
 			buf = append(buf[:0], '[')
 			buf = append(buf, base...)
 			buf = append(buf, ',')
-			buf = append(buf, e.Raw()...)
+			buf = append(buf, e.String()...)
 			buf = append(buf, ']')
-			m = weir.NewMessage([]byte(gjson.GetBytes(buf, "@join").Raw))
+			m = weir.NewMessage([]byte(gjson.GetBytes(buf, "@join").String()))
 		default:
 			m = weir.NewMessage(e.Bytes())
 		}
@@ -364,6 +391,24 @@ func (t *AggregateFromArray) Transform(_ context.Context, msg *weir.Message) ([]
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// sjsonSimplePath reports whether sjson writes at path on an object that
+// lacks it: a path with a wildcard, query or modifier character ('@', '#',
+// '*', '?', '|') that is not escaped is written only where it already
+// matches a value, so on a new object sjson writes nothing, without an
+// error. Substation's aggregate_from_array thus drops members such as
+// "@timestamp" from the messages it makes.
+func sjsonSimplePath(path string) bool {
+	for i := 0; i < len(path); i++ {
+		switch path[i] {
+		case '\\':
+			i++
+		case '|', '#', '@', '*', '?':
+			return false
+		}
+	}
+	return true
 }
 
 // ---------------------------------------------------------------------------

@@ -120,11 +120,18 @@ func TestAggregateToArray(t *testing.T) {
 		flush  []string // released by it
 	}{
 		{
-			name:   "count releases a full batch at once",
+			// As in Substation: the message that does not fit releases it.
+			name:   "a full batch is released by the next message",
 			config: `{"type":"aggregate_to_array","settings":{"batch":{"count":2}}}`,
 			in:     []string{`{"a":1}`, `{"b":2}`, `{"c":3}`},
 			want:   []string{`[{"a":1},{"b":2}]`},
 			flush:  []string{`[{"c":3}]`},
+		},
+		{
+			name:   "a full batch waits",
+			config: `{"type":"aggregate_to_array","settings":{"batch":{"count":2}}}`,
+			in:     []string{`{"a":1}`, `{"b":2}`},
+			flush:  []string{`[{"a":1},{"b":2}]`},
 		},
 		{
 			name:   "batch keys flush in first-seen order",
@@ -250,9 +257,15 @@ func TestAggregateFromArray(t *testing.T) {
 		{"empty array drops", `{}`, `[]`, nil},
 		{"not an array passes", `{}`, `{"a":1}`, []string{`{"a":1}`}},
 		{"missing source passes", `{"object":{"source_key":"x"}}`, `{"a":1}`, []string{`{"a":1}`}},
-		{"non-array source passes", `{"object":{"source_key":"x"}}`, `{"x":1}`, []string{`{"x":1}`}},
+		// As in Substation, a value that is not an array is an array of one
+		// (a number merges nothing into the rest), null an empty one.
+		{"non-array source", `{"object":{"source_key":"x"}}`, `{"x":1,"a":"b"}`, []string{`{"a":"b"}`}},
+		{"object source with target", `{"object":{"source_key":"x","target_key":"x"}}`, `{"x":{"k":1},"a":"b"}`, []string{`{"a":"b","x":{"k":1}}`}},
+		{"null source drops", `{"object":{"source_key":"x"}}`, `{"x":null}`, nil},
+		{"object data with target", `{"object":{"target_key":"x"}}`, `{"a":"b"}`, []string{`{"x":{"a":"b"}}`}},
 		{"merge overrides", `{"object":{"source_key":"x"}}`, `{"a":1,"x":[{"a":2,"b":3},"s"]}`, []string{`{"a":2,"b":3}`, `{"a":1}`}},
-		{"target keeps numbers as written", `{"object":{"source_key":"x","target_key":"y.z"}}`, `{"n":1.0,"x":[1.50]}`, []string{`{"n":1.0,"y":{"z":1.50}}`}},
+		// As in Substation, numbers are rewritten as Go writes a float64.
+		{"target rewrites numbers", `{"object":{"source_key":"x","target_key":"y.z"}}`, `{"n":1.0,"x":[1.50]}`, []string{`{"n":1,"y":{"z":1.5}}`}},
 		{"not JSON passes", `{}`, `not json`, []string{`not json`}},
 	}
 	for _, tt := range tests {

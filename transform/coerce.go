@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/weirhq/weir"
@@ -52,7 +53,7 @@ func (c *Coercions) Counts() []CoercionCount {
 	defer c.mu.Unlock()
 	out := make([]CoercionCount, len(c.list))
 	for i, k := range c.list {
-		out[i] = CoercionCount{Type: k.typ, ID: k.id, Count: k.total.Load()}
+		out[i] = CoercionCount{Type: k.typ, ID: k.id, Count: k.n.total.Load()}
 	}
 	return out
 }
@@ -73,19 +74,30 @@ func (c *Coercions) add(k *coercer) {
 }
 
 // coercer is the coercion policy of one transform, embedded in the
-// transforms that can coerce. Its zero value (a transform made by its
-// constructor, not from an Env) coerces and counts.
+// transforms that can coerce; newCoercer makes one that coerces and counts
+// (a transform made by its constructor, not from an Env).
 type coercer struct {
 	typ, id string
 	strict  bool
 	metaKey string  // metadata key of the last coercion, or ""
 	metrics Metrics // nil: none
+	now     func() time.Time
+	n       *coercionCounts
+}
+
+// coercionCounts are a transform's counts, shared by copies of its coercer.
+type coercionCounts struct {
 	total   atomic.Int64
 	pending atomic.Int64 // since the last control message
 }
 
+// newCoercer returns the policy of a transform of type typ with id.
+func newCoercer(typ, id string) coercer {
+	return coercer{typ: typ, id: id, n: &coercionCounts{}}
+}
+
 // Coercions returns how many values the transform has coerced.
-func (c *coercer) Coercions() int64 { return c.total.Load() }
+func (c *coercer) Coercions() int64 { return c.n.total.Load() }
 
 func (c *coercer) coercion() *coercer { return c }
 
@@ -103,6 +115,7 @@ func (c *coercer) configure(env *Env) {
 	c.strict = env.Strict
 	c.metaKey = env.CoercionMetadata
 	c.metrics = env.Metrics
+	c.now = env.now()
 	if env.Coercions != nil {
 		env.Coercions.add(c)
 	}
@@ -129,8 +142,8 @@ func (c *coercer) coerce(msg *weir.Message, field, value, target string) error {
 	if c.strict {
 		return &weir.CoercionError{Transform: c.typ, ID: c.id, Field: field, Value: weir.TruncateValue(value), Target: target}
 	}
-	c.total.Add(1)
-	c.pending.Add(1)
+	c.n.total.Add(1)
+	c.n.pending.Add(1)
 	if c.metaKey != "" {
 		rec := map[string]string{"type": c.typ, "field": field, "value": weir.TruncateValue(value), "target": target}
 		if c.id != "" {
@@ -147,12 +160,12 @@ func (c *coercer) control(ctx context.Context) {
 	if c.metrics == nil {
 		return
 	}
-	if n := c.pending.Swap(0); n > 0 {
+	if n := c.n.pending.Swap(0); n > 0 {
 		attrs := map[string]string{"type": c.typ}
 		if c.id != "" {
 			attrs["id"] = c.id
 		}
-		c.metrics.Record(ctx, Metric{Name: CoercionsMetric, Value: float64(n), Unit: "Count", Attributes: attrs})
+		c.metrics.Record(ctx, Metric{Name: CoercionsMetric, Value: float64(n), Unit: "Count", Attributes: attrs, Time: c.now()})
 	}
 }
 

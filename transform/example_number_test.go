@@ -68,16 +68,27 @@ func ExampleNewNumberMathDivision() {
 	}
 	for _, in := range []string{`{"bytes":3000,"seconds":4}`, `{"bytes":3000,"seconds":0}`} {
 		out, err := tf.Transform(context.Background(), weir.NewMessage([]byte(in)))
-		switch {
-		case errors.Is(err, transform.ErrDivisionByZero):
-			fmt.Println("division by zero; invalid data:", errors.Is(err, weir.ErrInvalidData))
-		case err != nil:
+		if err != nil {
 			panic(err)
-		default:
-			fmt.Println(out[0])
 		}
+		fmt.Println(out[0])
 	}
+	// +Inf is not JSON: Weir writes null and counts a coercion.
+	fmt.Println("coercions:", tf.Coercions())
+
+	// In strict mode a zero divisor is an error.
+	strict, err := (&transform.Env{Strict: true}).New(context.Background(), weir.Config{
+		Type:     "number_math_division",
+		Settings: map[string]any{"object": map[string]any{"source_key": "[bytes,seconds]", "target_key": "rate"}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	_, err = strict.Transform(context.Background(), weir.NewMessage([]byte(`{"bytes":3000,"seconds":0}`)))
+	fmt.Println("division by zero:", errors.Is(err, transform.ErrDivisionByZero), "invalid data:", errors.Is(err, weir.ErrInvalidData))
 	// Output:
 	// {"bytes":3000,"seconds":4,"rate":750}
-	// division by zero; invalid data: true
+	// {"bytes":3000,"seconds":0,"rate":null}
+	// coercions: 1
+	// division by zero: true invalid data: true
 }

@@ -135,9 +135,10 @@ type FormatFromBase64Config struct {
 	Object ObjectSettings `json:"object"`
 }
 
-// FormatFromBase64 decodes base64 (type "format_from_base64"). It accepts
-// the standard alphabet (RFC 4648 §4, the one Substation reads) and the
-// URL-safe one (§5), padded or not; line breaks are ignored.
+// FormatFromBase64 decodes base64 (type "format_from_base64"). As
+// Substation, it accepts the standard alphabet with padding (RFC 4648 §4);
+// line breaks are ignored. Unpadded and URL-safe base64 are errors
+// matching weir.ErrInvalidData, as in Substation.
 //
 // On the whole data the decoded bytes replace the data. At a key they must
 // be UTF-8 text: they are written as a string, or as JSON when they are a
@@ -161,25 +162,14 @@ func NewFormatFromBase64(cfg FormatFromBase64Config) (*FormatFromBase64, error) 
 // written into a JSON value.
 var errFormatBinary = errors.New("decoded value is binary, not text")
 
-// formatBase64Decodings are the encodings FormatFromBase64 tries, in turn.
-var formatBase64Decodings = [...]*base64.Encoding{
-	base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding,
-}
-
-// formatDecodeBase64 decodes src with the first encoding that accepts it.
+// formatDecodeBase64 decodes standard, padded base64.
 func formatDecodeBase64(src []byte) ([]byte, error) {
-	dst := make([]byte, base64.StdEncoding.DecodedLen(len(src))+2)
-	var first error
-	for _, enc := range formatBase64Decodings {
-		n, err := enc.Decode(dst, src)
-		if err == nil {
-			return dst[:n:n], nil
-		}
-		if first == nil {
-			first = err
-		}
+	dst := make([]byte, base64.StdEncoding.DecodedLen(len(src)))
+	n, err := base64.StdEncoding.Decode(dst, src)
+	if err != nil {
+		return nil, fmt.Errorf("base64: %w", err)
 	}
-	return nil, fmt.Errorf("base64: %w", first)
+	return dst[:n:n], nil
 }
 
 // Transform implements [Transformer].

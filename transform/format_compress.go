@@ -2,6 +2,7 @@ package transform
 
 import (
 	"bytes"
+	stdgzip "compress/gzip"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -86,10 +87,13 @@ type FormatToGzipConfig struct {
 }
 
 // FormatToGzip compresses the data with gzip at the default level (type
-// "format_to_gzip").
+// "format_to_gzip"). It compresses with the standard library's
+// compress/gzip, as Substation does, so that its output is the same bytes
+// (github.com/klauspost/compress, which decompresses, is faster but
+// compresses differently).
 type FormatToGzip struct {
 	id      string
-	writers sync.Pool // *gzip.Writer
+	writers sync.Pool // *stdgzip.Writer
 }
 
 // NewFormatToGzip returns a FormatToGzip for cfg.
@@ -105,9 +109,9 @@ func (t *FormatToGzip) Transform(_ context.Context, msg *weir.Message) ([]*weir.
 	d := msg.Data()
 	var buf bytes.Buffer
 	buf.Grow(len(d)/2 + 64)
-	zw, _ := t.writers.Get().(*gzip.Writer)
+	zw, _ := t.writers.Get().(*stdgzip.Writer)
 	if zw == nil {
-		zw = gzip.NewWriter(&buf)
+		zw = stdgzip.NewWriter(&buf)
 	} else {
 		zw.Reset(&buf)
 	}

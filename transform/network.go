@@ -45,7 +45,7 @@ type netDomain struct {
 
 func newNetDomain(typ, id string, o ObjectSettings, parse func(string) (string, bool, error)) (netDomain, error) {
 	io, err := newStrIO(typ, o)
-	return netDomain{coercer: coercer{typ: typ, id: id}, typ: typ, id: id, io: io, parse: parse}, err
+	return netDomain{coercer: newCoercer(typ, id), typ: typ, id: id, io: io, parse: parse}, err
 }
 
 // Transform implements [Transformer].

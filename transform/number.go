@@ -20,18 +20,25 @@ import (
 // shortest decimal form without an exponent (8, 0.0123456789,
 // 1000000000000000000000). Values are read as gjson reads them as numbers:
 // a number as itself, a string holding a number (strconv.ParseFloat syntax)
-// as that number, true as 1, anything else as 0. A result that is not
-// finite (an overflow, or a string such as "Inf" or "NaN" in the input) is
-// an error matching weir.ErrInvalidData rather than text that is not JSON.
+// as that number, true as 1, anything else as 0 — a coercion (see
+// [Coercions]) for anything but a number or a string holding a finite one.
+// A result that is not finite (a division by zero, an overflow, or "Inf"
+// or "NaN" in the input) is a coercion too: on the whole data it is
+// written as Substation writes it ("+Inf", "-Inf", "NaN"); at a key, where
+// Substation would write those words, which are not JSON, Weir writes
+// null. In strict mode ([Env.Strict]) a value that is not a number is a
+// *weir.CoercionError, a zero divisor an *Error wrapping
+// [ErrDivisionByZero] and any other result that is not finite an *Error
+// matching weir.ErrInvalidData.
 
 func numberBuiltins() map[string]Factory {
 	return map[string]Factory{
-		"number_maximum":             decodedNoCtx(NewNumberMaximum),
-		"number_minimum":             decodedNoCtx(NewNumberMinimum),
-		"number_math_addition":       decodedNoCtx(NewNumberMathAddition),
-		"number_math_subtraction":    decodedNoCtx(NewNumberMathSubtraction),
-		"number_math_multiplication": decodedNoCtx(NewNumberMathMultiplication),
-		"number_math_division":       decodedNoCtx(NewNumberMathDivision),
+		"number_maximum":             coercing(NewNumberMaximum),
+		"number_minimum":             coercing(NewNumberMinimum),
+		"number_math_addition":       coercing(NewNumberMathAddition),
+		"number_math_subtraction":    coercing(NewNumberMathSubtraction),
+		"number_math_multiplication": coercing(NewNumberMathMultiplication),
+		"number_math_division":       coercing(NewNumberMathDivision),
 	}
 }
 
@@ -47,10 +54,25 @@ func numNotFinite(typ, id string, f float64) error {
 }
 
 // numWrite writes the result f: the whole data as its text, or a JSON
-// number at the target.
-func numWrite(msg *weir.Message, io strIO, f float64, typ, id string) ([]*weir.Message, error) {
+// number at the target. A result that is not finite is a coercion; in
+// strict mode it is the error strictErr, or numNotFinite's.
+func numWrite(c *coercer, msg *weir.Message, io strIO, f float64, typ, id string, strictErr error) ([]*weir.Message, error) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return nil, numNotFinite(typ, id, f)
+		if c.strict {
+			if strictErr != nil {
+				return nil, strictErr
+			}
+			return nil, numNotFinite(typ, id, f)
+		}
+		_ = c.coerce(msg, io.src.String(), strconv.FormatFloat(f, 'f', -1, 64), "finite number")
+		if io.whole() {
+			msg.SetData(strconv.AppendFloat(nil, f, 'f', -1, 64))
+			return strOne(msg)
+		}
+		if err := io.dst.SetRaw(msg, []byte("null")); err != nil {
+			return nil, &Error{Type: typ, ID: id, Err: err}
+		}
+		return strOne(msg)
 	}
 	if io.whole() {
 		msg.SetData(strconv.AppendFloat(make([]byte, 0, 24), f, 'f', -1, 64))
@@ -61,10 +83,11 @@ func numWrite(msg *weir.Message, io strIO, f float64, typ, id string) ([]*weir.M
 
 // numDataFloat reads the whole data as a number, as Substation does: a
 // JSON object or array reads as 0; other data is read as a string (base64
-// when not UTF-8) that strconv.ParseFloat parses, else 0.
-func numDataFloat(d []byte) float64 {
+// when not UTF-8) that strconv.ParseFloat parses, else 0. ok is false when
+// that reading is a coercion.
+func numDataFloat(d []byte) (f float64, ok bool) {
 	if arrJSONContainer(d) {
-		return 0
+		return 0, false
 	}
 	var s string
 	if utf8.Valid(d) {
@@ -72,12 +95,27 @@ func numDataFloat(d []byte) float64 {
 	} else {
 		s = base64.StdEncoding.EncodeToString(d)
 	}
-	f, _ := strconv.ParseFloat(s, 64) // gjson's reading: no number is 0
-	return f
+	f, err := strconv.ParseFloat(s, 64) // gjson's reading: no number is 0
+	return f, err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
+}
+
+// numFloat reads v as gjson reads a number (Value.Float); ok is false when
+// v is not a JSON number or a string holding a finite one.
+func numFloat(v weir.Value) (f float64, ok bool) {
+	f = v.Float()
+	switch {
+	case v.IsNumber():
+		return f, true
+	case v.IsString():
+		_, err := strconv.ParseFloat(v.String(), 64)
+		return f, err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
+	}
+	return f, false
 }
 
 // numBound is the body of number_maximum and number_minimum.
 type numBound struct {
+	coercer
 	typ, id string
 	io      strIO
 	value   float64
@@ -86,25 +124,39 @@ type numBound struct {
 
 func newNumBound(typ, id string, o ObjectSettings, value float64, pick func(x, y float64) float64) (numBound, error) {
 	io, err := newStrIO(typ, o)
-	return numBound{typ: typ, id: id, io: io, value: value, pick: pick}, err
+	return numBound{coercer: newCoercer(typ, id), typ: typ, id: id, io: io, value: value, pick: pick}, err
 }
 
 // Transform implements [Transformer].
-func (t *numBound) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+func (t *numBound) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
+		t.control(ctx)
 		return strOne(msg)
 	}
-	var f float64
+	var (
+		f    float64
+		ok   bool
+		text string
+	)
 	if t.io.whole() {
-		f = numDataFloat(msg.Data())
+		f, ok = numDataFloat(msg.Data())
+		if !ok {
+			text = string(msg.Data())
+		}
 	} else {
 		v := t.io.src.Get(msg)
 		if !v.Exists() {
 			return strOne(msg)
 		}
-		f = v.Float()
+		f, ok = numFloat(v)
+		text = v.Raw()
 	}
-	return numWrite(msg, t.io, t.pick(f, t.value), t.typ, t.id)
+	if !ok {
+		if err := t.coerce(msg, t.io.src.String(), text, "number"); err != nil {
+			return nil, err
+		}
+	}
+	return numWrite(&t.coercer, msg, t.io, t.pick(f, t.value), t.typ, t.id, nil)
 }
 
 // NumberMaximumConfig configures [NumberMaximum].
@@ -167,6 +219,7 @@ const (
 // numMath is the body of the number_math_* types: it reduces an array of
 // numbers left to right with one operator.
 type numMath struct {
+	coercer
 	typ, id string
 	io      strIO
 	op      numOp
@@ -174,12 +227,13 @@ type numMath struct {
 
 func newNumMath(typ, id string, o ObjectSettings, op numOp) (numMath, error) {
 	io, err := newStrIO(typ, o)
-	return numMath{typ: typ, id: id, io: io, op: op}, err
+	return numMath{coercer: newCoercer(typ, id), typ: typ, id: id, io: io, op: op}, err
 }
 
 // Transform implements [Transformer].
-func (t *numMath) Transform(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+func (t *numMath) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
+		t.control(ctx)
 		return strOne(msg)
 	}
 	arr, ok := arrSource(msg, t.io)
@@ -190,9 +244,15 @@ func (t *numMath) Transform(_ context.Context, msg *weir.Message) ([]*weir.Messa
 		acc   float64
 		i     int
 		zeroD bool
+		err   error
 	)
 	arr.ForEach(func(_, v weir.Value) bool {
-		f := v.Float()
+		f, ok := numFloat(v)
+		if !ok {
+			if err = t.coerce(msg, t.io.src.String(), v.Raw(), "number"); err != nil {
+				return false
+			}
+		}
 		switch {
 		case i == 0:
 			acc = f
@@ -203,19 +263,20 @@ func (t *numMath) Transform(_ context.Context, msg *weir.Message) ([]*weir.Messa
 		case t.op == numMul:
 			acc *= f
 		default:
-			if f == 0 {
-				zeroD = true
-				return false
-			}
+			zeroD = zeroD || f == 0
 			acc /= f
 		}
 		i++
 		return true
 	})
-	if zeroD {
-		return nil, &Error{Type: t.typ, ID: t.id, Err: ErrDivisionByZero}
+	if err != nil {
+		return nil, err
 	}
-	return numWrite(msg, t.io, acc, t.typ, t.id)
+	var strictErr error
+	if zeroD {
+		strictErr = &Error{Type: t.typ, ID: t.id, Err: ErrDivisionByZero}
+	}
+	return numWrite(&t.coercer, msg, t.io, acc, t.typ, t.id, strictErr)
 }
 
 // NumberMathAdditionConfig configures [NumberMathAddition].
@@ -291,10 +352,10 @@ type NumberMathDivisionConfig struct {
 
 // NumberMathDivision replaces an array of numbers with the first divided
 // by each of the others, left to right (type "number_math_division"):
-// [6,2] becomes 3. A zero divisor is an *Error wrapping
-// [ErrDivisionByZero] (Substation would write +Inf or NaN, which are not
-// JSON). An empty array becomes 0; a value that is not an array passes
-// unchanged.
+// [6,2] becomes 3. A zero divisor makes the result +Inf, -Inf or NaN, a
+// coercion (see the package's number_* notes); in strict mode it is an
+// *Error wrapping [ErrDivisionByZero]. An empty array becomes 0; a value
+// that is not an array passes unchanged.
 type NumberMathDivision struct{ numMath }
 
 // NewNumberMathDivision returns a NumberMathDivision for cfg.

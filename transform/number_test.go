@@ -85,34 +85,56 @@ func TestNumber(t *testing.T) {
 	}
 }
 
+// TestNumberErrors pins the results that are not finite, and values that
+// are not numbers: by default what Substation writes (on the data) or null
+// (at a key, where Substation's words are not JSON), counted as a
+// coercion; in strict mode an error.
 func TestNumberErrors(t *testing.T) {
 	t.Parallel()
 	const obj = `"object":{"source_key":"a","target_key":"a"}`
 	tests := []struct {
-		name, config, in string
-		sentinel         error
+		name, config, in, want string
+		sentinel               error
+		coercion               bool // strict: a *weir.CoercionError, not an *Error
 	}{
-		{"div by zero", `{"type":"number_math_division"}`, `[6,0]`, ErrDivisionByZero},
-		{"div zero by zero", `{"type":"number_math_division","settings":{` + obj + `}}`, `{"a":[0,0]}`, ErrDivisionByZero},
-		{"div by a non-number", `{"type":"number_math_division"}`, `[6,"x"]`, ErrDivisionByZero},
-		{"overflow", `{"type":"number_math_multiplication"}`, `[1e300,1e300]`, weir.ErrInvalidData},
-		{"infinite input", `{"type":"number_math_addition","settings":{` + obj + `}}`, `{"a":[1e400]}`, weir.ErrInvalidData},
-		{"NaN string", `{"type":"number_maximum","settings":{` + obj + `}}`, `{"a":"NaN"}`, weir.ErrInvalidData},
-		{"Inf data", `{"type":"number_minimum"}`, `-Inf`, weir.ErrInvalidData},
+		{"div by zero", `{"type":"number_math_division"}`, `[6,0]`, `+Inf`, ErrDivisionByZero, false},
+		{"div zero by zero", `{"type":"number_math_division","settings":{` + obj + `}}`, `{"a":[0,0]}`, `{"a":null}`, ErrDivisionByZero, false},
+		{"div by a non-number", `{"type":"number_math_division"}`, `[6,"x"]`, `+Inf`, weir.ErrInvalidData, true},
+		{"overflow", `{"type":"number_math_multiplication"}`, `[1e300,-1e300]`, `-Inf`, weir.ErrInvalidData, false},
+		{"infinite input", `{"type":"number_math_addition","settings":{` + obj + `}}`, `{"a":[1e400]}`, `{"a":null}`, weir.ErrInvalidData, false},
+		{"NaN string", `{"type":"number_maximum","settings":{` + obj + `}}`, `{"a":"NaN"}`, `{"a":null}`, weir.ErrInvalidData, true},
+		{"Inf data", `{"type":"number_minimum"}`, `-Inf`, `-Inf`, weir.ErrInvalidData, true},
+		{"not a number", `{"type":"number_maximum","settings":{"value":3,` + obj + `}}`, `{"a":"x"}`, `{"a":3}`, weir.ErrInvalidData, true},
+		{"object data", `{"type":"number_maximum","settings":{"value":-1}}`, `{"b":1}`, `0`, weir.ErrInvalidData, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tf, err := New(context.Background(), strCfg(t, tc.config))
+			ctx := context.Background()
+			tf, err := (&Env{}).New(ctx, strCfg(t, tc.config))
+			require.NoError(t, err)
+			out, err := tf.Transform(ctx, weir.NewMessage([]byte(tc.in)))
+			require.NoError(t, err)
+			require.Len(t, out, 1)
+			assert.Equal(t, tc.want, string(out[0].Data()))
+			assert.Positive(t, tf.(interface{ Coercions() int64 }).Coercions())
+
+			tf, err = (&Env{Strict: true}).New(ctx, strCfg(t, tc.config))
 			require.NoError(t, err)
 			msg := weir.NewMessage([]byte(tc.in))
-			out, err := tf.Transform(context.Background(), msg)
+			out, err = tf.Transform(ctx, msg)
 			assert.Nil(t, out)
 			assert.ErrorIs(t, err, tc.sentinel)
 			assert.ErrorIs(t, err, weir.ErrInvalidData)
-			var te *Error
-			require.True(t, errors.As(err, &te), "%T", err)
-			assert.Equal(t, strCfg(t, tc.config).Type, te.Type)
+			if tc.coercion {
+				var coercion *weir.CoercionError
+				require.ErrorAs(t, err, &coercion)
+				assert.Equal(t, strCfg(t, tc.config).Type, coercion.Transform)
+			} else {
+				var te *Error
+				require.True(t, errors.As(err, &te), "%T", err)
+				assert.Equal(t, strCfg(t, tc.config).Type, te.Type)
+			}
 			assert.Equal(t, tc.in, string(msg.Data()), "message unchanged")
 		})
 	}

@@ -409,7 +409,7 @@ func newObjectConvert(typ, id string, obj ObjectSettings, kind string, conv func
 	case obj.SourceKey != "" && obj.TargetKey == "":
 		return objectConvert{}, &weir.ConfigError{Type: typ, Field: "object.target_key", Err: fmt.Errorf("%w: needed with object.source_key", weir.ErrMissingSetting)}
 	}
-	return objectConvert{coercer: coercer{typ: typ, id: id}, typ: typ, id: id, src: weir.ParsePath(obj.SourceKey), dst: weir.ParsePath(obj.TargetKey), kind: kind, conv: conv, sub: sub}, nil
+	return objectConvert{coercer: newCoercer(typ, id), typ: typ, id: id, src: weir.ParsePath(obj.SourceKey), dst: weir.ParsePath(obj.TargetKey), kind: kind, conv: conv, sub: sub}, nil
 }
 
 func (c *objectConvert) transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {

@@ -302,7 +302,14 @@ func TestObjectCopy(t *testing.T) {
 		wantMeta   string
 	}{
 		{name: "both keys", src: "a", dst: "b.c", data: `{"a":[1,2]}`, wantData: `{"a":[1,2],"b":{"c":[1,2]}}`},
-		{name: "number kept as written", src: "a", dst: "b", data: `{"a":1.0}`, wantData: `{"a":1.0,"b":1.0}`},
+		// Numbers are written as Substation writes them: whole ones as
+		// integers (digits beyond float64's kept), others as Go formats a
+		// float64; strings are escaped anew as sjson escapes them.
+		{name: "whole number", src: "a", dst: "b", data: `{"a":1.0}`, wantData: `{"a":1.0,"b":1}`},
+		{name: "fraction", src: "a", dst: "b", data: `{"a":1.50e0}`, wantData: `{"a":1.50e0,"b":1.5}`},
+		{name: "large integer", src: "a", dst: "b", data: `{"a":30400402455622563}`, wantData: `{"a":30400402455622563,"b":30400402455622563}`},
+		{name: "beyond int64 kept", src: "a", dst: "b", data: `{"a":1e21}`, wantData: `{"a":1e21,"b":1e21}`},
+		{name: "string escaped anew", src: "a", dst: "b", data: `{"a":"A&B\n"}`, wantData: `{"a":"A&B\n","b":"A\u0026B\n"}`},
 		{name: "string holding JSON", src: "a", dst: "b", data: `{"a":"[1]"}`, wantData: `{"a":"[1]","b":[1]}`},
 		{name: "missing source", src: "x", dst: "b", data: `{"a":1}`, wantData: `{"a":1}`},
 		{name: "neither key", data: `{"a":1}`, wantData: `{"a":1}`},

@@ -219,7 +219,7 @@ func NewTimeToString(cfg TimeToStringConfig) (*TimeToString, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TimeToString{coercer: coercer{typ: typ, id: cfg.ID}, id: cfg.ID, io: io, layout: cfg.Format, loc: loc}, nil
+	return &TimeToString{coercer: newCoercer(typ, cfg.ID), id: cfg.ID, io: io, layout: cfg.Format, loc: loc}, nil
 }
 
 // format formats the Unix nanoseconds ns.
@@ -306,7 +306,7 @@ type timeUnix struct {
 
 func newTimeUnix(typ, id string, o ObjectSettings, conv func(int64) (int64, bool), sub func(int64) int64) (timeUnix, error) {
 	io, err := newStrIO(typ, o)
-	return timeUnix{coercer: coercer{typ: typ, id: id}, typ: typ, id: id, io: io, conv: conv, sub: sub}, err
+	return timeUnix{coercer: newCoercer(typ, id), typ: typ, id: id, io: io, conv: conv, sub: sub}, err
 }
 
 // errTimeRange is the cause of an error for a timestamp that overflows.

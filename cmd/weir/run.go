@@ -49,6 +49,8 @@ Running:
                    (aggregations, batches, kv store writes)
   -ordered         write events in input order (default true); -ordered=false
                    writes each as soon as it is ready
+  -strict          fail an event where Substation would coerce a value (write
+                   0 for a time that is not a number, …) instead of coercing it
   -stats           print a summary to standard error as one JSON line: events
                    read, emitted, dropped and failed (they add up to read)
 
@@ -99,6 +101,7 @@ func (c *cli) runCommand(ctx context.Context, args []string) int {
 	input := fs.String("input", inputNDJSON, "")
 	maxLine := fs.String("max-line", "64MiB", "")
 	stats := fs.Bool("stats", false, "")
+	strict := fs.Bool("strict", false, "")
 	errorsPath := fs.String("errors", "", "")
 	inputs, code, ok := parseFlags(fs, args)
 	if !ok {
@@ -139,7 +142,7 @@ func (c *cli) runCommand(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	out := newOutput(c.stdout)
-	env := *c.env
+	env := *withStrict(c.env, *strict)
 	env.Stdout = out
 	pipeline, err := transform.Parse(ctx, &env, b)
 	if err != nil {
@@ -482,6 +485,9 @@ func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int 
 			"or -input text for lines of text\n", n, plural(int(n), "line was", "lines were"))
 	}
 	st := r.summary(s.Stats(), time.Since(start))
+	if p, ok := r.pipeline.(*transform.Pipeline); ok {
+		st.Coercions = coercionsOf(p.Coercions())
+	}
 	if r.progress {
 		fmt.Fprintln(r.stderr, st.human())
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/weirhq/weir/stream"
+	"github.com/weirhq/weir/transform"
 )
 
 // runStats is the summary of a run, the -stats line. Every event read is
@@ -45,6 +46,35 @@ type runStats struct {
 	// WorkersRule says why the run had that many workers.
 	WorkersRule string `json:"workers_rule"`
 	Interrupted bool   `json:"interrupted,omitempty"`
+	// Coercions counts the values the pipeline's transforms coerced as
+	// Substation does (a time that is not a number written as 0, …): in
+	// all, and per transform that coerced any. -strict makes each one a
+	// failed event instead.
+	Coercions coercionStats `json:"coercions"`
+}
+
+// coercionStats is the coercions part of the -stats line.
+type coercionStats struct {
+	Total       int64           `json:"total"`
+	ByTransform []coercionCount `json:"by_transform,omitempty"`
+}
+
+// coercionCount is one transform's coercions.
+type coercionCount struct {
+	Type  string `json:"type"`
+	ID    string `json:"id,omitempty"`
+	Count int64  `json:"count"`
+}
+
+// coercionsOf summarizes a pipeline's coercion counts.
+func coercionsOf(c *transform.Coercions) coercionStats {
+	s := coercionStats{Total: c.Total()}
+	for _, k := range c.Counts() {
+		if k.Count > 0 {
+			s.ByTransform = append(s.ByTransform, coercionCount{Type: k.Type, ID: k.ID, Count: k.Count})
+		}
+	}
+	return s
 }
 
 // summary computes the run's statistics from the stream's.
