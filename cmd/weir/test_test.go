@@ -130,4 +130,3 @@ func TestTestBrokenExpectation(t *testing.T) {
 	assert.Equal(t, exitOK, res.code, res.stdout)
 	assert.Contains(t, res.stdout, "ok: 1 passed")
 }
-
