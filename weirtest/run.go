@@ -192,6 +192,9 @@ func (c *Case) pin(env *transform.Env) (closeAll func(), err error) {
 		}
 	}()
 	env.Stdout = io.Discard
+	if env.Metrics == nil {
+		env.Metrics = discardMetrics{}
+	}
 	s := c.Settings
 	if s.Now != "" {
 		now, err := time.Parse(time.RFC3339Nano, s.Now)
@@ -258,6 +261,11 @@ func (c *Case) pin(env *transform.Env) (closeAll func(), err error) {
 	}
 	return closeAll, nil
 }
+
+// discardMetrics drops what metric transforms report.
+type discardMetrics struct{}
+
+func (discardMetrics) Record(context.Context, transform.Metric) {}
 
 // dnsRecords returns the zone-file records of one entry of a DNS table.
 func dnsRecords(name string, values []string) []string {

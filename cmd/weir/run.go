@@ -142,8 +142,14 @@ func (c *cli) runCommand(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	out := newOutput(c.stdout)
+	stderr := &syncWriter{w: c.stderr}
 	env := *withStrict(c.env, *strict)
 	env.Stdout = out
+	if env.Metrics == nil {
+		// Metric transforms write CloudWatch EMF lines; on standard
+		// output they would be mixed with the events.
+		env.Metrics = &transform.CloudWatchEMF{W: stderr}
+	}
 	pipeline, err := transform.Parse(ctx, &env, b)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "weir: %s\n", fileError(*configPath, err))
@@ -155,7 +161,7 @@ func (c *cli) runCommand(ctx context.Context, args []string) int {
 		pipeline:    pipeline,
 		out:         out,
 		writeEvents: findType(pcfg.Transforms, map[string]bool{"send_stdout": true}) == "",
-		stderr:      c.stderr,
+		stderr:      stderr,
 		keepGoing:   *keepGoing || *errorsPath != "",
 		workers:     *workers,
 		ordered:     *ordered,
@@ -268,6 +274,18 @@ func (o *output) Flush() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.w.Flush()
+}
+
+// syncWriter serializes the writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // errorsWriter writes failed events to the -errors file.
