@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/stream"
@@ -21,7 +22,8 @@ import (
 )
 
 const usage = `Usage:
-  weir run -config FILE [-keep-going] [-workers N] [-ordered=false] [INPUT ...]
+  weir run -config FILE [-keep-going] [-workers N] [-ordered=false]
+           [-flush-interval D] [INPUT ...]
   weir version
   weir help
 
@@ -41,6 +43,10 @@ Flags of run:
                  them in any order
   -ordered       write events in input order (default true); -ordered=false
                  writes each as soon as it is ready
+  -flush-interval D
+                 send a control message through the pipeline every D (default
+                 1m, Substation's batch duration; 0 never), so that batches
+                 held by aggregations and sends go out while input is idle
 
 Exit status: 0 on success, 1 if an event or input failed, 2 for a bad command
 line or config.
@@ -94,6 +100,7 @@ func runCommand(ctx context.Context, env *transform.Env, args []string, stdin io
 	keepGoing := fs.Bool("keep-going", false, "")
 	workers := fs.Int("workers", 1, "")
 	ordered := fs.Bool("ordered", true, "")
+	flushInterval := fs.Duration("flush-interval", time.Minute, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -108,6 +115,10 @@ func runCommand(ctx context.Context, env *transform.Env, args []string, stdin io
 		fmt.Fprintf(stderr, "weir: run: -workers must be at least 1, not %d\n", *workers)
 		return exitUsage
 	}
+	if *flushInterval < 0 {
+		fmt.Fprintf(stderr, "weir: run: -flush-interval must not be negative, not %v\n", *flushInterval)
+		return exitUsage
+	}
 	pipeline, err := loadPipeline(ctx, env, *configPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "weir: %v\n", err)
@@ -120,12 +131,13 @@ func runCommand(ctx context.Context, env *transform.Env, args []string, stdin io
 		inputs = []string{"-"}
 	}
 	r := &runner{
-		pipeline:  pipeline,
-		out:       bufio.NewWriterSize(stdout, 64<<10),
-		stderr:    stderr,
-		keepGoing: *keepGoing,
-		workers:   *workers,
-		ordered:   *ordered,
+		pipeline:   pipeline,
+		out:        bufio.NewWriterSize(stdout, 64<<10),
+		stderr:     stderr,
+		keepGoing:  *keepGoing,
+		workers:    *workers,
+		ordered:    *ordered,
+		flushEvery: *flushInterval,
 	}
 	return r.run(ctx, inputs, stdin)
 }
@@ -158,6 +170,8 @@ type runner struct {
 	keepGoing bool
 	workers   int
 	ordered   bool
+	// flushEvery is the interval of the stream's flush timer (0: none).
+	flushEvery time.Duration
 
 	sent  uint64    // events sent to the stream
 	lines positions // where each sent event came from
@@ -199,10 +213,17 @@ func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int 
 		return exitFailure
 	}
 
+	var timer *stream.FlushTimer
+	if r.flushEvery > 0 {
+		timer = s.StartFlushTimer(stream.FlushTimerConfig{Interval: r.flushEvery})
+	}
 	for _, name := range inputs {
 		if err = r.processInput(ctx, s, name, stdin); err != nil {
 			break
 		}
+	}
+	if timer != nil {
+		timer.Stop()
 	}
 	abandoned := false
 	if err != nil && r.reported() {
@@ -255,6 +276,10 @@ func (r *runner) closeStream(ctx context.Context, s *stream.Stream, abandoned bo
 // write is the stream's sink: it writes every data event as one line.
 func (r *runner) write(_ context.Context, msg *weir.Message) error {
 	if msg.IsControl() {
+		// A flush (of the timer, or the end): write what is buffered.
+		if err := r.out.Flush(); err != nil {
+			return writeError{err}
+		}
 		return nil
 	}
 	r.out.Write(msg.Data())
