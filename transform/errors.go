@@ -24,14 +24,23 @@ func unknownType(names []string, typ string) error {
 // typesElsewhere names the subpackage of each Substation type that is not
 // built into this package, so that programs without them stay small.
 var typesElsewhere = map[string]string{
-	"enrich_aws_lambda":         "awstransform",
-	"enrich_aws_dynamodb_query": "awstransform",
-	"enrich_dns_ip_lookup":      "dnstransform",
-	"enrich_dns_domain_lookup":  "dnstransform",
-	"enrich_dns_txt_lookup":     "dnstransform",
-	"enrich_dns_text_lookup":    "dnstransform",
-	"object_jq":                 "jqtransform",
-	"format_from_parquet":       "parquettransform",
+	"enrich_aws_lambda":            "awstransform",
+	"enrich_aws_dynamodb_query":    "awstransform",
+	"enrich_dns_ip_lookup":         "dnstransform",
+	"enrich_dns_domain_lookup":     "dnstransform",
+	"enrich_dns_txt_lookup":        "dnstransform",
+	"enrich_dns_text_lookup":       "dnstransform",
+	"object_jq":                    "jqtransform",
+	"send_aws_data_firehose":       "sendtransform",
+	"send_aws_dynamodb_put":        "sendtransform",
+	"send_aws_eventbridge":         "sendtransform",
+	"send_aws_kinesis_data_stream": "sendtransform",
+	"send_aws_lambda":              "sendtransform",
+	"send_aws_s3":                  "sendtransform",
+	"send_aws_sns":                 "sendtransform",
+	"send_aws_sqs":                 "sendtransform",
+	"send_gcp_storage":             "gcptransform",
+	"format_from_parquet":          "parquettransform",
 }
 
 // missingSetting is the cause of a *weir.ConfigError about a required

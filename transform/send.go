@@ -47,7 +47,7 @@ type sender struct {
 	typ, id  string
 	batchKey string
 	aux      []Transformer
-	write    func(key string, data [][]byte) error
+	write    func(ctx context.Context, key string, data [][]byte) error
 
 	// mu serializes sending: the auxiliary transforms see one batch at a
 	// time, and batches are written in the order they complete.
@@ -117,7 +117,7 @@ func (s *sender) send(ctx context.Context, bt aggregate.Batch) error {
 	if len(data) == 0 {
 		return nil // the auxiliary transforms dropped everything
 	}
-	return s.write(bt.Key, data)
+	return s.write(ctx, bt.Key, data)
 }
 
 // close closes the auxiliary transforms.
@@ -206,7 +206,7 @@ func buildSendStdout(ctx context.Context, env *Env, st sendSettings) (*SendStdou
 	return NewSendStdout(SendStdoutConfig{Object: st.Object, Batch: st.Batch, AuxTransforms: aux, ID: st.ID, Writer: w})
 }
 
-func (t *SendStdout) write(_ string, data [][]byte) error {
+func (t *SendStdout) write(_ context.Context, _ string, data [][]byte) error {
 	_, err := t.w.Write(aggregate.AppendNDJSON(nil, data))
 	return err
 }
@@ -238,6 +238,11 @@ type FilePath struct {
 	// Suffix ends the path, e.g. ".json".
 	Suffix string `json:"suffix,omitempty"`
 }
+
+// Name returns the path of a file (or object key) written at now, with
+// prefix in place of p.Prefix: the non-empty parts joined by "/", then
+// p.Suffix. Sends to object stores use it for keys.
+func (p FilePath) Name(prefix string, now time.Time) string { return p.name(prefix, now) }
 
 // name returns the path for a file written at now with prefix in place of
 // p.Prefix.
@@ -417,7 +422,7 @@ func buildSendFile(ctx context.Context, env *Env, st sendFileSettings) (*SendFil
 // path prefix.
 var errFileKey = fmt.Errorf("batch key is not a local relative path: %w", weir.ErrInvalidData)
 
-func (t *SendFile) write(key string, data [][]byte) error {
+func (t *SendFile) write(_ context.Context, key string, data [][]byte) error {
 	prefix := t.path.Prefix
 	byKey := t.keyPrefix && key != ""
 	if byKey {

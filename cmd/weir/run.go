@@ -49,6 +49,11 @@ Running:
                    (aggregations, batches, kv store writes)
   -ordered         write events in input order (default true); -ordered=false
                    writes each as soon as it is ready
+  -flush-interval D
+                   send a control message through the pipeline every D
+                   (default 1m, Substation's batch duration; 0 never), so that
+                   batches held by aggregations and sends go out while the
+                   input is idle
   -strict          fail an event where Substation would coerce a value (write
                    0 for a time that is not a number, …) instead of coercing it
   -stats           print a summary to standard error as one JSON line: events
@@ -102,6 +107,7 @@ func (c *cli) runCommand(ctx context.Context, args []string) int {
 	maxLine := fs.String("max-line", "64MiB", "")
 	stats := fs.Bool("stats", false, "")
 	strict := fs.Bool("strict", false, "")
+	flushInterval := fs.Duration("flush-interval", time.Minute, "")
 	errorsPath := fs.String("errors", "", "")
 	inputs, code, ok := parseFlags(fs, args)
 	if !ok {
@@ -116,6 +122,10 @@ func (c *cli) runCommand(ctx context.Context, args []string) int {
 	}
 	if *configPath == "" {
 		return usageErr("-config is required")
+	}
+	if *flushInterval < 0 {
+		fmt.Fprintf(c.stderr, "weir: run: -flush-interval must not be negative, not %v\n", *flushInterval)
+		return exitUsage
 	}
 	if workersSet && *workers < 1 {
 		fmt.Fprintf(c.stderr, "weir: run: -workers must be at least 1, not %d\n", *workers)
@@ -148,7 +158,13 @@ func (c *cli) runCommand(ctx context.Context, args []string) int {
 	if env.Metrics == nil {
 		// Metric transforms write CloudWatch EMF lines; on standard
 		// output they would be mixed with the events.
-		env.Metrics = &transform.CloudWatchEMF{W: stderr}
+		// Coercion counts are in the -stats line instead.
+		emf := &transform.CloudWatchEMF{W: stderr}
+		env.Metrics = transform.MetricsFunc(func(ctx context.Context, m transform.Metric) {
+			if m.Name != transform.CoercionsMetric {
+				emf.Record(ctx, m)
+			}
+		})
 	}
 	pipeline, err := transform.Parse(ctx, &env, b)
 	if err != nil {
@@ -168,6 +184,7 @@ func (c *cli) runCommand(ctx context.Context, args []string) int {
 		format:      *input,
 		maxLine:     int(maxLineSize),
 		interrupt:   c.interrupt,
+		flushEvery:  *flushInterval,
 		progress:    c.terminal,
 		stats:       *stats,
 	}
@@ -353,8 +370,9 @@ type runner struct {
 	maxLine     int
 	errorsFile  *errorsWriter
 	interrupt   <-chan struct{}
-	progress    bool // stderr is a terminal: progress and a summary
-	stats       bool // -stats: a JSON summary
+	flushEvery  time.Duration // -flush-interval: a control message this often
+	progress    bool          // stderr is a terminal: progress and a summary
+	stats       bool          // -stats: a JSON summary
 
 	sent       uint64    // events sent to the stream
 	lines      positions // where each sent event came from
@@ -447,6 +465,12 @@ func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int 
 	}
 	stopFlushing := r.flushRegularly()
 	stopProgress := r.showProgress(s, start)
+	// Batches held by aggregations and sends go out on time even while the
+	// input is idle: a control message every -flush-interval.
+	var timer *stream.FlushTimer
+	if r.flushEvery > 0 {
+		timer = s.StartFlushTimer(stream.FlushTimerConfig{Interval: r.flushEvery})
+	}
 
 	for _, name := range inputs {
 		if err = r.processInput(sendCtx, s, name, stdin); err != nil {
@@ -464,6 +488,9 @@ func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int 
 		// before it was written: stop without the end-of-input flush.
 		abandon()
 		abandoned = true
+	}
+	if timer != nil {
+		timer.Stop()
 	}
 	stopped := r.closeStream(ctx, s, abandoned)
 	stopFlushing()

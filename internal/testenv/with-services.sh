@@ -4,6 +4,8 @@
 #
 #   WEIR_DYNAMODB_ENDPOINT  dynalite (DynamoDB API, in memory)
 #   WEIR_S3_ENDPOINT        s3rver (S3 API, path-style, files in a temp dir)
+#   WEIR_KINESIS_ENDPOINT   kinesis-local (kinesis-mock's Node build; Kinesis API,
+#                           in memory; account 000000000000, us-east-1)
 #   WEIR_NODE_MODULES       the installed npm packages (aws-kinesis-agg, the
 #                           awslabs KPL module the aggregate tests compare with)
 #
@@ -15,7 +17,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 
-if [ ! -x "$here/node_modules/.bin/dynalite" ] || [ ! -x "$here/node_modules/.bin/s3rver" ]; then
+if [ ! -x "$here/node_modules/.bin/dynalite" ] || [ ! -x "$here/node_modules/.bin/s3rver" ] ||
+  [ ! -f "$here/node_modules/kinesis-local/main.js" ] || [ ! -d "$here/node_modules/aws-kinesis-agg" ]; then
   command -v npm >/dev/null 2>&1 || { echo "with-services: npm not found (install Node.js and npm)" >&2; exit 1; }
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error) >&2
 fi
@@ -69,5 +72,19 @@ pids+=($!)
 wait_http s3rver "http://127.0.0.1:$port/" "${pids[-1]}" "$logdir/s3rver.log"
 export WEIR_S3_ENDPOINT="http://127.0.0.1:$port"
 echo "with-services: s3rver at $WEIR_S3_ENDPOINT" >&2
+
+# kinesis-local has no setting for its listening address: loopback.cjs
+# confines it to 127.0.0.1. It runs from its package folder, where it finds
+# its certificate (server.json) for the TLS port, which tests do not use.
+port="$(free_port)"
+tls_port="$(free_port)"
+(cd "$here/node_modules/kinesis-local" &&
+  exec env KINESIS_MOCK_PLAIN_PORT="$port" KINESIS_MOCK_TLS_PORT="$tls_port" LOG_LEVEL=WARN \
+    CREATE_STREAM_DURATION=10ms DELETE_STREAM_DURATION=10ms SHOULD_PERSIST_DATA=false \
+    node -r "$here/loopback.cjs" main.js) >"$logdir/kinesis.log" 2>&1 &
+pids+=($!)
+wait_http kinesis-local "http://127.0.0.1:$port/" "${pids[-1]}" "$logdir/kinesis.log"
+export WEIR_KINESIS_ENDPOINT="http://127.0.0.1:$port"
+echo "with-services: kinesis-local at $WEIR_KINESIS_ENDPOINT" >&2
 
 "$@"

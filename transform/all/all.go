@@ -1,5 +1,5 @@
 // Package all brings in every Substation type: the transforms of package
-// transform and of its subpackages (AWS, DNS, jq, Parquet), the kv_store
+// transform and of its subpackages (AWS, DNS, jq, Parquet, sends), the kv_store
 // types of package kvstore and kvstore/dynamokv, and s3:// files. The weir
 // command and the conformance tests use it.
 //
@@ -20,6 +20,7 @@ import (
 	"github.com/weirhq/weir/transform/dnstransform"
 	"github.com/weirhq/weir/transform/jqtransform"
 	"github.com/weirhq/weir/transform/parquettransform"
+	"github.com/weirhq/weir/transform/sendtransform"
 )
 
 // Transforms returns a new registry holding every Substation transform
@@ -31,6 +32,7 @@ func Transforms() *transform.Registry {
 		dnstransform.Register,
 		jqtransform.Register,
 		parquettransform.Register,
+		sendtransform.Register,
 	} {
 		if err := register(r); err != nil {
 			panic(err) // two packages register one name: a bug in Weir
