@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -252,4 +253,46 @@ func ExampleStream_Stats() {
 	// Output:
 	// sent 10, delivered 5, in flight 0
 	// evens: in 10, out 5, dropped 5, errored 0, flushes 1
+}
+
+// With RecoverPanics, a transformer's panic on one bad record becomes an
+// error routed by the error policy, and the stream goes on.
+func Example_recoverPanics() {
+	ctx := context.Background()
+	parse := transform.Func(func(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
+		if msg.Get("n").Int() == 2 {
+			var m map[string]int
+			m["boom"]++ // a bug that only this record reaches
+		}
+		return []*weir.Message{msg}, nil
+	})
+	s, err := stream.New(ctx, func(_ context.Context, msg *weir.Message) error {
+		if !msg.IsControl() {
+			fmt.Println(msg)
+		}
+		return nil
+	}, stream.Config{
+		Stages:        []stream.Stage{{Transformer: parse, Workers: 1}},
+		RecoverPanics: true,
+		ErrorSink: func(_ context.Context, e *stream.Error) error {
+			var pe *stream.PanicError
+			fmt.Println("message", e.Seq, "panicked:", errors.As(e, &pe), pe.Value)
+			return nil
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range []string{`{"n":1}`, `{"n":2}`, `{"n":3}`} {
+		if err := s.Send(ctx, weir.NewMessage([]byte(e))); err != nil {
+			panic(err)
+		}
+	}
+	if err := s.Close(ctx); err != nil {
+		panic(err)
+	}
+	// Output:
+	// {"n":1}
+	// message 1 panicked: true assignment to entry in nil map
+	// {"n":3}
 }

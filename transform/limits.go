@@ -6,27 +6,6 @@ import (
 	"github.com/weirhq/weir"
 )
 
-// Bounds on what one message may multiply into
-//
-// A transform that splits one message into many (format_from_csv on the
-// whole data, aggregate_from_array, aggregate_from_string) returns all the
-// pieces at once, so the in-flight limits of a stream cannot hold them back:
-// each has its own bounds, checked while the pieces are built, so that a
-// small input (a few kilobytes of gzip, a line of commas) cannot make
-// millions of messages or gigabytes of copies:
-//
-//   - "max_count", the most messages one message becomes (default
-//     [DefaultMaxCount]);
-//   - "max_size", the most bytes of data they hold together (default
-//     [DefaultMaxSize]), which also bounds the copies of the rest of the
-//     event that aggregate_from_array puts in every piece.
-//
-// Past either, the message fails with a [*LimitError] matching
-// weir.ErrTooLarge, naming the limit and the setting that raises it. The
-// memory one call takes stays below about max_size plus 400 bytes per
-// piece: at the defaults, under 2 × DefaultMaxSize (TestSplitBounds
-// measures it).
-
 // DefaultMaxCount is the default "max_count" of the transforms that split
 // a message: the most messages one message becomes.
 const DefaultMaxCount = 100_000
@@ -34,6 +13,29 @@ const DefaultMaxCount = 100_000
 // LimitError is the cause of the error of a transform that met one of its
 // bounds on one message. It matches weir.ErrTooLarge: route the message
 // aside, or raise the setting if such messages are expected.
+//
+// # Bounds on what one message may become
+//
+// A transform that splits one message into many (format_from_csv on the
+// whole data, aggregate_from_array, aggregate_from_string) returns all the
+// pieces at once, so the in-flight limits of a stream cannot hold them
+// back: each has its own bounds, checked while (or before) the pieces are
+// built, so that a small input — a few kilobytes of gzip, a line of commas
+// — cannot make millions of messages or gigabytes of copies:
+//
+//   - "max_count", the most messages one message becomes (default
+//     [DefaultMaxCount]);
+//   - "max_size", the most bytes of data they hold together (default
+//     [DefaultMaxSize]), which also bounds the copies of the rest of the
+//     event that aggregate_from_array puts in every piece.
+//
+// The memory one call takes stays below max_size plus about 300 bytes per
+// piece: at the defaults, under 2 × DefaultMaxSize (TestSplitBounds
+// measures it on the inputs of issue 14). array_flatten (deep) and
+// array_dedupe refuse arrays nested deeper than "max_depth" (default
+// [DefaultMaxDepth]; TestArrayDepthBound), and the format_from_*
+// decompressors allocate at most about twice their "max_size"
+// (TestDecompressMemory).
 type LimitError struct {
 	// Type is the transform's type.
 	Type string
