@@ -267,9 +267,9 @@ func timeRead(c *coercer, msg *weir.Message, io strIO) (n int64, ok bool, err er
 	)
 	if io.whole() {
 		d := msg.Data()
-		val = dataValue(d)
 		text = string(d)
 		faithful, ferr = timeParseInt(text)
+		n = dataInt(d)
 	} else {
 		val = io.src.Get(msg)
 		if !val.Exists() {
@@ -277,8 +277,8 @@ func timeRead(c *coercer, msg *weir.Message, io strIO) (n int64, ok bool, err er
 		}
 		field, text = io.src.String(), val.Raw()
 		faithful, ferr = timeValueInt(val)
+		n = val.Int()
 	}
-	n = val.Int()
 	if ferr != nil || faithful != n {
 		if err := c.coerce(msg, field, text, "integer timestamp"); err != nil {
 			return 0, false, err
