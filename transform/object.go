@@ -256,8 +256,9 @@ type ObjectToBoolean struct{ objectConvert }
 // NewObjectToBoolean returns an object_to_boolean transformer. Booleans stay
 // as they are; numbers are true unless zero; strings accepted by
 // strconv.ParseBool in any case ("true", "FALSE", "t", "0", …) convert. Any
-// other value (another string, null, an object, an array) is an error
-// matching weir.ErrInvalidData.
+// other value (another string, null, an object, an array) becomes false, as
+// in Substation: a coercion (see [Coercions]; with [Env.Strict], a
+// *weir.CoercionError).
 func NewObjectToBoolean(cfg ObjectToBooleanConfig) (*ObjectToBoolean, error) {
 	c, err := newObjectConvert("object_to_boolean", cfg.ID, cfg.Object, "boolean", objToBoolean, subBoolean)
 	if err != nil {
@@ -288,8 +289,10 @@ type ObjectToFloat struct{ objectConvert }
 // NewObjectToFloat returns an object_to_float transformer. Numbers are
 // written as Go formats a float64 without an exponent (1.10 becomes 1.1);
 // booleans become 1 or 0; strings that strconv.ParseFloat accepts convert.
-// Any other value (another string, NaN or infinity, null, an object, an
-// array) is an error matching weir.ErrInvalidData.
+// Any other value (another string, null, an object, an array) becomes 0,
+// as in Substation, and NaN or infinity null (Substation writes words that
+// are not JSON): a coercion (see [Coercions]; with [Env.Strict], a
+// *weir.CoercionError).
 func NewObjectToFloat(cfg ObjectToFloatConfig) (*ObjectToFloat, error) {
 	c, err := newObjectConvert("object_to_float", cfg.ID, cfg.Object, "float", objToFloat, subFloat)
 	if err != nil {
@@ -313,12 +316,14 @@ type ObjectToIntegerConfig struct {
 // [NewObjectToInteger].
 type ObjectToInteger struct{ objectConvert }
 
-// NewObjectToInteger returns an object_to_integer transformer. Integers
-// convert exactly; other numbers are truncated toward zero; values beyond
-// the int64 range are clamped to it; booleans become 1 or 0; strings holding
-// a number ("-1", "2.5") convert like numbers. Any other value (another
-// string, NaN or infinity, null, an object, an array) is an error matching
-// weir.ErrInvalidData.
+// NewObjectToInteger returns an object_to_integer transformer. It converts
+// as Substation does, with gjson's Int: integers exactly, other numbers
+// truncated toward zero, booleans as 1 or 0, strings of digits ("-1") as
+// their number. Anything else is a coercion (see [Coercions]; with
+// [Env.Strict], a *weir.CoercionError): a string that is not all digits
+// ("2.5", "12abc"), null, an object or an array becomes 0, a longer string
+// of digits wraps around, and a number beyond the int64 range becomes what
+// Go's float64 conversion gives.
 func NewObjectToInteger(cfg ObjectToIntegerConfig) (*ObjectToInteger, error) {
 	c, err := newObjectConvert("object_to_integer", cfg.ID, cfg.Object, "integer", objToInteger, subInteger)
 	if err != nil {
@@ -342,11 +347,13 @@ type ObjectToStringConfig struct {
 // [NewObjectToString].
 type ObjectToString struct{ objectConvert }
 
-// NewObjectToString returns an object_to_string transformer. Every value
-// converts: strings stay as they are, integers keep their digits, other
-// numbers are formatted as a float64 without an exponent, booleans become
-// "true" or "false", objects and arrays their JSON text, null the empty
-// string.
+// NewObjectToString returns an object_to_string transformer. Strings stay
+// as they are, integers keep their digits, other numbers are formatted as a
+// float64 without an exponent, booleans become "true" or "false", objects
+// their JSON text, null the empty string. As in Substation, an array (or a
+// string holding one) is kept as an array, and a string in double quotes
+// around JSON loses them: coercions (see [Coercions]; with [Env.Strict], a
+// *weir.CoercionError).
 func NewObjectToString(cfg ObjectToStringConfig) (*ObjectToString, error) {
 	c, err := newObjectConvert("object_to_string", cfg.ID, cfg.Object, "string", objToString, subString)
 	if err != nil {
@@ -406,8 +413,10 @@ type ObjectToUnsignedIntegerConfig struct {
 type ObjectToUnsignedInteger struct{ objectConvert }
 
 // NewObjectToUnsignedInteger returns an object_to_unsigned_integer
-// transformer. It converts like [NewObjectToInteger] but clamps to the
-// uint64 range, so negative numbers (and strings such as "-1") become 0.
+// transformer. It converts like [NewObjectToInteger], with gjson's Uint: a
+// string such as "-1" becomes 0, and a negative number goes through Go's
+// float64 conversion (-5 becomes 18446744073709551611 on amd64), a
+// coercion.
 func NewObjectToUnsignedInteger(cfg ObjectToUnsignedIntegerConfig) (*ObjectToUnsignedInteger, error) {
 	c, err := newObjectConvert("object_to_unsigned_integer", cfg.ID, cfg.Object, "unsigned integer", objToUnsigned, subUnsigned)
 	if err != nil {
