@@ -22,6 +22,7 @@ func TestSetWritesAsSubstation(t *testing.T) {
 		{`-0`, `0`},
 		{`1.10`, `1.1`},
 		{`1.5e-7`, `0.00000015`},
+		{`1e-400`, `0`}, // gjson reads 0
 		{`30400402455622563`, `30400402455622563`},
 		{`9223372036854775807`, `9223372036854775807`},
 		// Whole numbers beyond int64 keep their text (Substation would

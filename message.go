@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -405,8 +406,8 @@ func appendNumber(dst []byte, raw string) []byte {
 	if plainInt(raw) {
 		return append(dst, raw...) // the common case, written as it is
 	}
-	f, err := strconv.ParseFloat(raw, 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+	f, err := strconv.ParseFloat(raw, 64) // as gjson reads it: ErrRange aside
+	if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsInf(f, 0) || math.IsNaN(f) {
 		return append(dst, raw...)
 	}
 	if f != math.Trunc(f) {

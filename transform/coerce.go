@@ -183,3 +183,35 @@ func dataValue(b []byte) weir.Value {
 	q, _ := json.Marshal(s) // a string always marshals
 	return weir.ValueOf(q)
 }
+
+// dataInt reads a message's data as an integer as Substation does
+// (gjson's Int of dataValue), without building the value: a JSON object or
+// array is 0; other data is read as a string (base64 when not UTF-8) of
+// decimal digits with an optional minus sign, wrapping around past int64,
+// and anything else is 0.
+func dataInt(b []byte) int64 {
+	if len(b) > 0 && (b[0] == '{' || b[0] == '[') && json.Valid(b) {
+		return 0
+	}
+	if !utf8.Valid(b) {
+		b = []byte(base64.StdEncoding.EncodeToString(b))
+	}
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
+}

@@ -79,8 +79,10 @@ type Env struct {
 	// docs/substation-compatibility.md.
 	Strict bool
 	// Coercions, if set, counts the coercions of the transforms built from
-	// the Env, per transform. Nil means that [NewPipeline] and [Load] give
-	// the pipeline a counter of its own ([Pipeline.Coercions]).
+	// the Env, per transform; it keeps an entry for every transform built,
+	// so share one only among pipelines that live as long as it does. Nil
+	// means that [NewPipeline] and [Load] give the pipeline a counter of
+	// its own ([Pipeline.Coercions]).
 	Coercions *Coercions
 	// CoercionMetadata, if set, is a metadata key: a transform that
 	// coerces a value writes there what it coerced (its type and id, the

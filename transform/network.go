@@ -149,7 +149,10 @@ type NetworkDomainRegisteredDomainConfig struct {
 // "network_domain_registered_domain"): "c.b.com" becomes "b.com",
 // "a.b.co.uk" becomes "b.co.uk". A name that is a public suffix itself, or
 // has an empty label ("", "a..com", ".com"), is an error matching
-// weir.ErrInvalidData.
+// weir.ErrInvalidData, as in Substation. An IP address is split at its dots
+// like a name under no listed suffix ("10.0.1.6" gives "1.6"), as
+// Substation does: a coercion (see [Coercions]; with [Env.Strict], a
+// *weir.CoercionError).
 type NetworkDomainRegisteredDomain struct{ netDomain }
 
 // NewNetworkDomainRegisteredDomain returns a NetworkDomainRegisteredDomain
@@ -173,7 +176,11 @@ type NetworkDomainSubdomainConfig struct {
 // its registered domain (type "network_domain_subdomain"): "c.b.com"
 // becomes "c", "x.y.b.co.uk" becomes "x.y". A name without a subdomain
 // ("b.com"), and any name NetworkDomainRegisteredDomain rejects, is an
-// error matching weir.ErrInvalidData.
+// error matching weir.ErrInvalidData. As in Substation, the first
+// occurrence of the registered domain is taken out ("x.b.comy.b.com"
+// gives "xy.b.com", and "b.com.b.com" has no subdomain), and an IP address
+// is split at its dots ("10.0.1.6" gives "10.0"): coercions (see
+// [Coercions]; with [Env.Strict], a *weir.CoercionError).
 type NetworkDomainSubdomain struct{ netDomain }
 
 // NewNetworkDomainSubdomain returns a NetworkDomainSubdomain for cfg.

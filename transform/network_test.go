@@ -89,6 +89,8 @@ func TestNetworkDomainErrors(t *testing.T) {
 		{"registered/trailing dot", "network_domain_registered_domain", "b.com."},
 		{"subdomain/none", "network_domain_subdomain", "b.com"},
 		{"subdomain/invalid", "network_domain_subdomain", "com"},
+		// Substation takes out the first occurrence of "b.com": none left.
+		{"subdomain/repeated", "network_domain_subdomain", "b.com.b.com"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -256,10 +256,11 @@ type ObjectToBoolean struct{ objectConvert }
 // NewObjectToBoolean returns an object_to_boolean transformer. Booleans stay
 // as they are; numbers are true unless zero; strings accepted by
 // strconv.ParseBool in any case ("true", "FALSE", "t", "0", …) convert. Any
-// other value (another string, null, an object, an array) is an error
-// matching weir.ErrInvalidData.
+// other value (another string, null, an object, an array) becomes false, as
+// in Substation: a coercion (see [Coercions]; with [Env.Strict], a
+// *weir.CoercionError).
 func NewObjectToBoolean(cfg ObjectToBooleanConfig) (*ObjectToBoolean, error) {
-	c, err := newObjectConvert("object_to_boolean", cfg.ID, cfg.Object, "boolean", objToBoolean, subToBoolean)
+	c, err := newObjectConvert("object_to_boolean", cfg.ID, cfg.Object, "boolean", objToBoolean, subBoolean)
 	if err != nil {
 		return nil, err
 	}
@@ -288,10 +289,12 @@ type ObjectToFloat struct{ objectConvert }
 // NewObjectToFloat returns an object_to_float transformer. Numbers are
 // written as Go formats a float64 without an exponent (1.10 becomes 1.1);
 // booleans become 1 or 0; strings that strconv.ParseFloat accepts convert.
-// Any other value (another string, NaN or infinity, null, an object, an
-// array) is an error matching weir.ErrInvalidData.
+// Any other value (another string, null, an object, an array) becomes 0,
+// as in Substation, and NaN or infinity null (Substation writes words that
+// are not JSON): a coercion (see [Coercions]; with [Env.Strict], a
+// *weir.CoercionError).
 func NewObjectToFloat(cfg ObjectToFloatConfig) (*ObjectToFloat, error) {
-	c, err := newObjectConvert("object_to_float", cfg.ID, cfg.Object, "float", objToFloat, subToFloat)
+	c, err := newObjectConvert("object_to_float", cfg.ID, cfg.Object, "float", objToFloat, subFloat)
 	if err != nil {
 		return nil, err
 	}
@@ -313,14 +316,16 @@ type ObjectToIntegerConfig struct {
 // [NewObjectToInteger].
 type ObjectToInteger struct{ objectConvert }
 
-// NewObjectToInteger returns an object_to_integer transformer. Integers
-// convert exactly; other numbers are truncated toward zero; values beyond
-// the int64 range are clamped to it; booleans become 1 or 0; strings holding
-// a number ("-1", "2.5") convert like numbers. Any other value (another
-// string, NaN or infinity, null, an object, an array) is an error matching
-// weir.ErrInvalidData.
+// NewObjectToInteger returns an object_to_integer transformer. It converts
+// as Substation does, with gjson's Int: integers exactly, other numbers
+// truncated toward zero, booleans as 1 or 0, strings of digits ("-1") as
+// their number. Anything else is a coercion (see [Coercions]; with
+// [Env.Strict], a *weir.CoercionError): a string that is not all digits
+// ("2.5", "12abc"), null, an object or an array becomes 0, a longer string
+// of digits wraps around, and a number beyond the int64 range becomes what
+// Go's float64 conversion gives.
 func NewObjectToInteger(cfg ObjectToIntegerConfig) (*ObjectToInteger, error) {
-	c, err := newObjectConvert("object_to_integer", cfg.ID, cfg.Object, "integer", objToInteger, subToInteger)
+	c, err := newObjectConvert("object_to_integer", cfg.ID, cfg.Object, "integer", objToInteger, subInteger)
 	if err != nil {
 		return nil, err
 	}
@@ -342,17 +347,54 @@ type ObjectToStringConfig struct {
 // [NewObjectToString].
 type ObjectToString struct{ objectConvert }
 
-// NewObjectToString returns an object_to_string transformer. Every value
-// converts: strings stay as they are, integers keep their digits, other
-// numbers are formatted as a float64 without an exponent, booleans become
-// "true" or "false", objects and arrays their JSON text, null the empty
-// string.
+// NewObjectToString returns an object_to_string transformer. Strings stay
+// as they are, integers keep their digits, other numbers are formatted as a
+// float64 without an exponent, booleans become "true" or "false", objects
+// their JSON text, null the empty string. As in Substation, an array (or a
+// string holding one) is kept as an array, and a string in double quotes
+// around JSON loses them: coercions (see [Coercions]; with [Env.Strict], a
+// *weir.CoercionError).
 func NewObjectToString(cfg ObjectToStringConfig) (*ObjectToString, error) {
-	c, err := newObjectConvert("object_to_string", cfg.ID, cfg.Object, "string", objToString, subToString)
+	c, err := newObjectConvert("object_to_string", cfg.ID, cfg.Object, "string", objToString, subString)
 	if err != nil {
 		return nil, err
 	}
 	return &ObjectToString{c}, nil
+}
+
+// Transform implements [Transformer]. A string is written straight into
+// the message, without an interim copy.
+func (t *ObjectToString) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	c := &t.objectConvert
+	if msg.IsControl() || c.src.String() == "" {
+		return c.transform(ctx, msg)
+	}
+	v := c.src.Get(msg)
+	if !v.Exists() {
+		return objPass(msg), nil
+	}
+	s := v.String()
+	if subStringOdd(s) {
+		return c.transform(ctx, msg) // Substation's array or unquoted string
+	}
+	if err := c.dst.SetString(msg, s); err != nil {
+		return nil, &Error{Type: "object_to_string", ID: c.id, Err: err}
+	}
+	return objPass(msg), nil
+}
+
+// subStringOdd reports whether Substation writes the text s of a value
+// as something other than the string s: an array, or s without the double
+// quotes around it.
+func subStringOdd(s string) bool {
+	if strings.HasPrefix(s, "[") && json.Valid([]byte(s)) {
+		return true
+	}
+	if s != "" && (s[0] == '"' || s[len(s)-1] == '"') {
+		t := strings.Trim(s, `"`)
+		return json.Valid([]byte(t))
+	}
+	return false
 }
 
 // ObjectToUnsignedIntegerConfig configures [NewObjectToUnsignedInteger]
@@ -371,10 +413,12 @@ type ObjectToUnsignedIntegerConfig struct {
 type ObjectToUnsignedInteger struct{ objectConvert }
 
 // NewObjectToUnsignedInteger returns an object_to_unsigned_integer
-// transformer. It converts like [NewObjectToInteger] but clamps to the
-// uint64 range, so negative numbers (and strings such as "-1") become 0.
+// transformer. It converts like [NewObjectToInteger], with gjson's Uint: a
+// string such as "-1" becomes 0, and a negative number goes through Go's
+// float64 conversion (-5 becomes 18446744073709551611 on amd64), a
+// coercion.
 func NewObjectToUnsignedInteger(cfg ObjectToUnsignedIntegerConfig) (*ObjectToUnsignedInteger, error) {
-	c, err := newObjectConvert("object_to_unsigned_integer", cfg.ID, cfg.Object, "unsigned integer", objToUnsigned, subToUnsigned)
+	c, err := newObjectConvert("object_to_unsigned_integer", cfg.ID, cfg.Object, "unsigned integer", objToUnsigned, subUnsigned)
 	if err != nil {
 		return nil, err
 	}
@@ -396,13 +440,40 @@ type objectConvert struct {
 	// conv returns the JSON text of the converted value, or ok == false if
 	// v cannot be converted faithfully.
 	conv func(v weir.Value) (raw []byte, ok bool)
-	// sub returns the JSON text Substation writes for v (gjson's reading,
-	// sjson's writing). Where it differs from conv's, or conv has none,
-	// the conversion is a coercion.
-	sub func(v weir.Value) []byte
+	// sub is the conversion as Substation makes it (gjson's reading,
+	// sjson's writing; see appendSub). Where its text differs from conv's,
+	// or conv has none, the conversion is a coercion.
+	sub subKind
 }
 
-func newObjectConvert(typ, id string, obj ObjectSettings, kind string, conv func(weir.Value) ([]byte, bool), sub func(weir.Value) []byte) (objectConvert, error) {
+// subKind names a conversion as Substation makes it.
+type subKind uint8
+
+const (
+	subBoolean subKind = iota
+	subFloat
+	subInteger
+	subUnsigned
+	subString
+)
+
+// appendSub appends the JSON text Substation writes for v. (A switch, not a
+// function value, so that a buffer on the caller's stack stays there.)
+func appendSub(dst []byte, k subKind, v weir.Value) []byte {
+	switch k {
+	case subBoolean:
+		return strconv.AppendBool(dst, v.Bool())
+	case subFloat:
+		return appendSubFloat(dst, v.Float())
+	case subInteger:
+		return strconv.AppendInt(dst, v.Int(), 10)
+	case subUnsigned:
+		return strconv.AppendUint(dst, v.Uint(), 10)
+	}
+	return append(dst, subToString(v)...)
+}
+
+func newObjectConvert(typ, id string, obj ObjectSettings, kind string, conv func(weir.Value) ([]byte, bool), sub subKind) (objectConvert, error) {
 	switch {
 	case obj.SourceKey == "" && obj.TargetKey != "":
 		return objectConvert{}, &weir.ConfigError{Type: typ, Field: "object.source_key", Err: fmt.Errorf("%w: needed with object.target_key", weir.ErrMissingSetting)}
@@ -425,11 +496,12 @@ func (c *objectConvert) transform(ctx context.Context, msg *weir.Message) ([]*we
 		return objPass(msg), nil
 	}
 	raw, ok := c.conv(v)
-	if sub := c.sub(v); !ok || !bytes.Equal(raw, sub) {
+	var buf [32]byte
+	if sub := appendSub(buf[:0], c.sub, v); !ok || !bytes.Equal(raw, sub) {
 		if err := c.coerce(msg, c.src.String(), v.Raw(), c.kind); err != nil {
 			return nil, err
 		}
-		raw = sub
+		raw = bytes.Clone(sub)
 	}
 	if err := c.dst.SetRaw(msg, raw); err != nil {
 		return nil, &Error{Type: c.typ, ID: c.id, Err: err}
@@ -596,23 +668,13 @@ func objToString(v weir.Value) ([]byte, bool) {
 	return weir.AppendJSONString(nil, v.String()), true
 }
 
-// The conversions as Substation makes them: gjson's reading of the value,
-// written as sjson writes a Go value.
-
-func subToBoolean(v weir.Value) []byte { return strconv.AppendBool(nil, v.Bool()) }
-
-func subToInteger(v weir.Value) []byte { return strconv.AppendInt(nil, v.Int(), 10) }
-
-func subToUnsigned(v weir.Value) []byte { return strconv.AppendUint(nil, v.Uint(), 10) }
-
-// subToFloat writes NaN and infinities, which sjson writes as bare words
-// that are not JSON, as null.
-func subToFloat(v weir.Value) []byte {
-	f := v.Float()
+// appendSubFloat appends f as sjson writes a float64, except NaN and the
+// infinities, which sjson writes as bare words that are not JSON: null.
+func appendSubFloat(dst []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null")
+		return append(dst, "null"...)
 	}
-	return strconv.AppendFloat(nil, f, 'f', -1, 64)
+	return strconv.AppendFloat(dst, f, 'f', -1, 64)
 }
 
 // subToString is Substation's string conversion: the value's text

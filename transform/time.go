@@ -21,8 +21,15 @@ import (
 // reformats a date. Each reads the value at object.source_key and writes
 // the result to object.target_key; when both keys are empty it works on the
 // whole message data instead. A message whose source value is missing
-// passes unchanged. A value that cannot be read as a time or an integer is
-// an error matching weir.ErrInvalidData.
+// passes unchanged. A string that does not match time_from_string's format
+// is an error matching weir.ErrInvalidData, as in Substation.
+//
+// The types that read an integer timestamp read it as Substation does,
+// with gjson's Int: a string that is not all digits, an object, null or
+// false is 0 (1970-01-01), true is 1, a fraction is dropped; a conversion
+// that overflows wraps around as the time package does. Each such reading
+// is a coercion, counted (see [Coercions]); with [Env.Strict] it is a
+// *weir.CoercionError instead.
 
 func timeBuiltins() map[string]Factory {
 	return map[string]Factory{
@@ -197,8 +204,8 @@ type TimeToStringConfig struct {
 
 // TimeToString formats Unix nanoseconds as a time string (type
 // "time_to_string"). The input is a JSON integer or a string of digits; on
-// the whole data the result replaces the data. Anything else is an error
-// matching weir.ErrInvalidData.
+// the whole data the result replaces the data. Anything else is read as 0,
+// a coercion (see the package's time_* notes).
 type TimeToString struct {
 	coercer
 	id     string
@@ -272,9 +279,9 @@ func timeRead(c *coercer, msg *weir.Message, io strIO) (n int64, ok bool, err er
 	)
 	if io.whole() {
 		d := msg.Data()
-		val = dataValue(d)
 		text = string(d)
 		faithful, ferr = timeParseInt(text)
+		n = dataInt(d)
 	} else {
 		val = io.src.Get(msg)
 		if !val.Exists() {
@@ -282,8 +289,8 @@ func timeRead(c *coercer, msg *weir.Message, io strIO) (n int64, ok bool, err er
 		}
 		field, text = io.src.String(), val.Raw()
 		faithful, ferr = timeValueInt(val)
+		n = val.Int()
 	}
-	n = val.Int()
 	if ferr != nil || faithful != n {
 		if err := c.coerce(msg, field, text, "integer timestamp"); err != nil {
 			return 0, false, err
@@ -368,8 +375,8 @@ type TimeFromUnixConfig struct {
 // TimeFromUnix converts Unix seconds to Unix nanoseconds (type
 // "time_from_unix"). The input is a JSON integer or a string of digits;
 // the result is written as a JSON integer, or replaces the data as
-// decimal digits. A time past the year 2262 does not fit and is an error
-// matching weir.ErrInvalidData.
+// decimal digits. A time past the year 2262 does not fit: it wraps around,
+// a coercion (see the package's time_* notes).
 type TimeFromUnix struct{ timeUnix }
 
 // NewTimeFromUnix returns a TimeFromUnix for cfg.

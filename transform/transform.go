@@ -6,6 +6,13 @@
 // JSON config with [New]; each also has a typed constructor (NewObjectCopy,
 // NewStringReplace, …) taking the same settings as a Go struct. Custom types
 // are added to a [Registry].
+//
+// Built-ins produce Substation's bytes, including where Substation bends a
+// value it cannot convert (a timestamp that is not a number becomes 1970):
+// such coercions are counted ([Pipeline.Coercions], [Env.Metrics]), and
+// [Env.Strict] makes each a *weir.CoercionError instead.
+// docs/substation-compatibility.md lists every coercion and every remaining
+// difference from Substation.
 package transform
 
 import (
