@@ -109,6 +109,7 @@ func (r *runner) showProgress(s *stream.Stream, start time.Time) (stop func()) {
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetSpinnerChangeInterval(0), // no goroutine of its own: update renders
 		progressbar.OptionSetPredictTime(r.totalBytes > 0),
 	)
 	done, exited := make(chan struct{}), make(chan struct{})
