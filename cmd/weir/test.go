@@ -475,8 +475,10 @@ func (tt *tester) runCase(ctx context.Context, path string) {
 		fmt.Fprintf(out, "updated\t%s\t%d %s\n", filepath.Join(path, weirtest.ExpectedFile), len(res.Outputs), plural(len(res.Outputs), "event", "events"))
 	}
 	if c.Expected == nil && !tt.update {
-		res.Diffs = nil
-		res.Failures = append(res.Failures, weirtest.Failure{Line: 0, Err: errors.New("no expected.ndjson: run weir test -update to write it from the pipeline's output")})
+		tt.failed++
+		fmt.Fprintf(out, "--- FAIL: %s\n    no %s: run weir test -update to write it from what the pipeline returns\nFAIL\t%s\t%s\n",
+			c.Name, weirtest.ExpectedFile, path, time.Since(start).Round(time.Microsecond))
+		return
 	}
 	if !res.Passed() {
 		tt.failed++
