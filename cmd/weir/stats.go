@@ -118,8 +118,8 @@ func (r *runner) showProgress(s *stream.Stream, start time.Time) (stop func()) {
 		stage := st.Stages[0]
 		r.mu.Lock()
 		if !r.done {
-			bar.Describe(fmt.Sprintf("%d in, %d out, %d failed", stage.In, stage.Out, stage.Errored))
 			_ = bar.Set64(r.bytesRead.Load())
+			bar.Describe(fmt.Sprintf("%d in, %d out, %d failed", stage.In, stage.Out, stage.Errored))
 		}
 		r.mu.Unlock()
 	}

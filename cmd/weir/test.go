@@ -72,11 +72,12 @@ type testConfig struct {
 
 // tester runs the tests of one weir test command.
 type tester struct {
-	c       *cli
-	cf      configFlags
-	match   *regexp.Regexp
-	verbose bool
-	update  bool
+	c         *cli
+	cf        configFlags
+	match     *regexp.Regexp
+	verbose   bool
+	update    bool
+	recursive bool
 
 	files, errored, tests, failed, passed int
 }
@@ -85,7 +86,7 @@ func (c *cli) testCommand(ctx context.Context, args []string) int {
 	fs := c.newFlags("test", testUsage)
 	tt := &tester{c: c}
 	tt.cf.register(fs)
-	recursive := fs.Bool("R", false, "")
+	fs.BoolVar(&tt.recursive, "R", false, "")
 	runExpr := fs.String("run", "", "")
 	fs.BoolVar(&tt.verbose, "v", false, "")
 	fs.BoolVar(&tt.update, "update", false, "")
@@ -106,7 +107,7 @@ func (c *cli) testCommand(ctx context.Context, args []string) int {
 	}
 	start := time.Now()
 	for _, path := range paths {
-		files, err := findTestFiles(path, *recursive)
+		files, err := findTestFiles(path, tt.recursive)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "weir: test: %v\n", err)
 			tt.errored++
@@ -509,6 +510,9 @@ func (tt *tester) summary(took time.Duration) int {
 		return exitFailure
 	case tt.tests == 0:
 		fmt.Fprintf(out, "no tests found [%s]\n", took)
+		if !tt.recursive && tt.files == 0 {
+			fmt.Fprintln(tt.c.stderr, "weir test: only the named files and folders were searched; -R searches the folders below them too")
+		}
 		return exitOK
 	}
 	fmt.Fprintf(out, "ok: %d passed, 0 failed, in %d %s [%s]\n", tt.passed, tt.files, plural(tt.files, "file", "files"), took)
