@@ -37,8 +37,9 @@ Config tests are the "tests" section of a config, as Substation defines it:
 Each test runs on a pipeline built afresh from the config: the test's
 transforms run over one control message, what they emit runs through the
 pipeline, and the condition must hold for every event that comes out. Files
-ending in .json, .jsonnet and .libsonnet are read; those without transforms
-are not configs and are skipped, as Substation does.
+ending in .json and .jsonnet are read (and .libsonnet files named on the
+command line; in folders they are libraries); those without transforms are not
+configs and are skipped, as Substation does.
 
 Golden cases are folders holding input.ndjson, expected.ndjson and a config
 (config.json or config.jsonnet, or one named by case.json), or .txtar files
@@ -148,9 +149,11 @@ func findTestFiles(path string, recursive bool) ([]string, error) {
 			return nil
 		}
 		switch filepath.Ext(p) {
-		case ".json", ".jsonnet", ".libsonnet", ".txtar":
+		case ".json", ".jsonnet", ".txtar":
 			files = append(files, p)
 		}
+		// .libsonnet files in folders are libraries (substation.libsonnet,
+		// whose functions do not evaluate to JSON): only a named one is read.
 		return nil
 	})
 	sort.Strings(files)
@@ -178,6 +181,11 @@ func (tt *tester) runFile(ctx context.Context, path string) {
 	}
 	// Files without transforms are not configs: skipped, as Substation
 	// does (a .json file of data, a library of Jsonnet functions).
+	if !json.Valid(b) {
+		_, err := transform.ParseConfig(b) // a broken config is not skipped: say where
+		fail(err)
+		return
+	}
 	var probe struct {
 		Transforms []json.RawMessage `json:"transforms"`
 	}
