@@ -52,10 +52,17 @@
 //     messages, errors, malformed data, concurrency, Close), as
 //     testing/slogtest does for slog handlers.
 //   - enrich/dns/dnstest: a DNS server on loopback for tests.
+//   - weirtest: golden-file tests of a pipeline's output (input.ndjson,
+//     expected.ndjson) with RunGolden and -update, field-level diffs and a
+//     pinned clock, DNS, HTTP and files.
+//
+// Jsonnet configs: transform/jsonnetconfig evaluates them for the loader.
 //
 // The command:
 //
-//   - cmd/weir: runs a Substation config over NDJSON files.
+//   - cmd/weir: runs a Substation config over NDJSON files (weir run),
+//     runs config tests and golden cases (weir test), checks configs
+//     (weir vet), lists the types (weir list), builds Jsonnet (weir build).
 //
 // # Paths
 //

@@ -17,7 +17,7 @@ import (
 
 // TestCoreDeps checks that a program importing package transform (the
 // local families and the conditions) links none of the heavy modules: the
-// AWS SDK, Parquet, jq and DNS live in subpackages.
+// AWS SDK, Parquet, jq, DNS and Jsonnet live in subpackages.
 func TestCoreDeps(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("go"); err != nil {
@@ -28,6 +28,7 @@ func TestCoreDeps(t *testing.T) {
 	for _, dep := range strings.Fields(string(out)) {
 		for _, heavy := range []string{
 			"github.com/aws/", "github.com/parquet-go/", "github.com/itchyny/gojq", "github.com/miekg/dns",
+			"github.com/google/go-jsonnet", // Jsonnet configs: package transform/jsonnetconfig
 			"github.com/weirhq/weir/awsenv", "github.com/weirhq/weir/transform/",
 		} {
 			assert.False(t, strings.HasPrefix(dep, heavy), "package transform links %s", dep)

@@ -83,6 +83,8 @@ func NewPipeline(ctx context.Context, env *Env, cfgs []weir.Config) (*Pipeline, 
 
 // Load reads a Substation config from r and builds its pipeline with env
 // (nil: a zero [Env]), as [NewPipeline] does. See [Parse] for the format.
+// For configs written in Jsonnet, use package transform/jsonnetconfig,
+// which evaluates them and hands their JSON to Parse.
 func Load(ctx context.Context, env *Env, r io.Reader) (*Pipeline, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {

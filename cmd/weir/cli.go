@@ -23,11 +23,11 @@ const (
 )
 
 const usage = `Usage:
-  weir run   -config FILE [flags] [INPUT ...]   run a pipeline over events
-  weir test  [-R] [-run REGEXP] [PATH ...]     run config tests and golden cases
-  weir vet   [-R] [-json] PATH ...             check configs without running them
-  weir list  [-json]                            list transform and condition types
-  weir build [-R] [-o FILE] PATH ...            write the JSON of Jsonnet configs
+  weir run   -config FILE [flags] [INPUT ...]  run a pipeline over events
+  weir test  [-R] [-run REGEXP] [PATH ...]    run config tests and golden cases
+  weir vet   [-R] [-json] PATH ...            check configs without running them
+  weir list  [-json]                          list transform and condition types
+  weir build [-R] [-o FILE] PATH ...          write the JSON of Jsonnet configs
   weir version
   weir help [COMMAND]
 

@@ -23,6 +23,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("WEIR_TEST_RUN_MAIN") == "1" {
+		// The test binary stands in for the weir command (TestRunInterruptProcess).
+		os.Args = append([]string{"weir"}, strings.Fields(os.Getenv("WEIR_TEST_ARGS"))...)
+		main()
+		return
+	}
 	testenv.Main(m, true)
 }
 

@@ -139,6 +139,7 @@ func (r *runner) showProgress(s *stream.Stream, start time.Time) (stop func()) {
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetSpinnerChangeInterval(0), // no goroutine of its own: update renders
 		progressbar.OptionSetPredictTime(r.totalBytes > 0),
 	)
 	done, exited := make(chan struct{}), make(chan struct{})
@@ -147,8 +148,8 @@ func (r *runner) showProgress(s *stream.Stream, start time.Time) (stop func()) {
 		stage := st.Stages[0]
 		r.mu.Lock()
 		if !r.done {
-			bar.Describe(fmt.Sprintf("%d in, %d out, %d failed", stage.In, stage.Out, stage.Errored))
 			_ = bar.Set64(r.bytesRead.Load())
+			bar.Describe(fmt.Sprintf("%d in, %d out, %d failed", stage.In, stage.Out, stage.Errored))
 		}
 		r.mu.Unlock()
 	}

@@ -37,8 +37,9 @@ Config tests are the "tests" section of a config, as Substation defines it:
 Each test runs on a pipeline built afresh from the config: the test's
 transforms run over one control message, what they emit runs through the
 pipeline, and the condition must hold for every event that comes out. Files
-ending in .json, .jsonnet and .libsonnet are read; those without transforms
-are not configs and are skipped, as Substation does.
+ending in .json and .jsonnet are read (and .libsonnet files named on the
+command line; in folders they are libraries); those without transforms are not
+configs and are skipped, as Substation does.
 
 Golden cases are folders holding input.ndjson, expected.ndjson and a config
 (config.json or config.jsonnet, or one named by case.json), or .txtar files
@@ -72,11 +73,12 @@ type testConfig struct {
 
 // tester runs the tests of one weir test command.
 type tester struct {
-	c       *cli
-	cf      configFlags
-	match   *regexp.Regexp
-	verbose bool
-	update  bool
+	c         *cli
+	cf        configFlags
+	match     *regexp.Regexp
+	verbose   bool
+	update    bool
+	recursive bool
 
 	files, errored, tests, failed, passed int
 }
@@ -85,7 +87,7 @@ func (c *cli) testCommand(ctx context.Context, args []string) int {
 	fs := c.newFlags("test", testUsage)
 	tt := &tester{c: c}
 	tt.cf.register(fs)
-	recursive := fs.Bool("R", false, "")
+	fs.BoolVar(&tt.recursive, "R", false, "")
 	runExpr := fs.String("run", "", "")
 	fs.BoolVar(&tt.verbose, "v", false, "")
 	fs.BoolVar(&tt.update, "update", false, "")
@@ -106,7 +108,7 @@ func (c *cli) testCommand(ctx context.Context, args []string) int {
 	}
 	start := time.Now()
 	for _, path := range paths {
-		files, err := findTestFiles(path, *recursive)
+		files, err := findTestFiles(path, tt.recursive)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "weir: test: %v\n", err)
 			tt.errored++
@@ -147,9 +149,11 @@ func findTestFiles(path string, recursive bool) ([]string, error) {
 			return nil
 		}
 		switch filepath.Ext(p) {
-		case ".json", ".jsonnet", ".libsonnet", ".txtar":
+		case ".json", ".jsonnet", ".txtar":
 			files = append(files, p)
 		}
+		// .libsonnet files in folders are libraries (substation.libsonnet,
+		// whose functions do not evaluate to JSON): only a named one is read.
 		return nil
 	})
 	sort.Strings(files)
@@ -177,6 +181,11 @@ func (tt *tester) runFile(ctx context.Context, path string) {
 	}
 	// Files without transforms are not configs: skipped, as Substation
 	// does (a .json file of data, a library of Jsonnet functions).
+	if !json.Valid(b) {
+		_, err := transform.ParseConfig(b) // a broken config is not skipped: say where
+		fail(err)
+		return
+	}
 	var probe struct {
 		Transforms []json.RawMessage `json:"transforms"`
 	}
@@ -475,8 +484,10 @@ func (tt *tester) runCase(ctx context.Context, path string) {
 		fmt.Fprintf(out, "updated\t%s\t%d %s\n", filepath.Join(path, weirtest.ExpectedFile), len(res.Outputs), plural(len(res.Outputs), "event", "events"))
 	}
 	if c.Expected == nil && !tt.update {
-		res.Diffs = nil
-		res.Failures = append(res.Failures, weirtest.Failure{Line: 0, Err: errors.New("no expected.ndjson: run weir test -update to write it from the pipeline's output")})
+		tt.failed++
+		fmt.Fprintf(out, "--- FAIL: %s\n    no %s: run weir test -update to write it from what the pipeline returns\nFAIL\t%s\t%s\n",
+			c.Name, weirtest.ExpectedFile, path, time.Since(start).Round(time.Microsecond))
+		return
 	}
 	if !res.Passed() {
 		tt.failed++
@@ -507,6 +518,9 @@ func (tt *tester) summary(took time.Duration) int {
 		return exitFailure
 	case tt.tests == 0:
 		fmt.Fprintf(out, "no tests found [%s]\n", took)
+		if !tt.recursive && tt.files == 0 {
+			fmt.Fprintln(tt.c.stderr, "weir test: only the named files and folders were searched; -R searches the folders below them too")
+		}
 		return exitOK
 	}
 	fmt.Fprintf(out, "ok: %d passed, 0 failed, in %d %s [%s]\n", tt.passed, tt.files, plural(tt.files, "file", "files"), took)

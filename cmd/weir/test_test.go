@@ -130,3 +130,32 @@ func TestTestBrokenExpectation(t *testing.T) {
 	assert.Equal(t, exitOK, res.code, res.stdout)
 	assert.Contains(t, res.stdout, "ok: 1 passed")
 }
+
+// TestTestBadConfigs checks that a config that cannot be tested is
+// reported, not skipped, and that the status says so.
+func TestTestBadConfigs(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"broken.json":   "{\"transforms\": [\n,]}",
+		"badtest.json":  `{"transforms": [{"type": "utility_drop"}], "tests": [{"name": "t", "transforms": [], "condition": {"type": "string_eq"}}]}`,
+		"notests.json":  `{"transforms": [{"type": "utility_drop"}]}`,
+		"data.json":     `{"eventName": "not a config"}`,
+		"package.json":  `{"name": "x"}`,
+		"lib.libsonnet": `{ f(x): x }`,
+		"readme.txt":    "not even JSON",
+		"passing.json":  `{"transforms": [{"type": "utility_drop"}], "tests": [{"name": "dropped", "transforms": [{"type": "test_message", "settings": {"value": 1}}], "condition": {"type": "string_equal_to", "settings": {"value": "x"}}}]}`,
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	res := weirTest(dir)
+	assert.Equal(t, exitUsage, res.code, res.stdout)
+	out := lines(res.stdout)
+	require.Len(t, out, 5, res.stdout)
+	assert.Equal(t, "?\t"+filepath.Join(dir, "badtest.json")+"\t[error]", out[0])
+	assert.Equal(t, "?\t"+filepath.Join(dir, "broken.json")+"\t[error]", out[1])
+	assert.Equal(t, "?\t"+filepath.Join(dir, "notests.json")+"\t[no tests]", out[2])
+	assert.True(t, strings.HasPrefix(out[3], "ok\t"+filepath.Join(dir, "passing.json")), "no event came out: the condition held for every one")
+	assert.Equal(t, "FAIL: 1 passed, 0 failed; 2 could not be tested (see above)", out[4][:strings.Index(out[4], " [")])
+	assert.Contains(t, res.stderr, "broken.json: line 2, column 1: invalid character ','")
+	assert.Contains(t, res.stderr, `badtest.json: tests[0] ("t"): condition: string_eq: unknown type "string_eq"`)
+}

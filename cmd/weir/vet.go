@@ -27,9 +27,10 @@ reported, one a line, with the file and, for JSON files, the line and column:
 
   pipeline.json:14:21: transforms[3] (object_copy, id "copy-user"): setting "object.target_kee": unknown setting; did you mean "target_key"?
 
-PATH is a config file or a folder of them (.json, .jsonnet, .libsonnet); with
--R, folders are searched at any depth. In folders, files without
-"transforms" are not configs and are skipped.
+PATH is a config file (.json, .jsonnet, .libsonnet) or a folder of them (.json,
+.jsonnet; .libsonnet files in folders are libraries); with -R, folders are
+searched at any depth. In folders, files without "transforms" are not configs
+and are skipped.
 
 Flags:
   -R      search folders at any depth
