@@ -277,6 +277,16 @@ var benchedElsewhere = map[string]string{
 	"enrich_aws_lambda":        "awstransform.BenchmarkEnrichAWSLambda (loopback Invoke API)",
 
 	"enrich_aws_dynamodb_query": "transform.BenchmarkEnrichAWSDynamoDBQuery (dynalite)",
+
+	"send_http_post":               "transform.BenchmarkSendHTTPPost (httptest server)",
+	"send_aws_kinesis_data_stream": "sendtransform.BenchmarkKinesis (kinesis-local)",
+	"send_aws_s3":                  "sendtransform.BenchmarkS3Gzip (s3rver)",
+	"send_aws_data_firehose":       "the sends to AWS services are benchmarked by their service's server: see sendtransform",
+	"send_aws_dynamodb_put":        "as send_aws_data_firehose",
+	"send_aws_eventbridge":         "as send_aws_data_firehose",
+	"send_aws_lambda":              "as send_aws_data_firehose",
+	"send_aws_sns":                 "as send_aws_data_firehose",
+	"send_aws_sqs":                 "as send_aws_data_firehose",
 }
 
 // BenchmarkBuiltins runs one message through every registered built-in

@@ -78,6 +78,16 @@ var sweepExempt = map[string]string{
 	"enrich_dns_text_lookup":   "as enrich_dns_ip_lookup (an alias of enrich_dns_txt_lookup)",
 
 	"enrich_aws_dynamodb_query": "needs AWS credentials and a table to build from JSON; awstransform.TestContract runs transformtest against dynalite",
+
+	"send_http_post":               "posts to its url: TestSendHTTPPostContract runs transformtest against an httptest server",
+	"send_aws_kinesis_data_stream": "needs AWS credentials and a stream: sendtransform.TestKinesisContract runs transformtest against kinesis-local",
+	"send_aws_data_firehose":       "needs AWS credentials and a service: sendtransform's tests run it against a real server",
+	"send_aws_dynamodb_put":        "as send_aws_data_firehose (dynalite)",
+	"send_aws_eventbridge":         "as send_aws_data_firehose",
+	"send_aws_lambda":              "as send_aws_data_firehose",
+	"send_aws_s3":                  "as send_aws_data_firehose (s3rver)",
+	"send_aws_sns":                 "as send_aws_data_firehose",
+	"send_aws_sqs":                 "as send_aws_data_firehose",
 }
 
 // sweepIgnoredSettings lists, per type, the settings it documents to accept

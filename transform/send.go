@@ -36,8 +36,9 @@ import (
 
 func sendBuiltins() map[string]Factory {
 	return map[string]Factory{
-		"send_file":   decoded(buildSendFile),
-		"send_stdout": decoded(buildSendStdout),
+		"send_file":      decoded(buildSendFile),
+		"send_http_post": decoded(buildSendHTTPPost),
+		"send_stdout":    decoded(buildSendStdout),
 	}
 }
 
