@@ -1,12 +1,9 @@
 package main
 
 import (
-	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 const coercingConfig = `{"transforms": [
@@ -15,15 +12,6 @@ const coercingConfig = `{"transforms": [
 ]}`
 
 const coercingInput = "{\"ts\":\"soon\",\"n\":\"x\"}\n{\"ts\":1700000000000000000,\"n\":\"5\"}\n"
-
-// statsLine returns the -stats JSON line of a run's standard error.
-func statsLine(t *testing.T, stderr string) runStats {
-	t.Helper()
-	lines := strings.Split(strings.TrimSpace(stderr), "\n")
-	var st runStats
-	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &st), stderr)
-	return st
-}
 
 func TestRunCoercesAndCounts(t *testing.T) {
 	t.Parallel()
