@@ -164,11 +164,14 @@ func replayRealdata(ctx context.Context, t testing.TB, env *transform.Env, c rea
 	return append(res, run(weir.NewControl()))
 }
 
+// TestConformanceRealData replays the set and compares every case with
+// Substation's output. Run it with -v for the count per config, and with
+// WEIR_REALDATA_DIFF=1 for where each differing case differs.
 func TestConformanceRealData(t *testing.T) {
 	ctx := context.Background()
 	configs := readRealdata(t)
 	var total, agree int
-	var lines []string
+	var lines, every []string
 	for _, c := range configs {
 		env := all.Env()
 		res := replayRealdata(ctx, t, env, c)
@@ -185,12 +188,14 @@ func TestConformanceRealData(t *testing.T) {
 		}
 		total += len(res)
 		agree += n
+		line := fmt.Sprintf("  %-55s %4d of %4d agree", c.Name, n, len(res))
+		every = append(every, line)
 		if n != len(res) {
-			lines = append(lines, fmt.Sprintf("  %-55s %4d of %4d agree", c.Name, n, len(res)))
+			lines = append(lines, line)
 		}
 		assert.Equal(t, realdataDifferences[c.Name], len(res)-n, "%s: cases that differ from Substation (ledger: docs/substation-compatibility.md)", c.Name)
 	}
-	sort.Strings(lines)
+	t.Logf("real-data replay, per config:\n%s", strings.Join(every, "\n"))
 	t.Logf("real-data replay: %d of %d cases agree with Substation (%.2f%%), %d configs; configs that differ:\n%s",
 		agree, total, 100*float64(agree)/float64(total), len(configs), strings.Join(lines, "\n"))
 }
