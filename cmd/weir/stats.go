@@ -149,7 +149,7 @@ func (r *runner) showProgress(s *stream.Stream, start time.Time) (stop func()) {
 		r.mu.Lock()
 		if !r.done {
 			_ = bar.Set64(r.bytesRead.Load())
-			bar.Describe(fmt.Sprintf("%d in, %d out, %d failed", stage.In, stage.Out, stage.Errored))
+			bar.Describe(fmt.Sprintf("%d in, %d out, %d dropped, %d failed", stage.In, stage.Out, stage.Dropped, stage.Errored))
 		}
 		r.mu.Unlock()
 	}
