@@ -2,6 +2,7 @@ package parquettransform
 
 import (
 	"context"
+	"runtime"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -27,7 +28,15 @@ func FuzzFormatFromParquet(f *testing.F) {
 	}
 	_ = parquet.Write[row]
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The work one message causes is bounded by max_size: a file that
+		// makes the transform allocate far more is a finding.
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		out, err := tf.Transform(context.Background(), weir.NewMessage(data))
+		runtime.ReadMemStats(&after)
+		if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+			t.Fatalf("a %d-byte file allocated %d bytes (max_size 1 MiB)", len(data), n)
+		}
 		if err != nil {
 			return
 		}

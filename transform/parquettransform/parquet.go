@@ -15,6 +15,8 @@ import (
 	"io"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/transform"
@@ -121,6 +123,10 @@ func (t *FormatFromParquet) rows(msg *weir.Message) (out []*weir.Message, err er
 		}
 	}
 
+	if err := checkPages(d, f.Metadata(), t.max); err != nil {
+		return nil, err
+	}
+
 	r := parquet.NewGenericReader[any](f)
 	defer r.Close()
 	batch := make([]any, formatParquetBatch)
@@ -177,4 +183,59 @@ func invalid(typ, id string, err error) error {
 		err = fmt.Errorf("%w: %w", weir.ErrInvalidData, err)
 	}
 	return &transform.Error{Type: typ, ID: id, Err: err}
+}
+
+// checkPages reads the header of every page of every column chunk, as the
+// library will, and refuses sizes and value counts past limit before the
+// library allocates them: a 404-byte file declaring a huge page made it
+// allocate gigabytes (FuzzFormatFromParquet).
+func checkPages(d []byte, md *format.FileMetaData, limit int64) error {
+	for _, rg := range md.RowGroups {
+		for _, c := range rg.Columns {
+			cm := c.MetaData
+			start := cm.DataPageOffset
+			if cm.DictionaryPageOffset > 0 && cm.DictionaryPageOffset < start {
+				start = cm.DictionaryPageOffset
+			}
+			end := start + cm.TotalCompressedSize
+			if start < 0 || cm.TotalCompressedSize < 0 || end > int64(len(d)) || end < start {
+				return errors.New("parquet: a column chunk lies outside the file")
+			}
+			var uncompressed, values int64
+			for pos := start; pos < end; {
+				// Read from the bytes, bounds checked, without copies.
+				br := new(thrift.CompactProtocol).NewReaderFromBytes(d[pos:end])
+				var h format.PageHeader
+				if err := thrift.NewDecoder(br).Decode(&h); err != nil {
+					return fmt.Errorf("parquet: page header: %w", err)
+				}
+				read, ok := br.(interface{ BytesRead() int })
+				if !ok {
+					return nil // not this version of the library: leave it to it
+				}
+				hn := int64(read.BytesRead())
+				if h.CompressedPageSize < 0 || h.UncompressedPageSize < 0 ||
+					pos+hn+int64(h.CompressedPageSize) > end {
+					return errors.New("parquet: a page lies outside its column chunk")
+				}
+				var n int64
+				if v, ok := h.DataPageHeader.Get(); ok {
+					n = int64(v.NumValues)
+				}
+				if v, ok := h.DataPageHeaderV2.Get(); ok {
+					n = int64(v.NumValues)
+				}
+				if v, ok := h.DictionaryPageHeader.Get(); ok {
+					n = int64(v.NumValues)
+				}
+				uncompressed += int64(h.UncompressedPageSize)
+				values += max(n, 0)
+				if n < 0 || uncompressed > limit || values > limit {
+					return tooBig(limit)
+				}
+				pos += hn + int64(h.CompressedPageSize)
+			}
+		}
+	}
+	return nil
 }
