@@ -287,6 +287,7 @@ var benchedElsewhere = map[string]string{
 	"send_aws_lambda":              "as send_aws_data_firehose",
 	"send_aws_sns":                 "as send_aws_data_firehose",
 	"send_aws_sqs":                 "as send_aws_data_firehose",
+	"send_gcp_storage":             "needs a Google Cloud Storage server; its tests use fake-gcs-server",
 }
 
 // BenchmarkBuiltins runs one message through every registered built-in

@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -120,4 +121,36 @@ func TestFlushTimerInterval(t *testing.T) {
 	timer.Stop()
 	require.NoError(t, s.Close(context.Background()))
 	assert.Panics(t, func() { s.StartFlushTimer(stream.FlushTimerConfig{}) })
+}
+
+// A stream whose aggregation releases its batch on the timer, while no
+// message arrives. (Here the test drives the timer; in a program, set
+// Interval.)
+func ExampleStream_StartFlushTimer() {
+	agg, err := transform.NewAggregateToArray(transform.AggregateToArrayConfig{})
+	if err != nil {
+		panic(err)
+	}
+	printed := make(chan struct{}, 1)
+	s, err := stream.New(context.Background(), func(_ context.Context, msg *weir.Message) error {
+		if !msg.IsControl() {
+			fmt.Printf("%s\n", msg.Data())
+			printed <- struct{}{}
+		}
+		return nil
+	}, stream.Config{Stages: []stream.Stage{{Transformer: agg}}})
+	if err != nil {
+		panic(err)
+	}
+	tick := make(ticks)
+	timer := s.StartFlushTimer(stream.FlushTimerConfig{Wait: tick.wait})
+	ctx := context.Background()
+	_ = s.Send(ctx, weir.NewMessage([]byte(`{"a":1}`)))
+	_ = s.Send(ctx, weir.NewMessage([]byte(`{"a":2}`)))
+	tick <- struct{}{} // the interval passes
+	<-printed
+	timer.Stop()
+	_ = s.Close(ctx)
+	// Output:
+	// [{"a":1},{"a":2}]
 }

@@ -172,3 +172,28 @@ func TestSendHTTPPostContract(t *testing.T) {
 		return transform.NewSendHTTPPost(nil, transform.SendHTTPPostConfig{URL: srv.URL, Batch: transform.BatchSettings{Count: 10}})
 	}, transformtest.Options{Inputs: [][]byte{[]byte(`{"a":1}`), []byte(strings.Repeat("x", 100))}, SkipLarge: true})
 }
+
+// BenchmarkSendHTTPPost posts events in JSON arrays of 100
+// (aggregate_to_array) to an httptest server, one event per op.
+func BenchmarkSendHTTPPost(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
+	defer srv.Close()
+	agg, err := transform.NewAggregateToArray(transform.AggregateToArrayConfig{})
+	require.NoError(b, err)
+	tf, err := transform.NewSendHTTPPost(nil, transform.SendHTTPPostConfig{URL: srv.URL, Batch: transform.BatchSettings{Count: 100},
+		AuxTransforms: []transform.Transformer{agg}})
+	require.NoError(b, err)
+	defer tf.Close()
+	ctx := context.Background()
+	event := []byte(`{"eventName":"GetObject","sourceIPAddress":"192.0.2.10","userAgent":"aws-cli/2.13.0"}`)
+	b.SetBytes(int64(len(event)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tf.Transform(ctx, weir.NewMessage(event)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := tf.Transform(ctx, weir.NewControl()); err != nil {
+		b.Fatal(err)
+	}
+}

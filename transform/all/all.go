@@ -1,9 +1,11 @@
 // Package all brings in every Substation type: the transforms of package
-// transform and of its subpackages (AWS, DNS, jq, Parquet, sends), the kv_store
+// transform and of its subpackages (AWS, DNS, jq, Parquet, AWS sends,
+// Google Cloud Storage), the kv_store
 // types of package kvstore and kvstore/dynamokv, and s3:// files. The weir
 // command and the conformance tests use it.
 //
-// Importing it links the AWS SDK, the DNS, jq and Parquet libraries; a
+// Importing it links the AWS SDK, the Google Cloud Storage client, the
+// DNS, jq and Parquet libraries; a
 // program that needs only the local families (object, string, number,
 // time, array, hash, meta, utility, format, aggregate) and the conditions
 // imports package transform alone and stays small.
@@ -18,6 +20,7 @@ import (
 	"github.com/weirhq/weir/transform"
 	"github.com/weirhq/weir/transform/awstransform"
 	"github.com/weirhq/weir/transform/dnstransform"
+	"github.com/weirhq/weir/transform/gcptransform"
 	"github.com/weirhq/weir/transform/jqtransform"
 	"github.com/weirhq/weir/transform/parquettransform"
 	"github.com/weirhq/weir/transform/sendtransform"
@@ -33,6 +36,7 @@ func Transforms() *transform.Registry {
 		jqtransform.Register,
 		parquettransform.Register,
 		sendtransform.Register,
+		gcptransform.Register,
 	} {
 		if err := register(r); err != nil {
 			panic(err) // two packages register one name: a bug in Weir
