@@ -60,7 +60,9 @@ func records(t *testing.T) [][]byte {
 	return recs
 }
 
-func seq(i int) string { return fmt.Sprintf("49590338271490256608559692538361571095921575989136588898%04d", i) }
+func seq(i int) string {
+	return fmt.Sprintf("49590338271490256608559692538361571095921575989136588898%04d", i)
+}
 
 // kinesisEvent is the event Lambda's Kinesis event source mapping invokes
 // the function with, for records [from, to) of one shard.
