@@ -147,7 +147,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisFirehoseEvent) (j
 	}
 	h.log.InfoContext(ctx, "invocation done", "invocationId", ev.InvocationID, "records", len(ev.Records),
 		"ok", n[ResultOk], "dropped", n[ResultDropped], "failed", n[ResultProcessingFailed],
-		"responseBytes", len(resp), "took", time.Since(start))
+		"responseBytes", len(resp), "ms", time.Since(start).Milliseconds())
 	return resp, nil
 }
 

@@ -52,7 +52,7 @@ func batch(t *testing.T) [][]byte {
 }
 
 // loadPipeline builds the example's pipeline.
-func loadPipeline(t *testing.T) *transform.Pipeline {
+func loadPipeline(t testing.TB) *transform.Pipeline {
 	t.Helper()
 	f, err := os.Open("pipeline.json")
 	require.NoError(t, err)

@@ -102,7 +102,14 @@ func cluster(t testing.TB, w *workload, n int) *kfake.Cluster {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, inTopic, outTopic, errTopic))
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(inTopic),
+	produce(t, c.ListenAddrs(), w, n)
+	return c
+}
+
+// produce writes input events 0 to n-1, keyed by their number.
+func produce(t testing.TB, addrs []string, w *workload, n int) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.DefaultProduceTopic(inTopic),
 		kgo.MaxBufferedRecords(100000))
 	require.NoError(t, err)
 	defer cl.Close()
@@ -122,7 +129,6 @@ func cluster(t testing.TB, w *workload, n int) *kfake.Cluster {
 	}
 	require.NoError(t, cl.Flush(ctx))
 	require.NoError(t, first)
-	return c
 }
 
 // member is a running consumer.
@@ -231,20 +237,31 @@ func readAll(t testing.TB, addrs []string, adm *kadm.Client, w *workload, topic 
 func TestGroup(t *testing.T) {
 	n := *eventsFlag
 	w := newWorkload(t)
-	kc := cluster(t, w, n)
+	kc := cluster(t, w, 0)
 	addrs := kc.ListenAddrs()
 	adm := kadm.NewClient(mustClient(t, addrs))
 	p := loadPipeline(t)
 
-	start1 := time.Now()
+	// The three members join first, so that each owns partitions when the
+	// input arrives.
 	ms := []*member{start(t, addrs, p), start(t, addrs, p), start(t, addrs, p)}
+	require.Eventually(t, func() bool {
+		gs, err := adm.DescribeGroups(context.Background(), group)
+		if err != nil {
+			return false
+		}
+		g, ok := gs[group]
+		return ok && g.State == "Stable" && len(g.Members) == 3
+	}, time.Minute, 10*time.Millisecond, "the three members did not form a stable group")
+	start1 := time.Now()
+	produce(t, addrs, w, n)
 	// The second member leaves mid-run: once it has committed a batch,
 	// while it works on the next (polled, not committed), and while the
 	// others work.
 	require.Eventually(t, func() bool {
 		st := ms[1].c.Stats()
 		return st.Batches >= 1 && st.Consumed > st.Committed
-	}, 5*time.Minute, 100*time.Microsecond, "the second member never was in the middle of a batch")
+	}, 5*time.Minute, time.Millisecond, "the second member never was in the middle of a batch")
 	ms[1].stop(t)
 	left := ms[1].c.Stats()
 	waitDrained(t, adm, 20*time.Minute)
@@ -293,7 +310,7 @@ func TestGroup(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, sum.Committed, int64(n), "every input committed at least once")
 	t.Logf("%d events: %d outputs for %d expected (%d inputs dropped by the pipeline), %d on the errors topic for %d failing inputs; "+
-		"%d duplicates; the leaving member had committed %d in %d batches; consumed %d in all; %.0f events/s with the leave and rebalance",
+		"%d duplicates; the leaving member had committed %d in %d batches; consumed %d in all; %.0f events/s (produce included) with the leave and rebalance",
 		n, outputs, wantOut, n-wantOut-failed, sumSlice(errs), failed, dup, left.Committed, left.Batches, sum.Consumed, float64(n)/took.Seconds())
 }
 

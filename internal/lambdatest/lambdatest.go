@@ -129,6 +129,7 @@ func Start(t testing.TB, bootstrap string, o Options) *Function {
 	)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
+	ownGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("lambdatest: start %s: %v", rie, err)
 	}
@@ -137,7 +138,7 @@ func Start(t testing.TB, bootstrap string, o Options) *Function {
 	tr := &http.Transport{}
 	t.Cleanup(func() {
 		tr.CloseIdleConnections()
-		_ = cmd.Process.Kill()
+		killGroup(cmd)
 		<-done
 		if t.Failed() {
 			t.Logf("aws-lambda-rie output:\n%s", logs.String())
