@@ -55,6 +55,12 @@ var realdataDifferences = map[string]int{
 	// batch.size").
 	"aggregate_to_array.json:data max_size":  1,
 	"aggregate_to_string.json:data max_size": 1,
+	// Input that is not JSON (typos in Substation's own vectors:
+	// `{"a":"bC"})`): Substation writes into it and returns broken JSON;
+	// Weir fails the write with weir.ErrInvalidData and leaves the data as
+	// it was (ledger: "writing into data that is not JSON").
+	"object_copy.json:unescape object": 1,
+	"string_to_snake.json:object":      1,
 }
 
 // realdataMemberOrder lists the configs whose outputs Substation writes

@@ -313,6 +313,9 @@ func (t *AggregateFromArray) Transform(_ context.Context, msg *weir.Message) ([]
 			return msg.AsSlice(), nil
 		}
 	}
+	// As Substation reads it (gjson's Array): a value that is not an array
+	// is an array of one, null an empty one.
+	elems := arr.Array()
 	// Count the pieces and their bytes before building any: each is a copy
 	// of the rest of the message (the base) and an element.
 	c := t.limits.count()
@@ -320,21 +323,11 @@ func (t *AggregateFromArray) Transform(_ context.Context, msg *weir.Message) ([]
 	if t.src != "" {
 		baseLen = len(msg.Data()) - len(arr.Raw())
 	}
-	var tooMany error
-	n := 0
-	arr.ForEach(func(_, e weir.Value) bool {
-		n++
-		tooMany = c.add(baseLen + len(e.Raw()))
-		return tooMany == nil
-	})
-	if tooMany != nil {
-		return nil, &Error{Type: "aggregate_from_array", ID: t.id, Err: tooMany}
+	for _, e := range elems {
+		if err := c.add(baseLen + len(e.Raw())); err != nil {
+			return nil, &Error{Type: "aggregate_from_array", ID: t.id, Err: err}
+		}
 	}
-	elems := make([]weir.Value, 0, n)
-	arr.ForEach(func(_, e weir.Value) bool {
-		elems = append(elems, e)
-		return true
-	})
 
 	// base is the rest of the message, rewritten as Substation rewrites it.
 	var base []byte
