@@ -52,3 +52,23 @@ func TestRunStrict(t *testing.T) {
 	assert.Empty(t, res.stdout)
 	assert.Contains(t, res.stderr, "without coercion")
 }
+
+func TestTestStrict(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", `{"transforms": [
+		{"type": "time_to_unix", "settings": {"object": {"source_key": "ts", "target_key": "s"}}}
+	], "tests": [{"name": "coerced",
+		"transforms": [{"type": "test_message", "settings": {"value": {"ts": "soon"}}}],
+		"condition": {"type": "number_equal_to", "settings": {"object": {"source_key": "s"}, "value": 0}}}]}`)
+
+	// By default the time that is not a number is coerced to 0, as in
+	// Substation, and the test passes.
+	res := weirRun(newEnv(), "", "test", config)
+	assert.Equal(t, exitOK, res.code, res.stdout+res.stderr)
+
+	// -strict makes the coercion an error: the test cannot pass (the
+	// pipeline fails on its message, which weir test reports with exit 2).
+	res = weirRun(newEnv(), "", "test", "-strict", config)
+	assert.Equal(t, exitUsage, res.code, res.stdout+res.stderr)
+	assert.Contains(t, res.stdout+res.stderr, "without coercion")
+}

@@ -20,7 +20,7 @@ import (
 	"github.com/weirhq/weir/weirtest"
 )
 
-const testUsage = `Usage: weir test [-R] [-run REGEXP] [-v] [-update] [PATH ...]
+const testUsage = `Usage: weir test [-R] [-run REGEXP] [-v] [-update] [-strict] [PATH ...]
 
 Runs the tests of every config and every golden case found in PATH (a file or
 a folder; "." when none is given). With -R, folders are searched at any depth;
@@ -40,6 +40,10 @@ pipeline, and the condition must hold for every event that comes out. Files
 ending in .json and .jsonnet are read (and .libsonnet files named on the
 command line; in folders they are libraries); those without transforms are not
 configs and are skipped, as Substation does.
+
+With -strict, a value Substation would coerce (a time that is not a number
+written as 0, …) fails the event instead, so a test shows where a config
+relies on coercion.
 
 Golden cases are folders holding input.ndjson, expected.ndjson and a config
 (config.json or config.jsonnet, or one named by case.json), or .txtar files
@@ -91,10 +95,12 @@ func (c *cli) testCommand(ctx context.Context, args []string) int {
 	runExpr := fs.String("run", "", "")
 	fs.BoolVar(&tt.verbose, "v", false, "")
 	fs.BoolVar(&tt.update, "update", false, "")
+	strict := fs.Bool("strict", false, "")
 	paths, code, ok := parseFlags(fs, args)
 	if !ok {
 		return code
 	}
+	c.env = withStrict(c.env, *strict)
 	if *runExpr != "" {
 		re, err := regexp.Compile(*runExpr)
 		if err != nil {
