@@ -20,13 +20,16 @@
 //     (registries, KV stores, secrets, metrics, AWS configuration, HTTP
 //     client, clock, logger). It holds the local families (object, string,
 //     number, time, array, hash, meta, utility, network, format, aggregate,
-//     the kv store and HTTP enrichments, file and stdout sends) and links
+//     the kv store and HTTP enrichments, file, stdout and HTTP sends) and links
 //     no AWS, DNS, jq or Parquet library.
 //   - transform/all: every Substation type in one import — all.Env() builds
 //     any Substation config. The weir command uses it.
 //   - transform/awstransform, transform/dnstransform, transform/jqtransform,
 //     transform/parquettransform: the families that need those libraries
-//     (enrich_aws_*, enrich_dns_*, object_jq, format_from_parquet).
+//     (enrich_aws_*, enrich_dns_*, object_jq, format_from_parquet);
+//     transform/sendtransform: the send_aws_* types (Kinesis with KPL
+//     aggregation, Firehose, SQS, SNS, EventBridge, Lambda, S3, DynamoDB);
+//     transform/gcptransform: send_gcp_storage.
 //   - condition: an Inspector answers a question about a message (is this IP
 //     private? does the field match a pattern?); transforms such as
 //     meta_switch use them to branch.

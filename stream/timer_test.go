@@ -44,7 +44,7 @@ func TestFlushTimer(t *testing.T) {
 		}
 		return nil
 	}
-	s, err := stream.New(context.Background(), sink, stream.Config{Stages: []stream.Stage{{Transformer: agg}}})
+	s, err := stream.New(context.Background(), sink, stream.Config{Stages: []stream.Stage{{Transformer: agg, Workers: 1}}})
 	require.NoError(t, err)
 	tick := make(ticks)
 	timer := s.StartFlushTimer(stream.FlushTimerConfig{Wait: tick.wait})
@@ -138,7 +138,7 @@ func ExampleStream_StartFlushTimer() {
 			printed <- struct{}{}
 		}
 		return nil
-	}, stream.Config{Stages: []stream.Stage{{Transformer: agg}}})
+	}, stream.Config{Stages: []stream.Stage{{Transformer: agg, Workers: 1}}})
 	if err != nil {
 		panic(err)
 	}

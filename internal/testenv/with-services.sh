@@ -6,6 +6,9 @@
 #   WEIR_S3_ENDPOINT        s3rver (S3 API, path-style, files in a temp dir)
 #   WEIR_KINESIS_ENDPOINT   kinesis-local (kinesis-mock's Node build; Kinesis API,
 #                           in memory; account 000000000000, us-east-1)
+#   WEIR_LAMBDA_ENDPOINT    AWS's runtime interface emulator (aws-lambda-rie, a Go
+#                           tool of this module) running internal/lambdatest/handler,
+#                           which appends each payload to WEIR_LAMBDA_RECORD
 #   WEIR_NODE_MODULES       the installed npm packages (aws-kinesis-agg, the
 #                           awslabs KPL module the aggregate tests compare with)
 #
@@ -86,5 +89,21 @@ pids+=($!)
 wait_http kinesis-local "http://127.0.0.1:$port/" "${pids[-1]}" "$logdir/kinesis.log"
 export WEIR_KINESIS_ENDPOINT="http://127.0.0.1:$port"
 echo "with-services: kinesis-local at $WEIR_KINESIS_ENDPOINT" >&2
+
+# The Lambda runtime interface emulator and its handler, built from the
+# module (go.mod pins the emulator as a tool). It serves one function,
+# "function".
+root="$(cd "$here/../.." && pwd)"
+(cd "$root" && "${GO:-go}" build -o "$logdir/aws-lambda-rie" github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie &&
+  "${GO:-go}" build -o "$logdir/lambda-handler" ./internal/lambdatest/handler) >&2
+port="$(free_port)"
+api_port="$(free_port)"
+export WEIR_LAMBDA_RECORD="$logdir/lambda-payloads.ndjson"
+"$logdir/aws-lambda-rie" --runtime-interface-emulator-address "127.0.0.1:$port" --runtime-api-address "127.0.0.1:$api_port" \
+  "$logdir/lambda-handler" >"$logdir/lambda.log" 2>&1 &
+pids+=($!)
+wait_http aws-lambda-rie "http://127.0.0.1:$port/" "${pids[-1]}" "$logdir/lambda.log"
+export WEIR_LAMBDA_ENDPOINT="http://127.0.0.1:$port"
+echo "with-services: aws-lambda-rie at $WEIR_LAMBDA_ENDPOINT" >&2
 
 "$@"

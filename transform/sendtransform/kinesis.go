@@ -47,7 +47,8 @@ type SendAWSKinesisDataStreamConfig struct {
 	Common
 	// UseBatchKeyAsPartitionKey puts records with their batch key as the
 	// partition key; otherwise (and for an empty key) each record, or each
-	// aggregated record, gets a random UUID.
+	// aggregated record (whose user records share it), gets a random UUID,
+	// which spreads the stream's load over its shards.
 	UseBatchKeyAsPartitionKey bool
 	// EnableRecordAggregation packs the batch's records into KPL
 	// aggregated records (package aggregate) of up to 1 MiB each.
@@ -124,7 +125,9 @@ func NewSendAWSKinesisDataStream(ctx context.Context, env *transform.Env, cfg Se
 	return t, nil
 }
 
-// partitionKey returns the partition key for a batch of key.
+// partitionKey returns the partition key of a record (or aggregated
+// record) of the batch of key: the key itself with
+// UseBatchKeyAsPartitionKey, else a random UUID.
 func (t *SendAWSKinesisDataStream) partitionKey(key string) string {
 	if t.keyAsPK && key != "" {
 		return key
@@ -161,6 +164,8 @@ func (t *SendAWSKinesisDataStream) send(ctx context.Context, key string, data []
 			err := a.Add(r)
 			if errors.Is(err, aggregate.ErrKPLFull) {
 				emit()
+				pk = t.partitionKey(key) // a new aggregate: a new random key, spread over shards
+				r.PartitionKey = pk
 				err = a.Add(r)
 			}
 			if err != nil {
@@ -174,6 +179,9 @@ func (t *SendAWSKinesisDataStream) send(ctx context.Context, key string, data []
 		}
 	} else {
 		for i, d := range data {
+			if i > 0 {
+				pk = t.partitionKey(key) // random keys: one per record
+			}
 			size := len(d) + len(pk)
 			if size > KinesisMaxRecordSize {
 				p.tooLarge(data, i, size, KinesisMaxRecordSize, "Kinesis record (data + partition key)")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,14 +17,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/internal/testenv"
 	"github.com/weirhq/weir/transform/sendtransform"
 )
 
 // invocations is a loopback Lambda Invoke API (the REST route the SDK
 // calls: POST /2015-03-31/functions/{name}/invocations) that keeps each
-// payload with its invocation type. AWS's runtime interface emulator
-// (aws-lambda-rie) would run a real handler; it is not wired into
-// with-services.sh yet, so this loopback server stands in for it.
+// payload with its invocation type and can answer a function error:
+// aws-lambda-rie (TestLambdaRIE) runs a real handler but reports neither
+// the invocation type nor X-Amz-Function-Error.
 type invocations struct {
 	mu       sync.Mutex
 	payloads []string
@@ -85,4 +87,34 @@ func TestLambda(t *testing.T) {
 	failed = failedItems(sendAll(ctx, t, sync, [][]byte{[]byte(`{"a":1}`)}))
 	require.Len(t, failed, 1)
 	assert.Equal(t, "Unhandled", failed[0].Code)
+}
+
+// TestLambdaRIE invokes a real aws-lambda-go handler under AWS's runtime
+// interface emulator (started by make test), which serves one function
+// named "function", and reads back the payloads the handler recorded.
+func TestLambdaRIE(t *testing.T) {
+	ep := testenv.Endpoint(t, "WEIR_LAMBDA_ENDPOINT", "aws-lambda-rie")
+	record := os.Getenv("WEIR_LAMBDA_RECORD")
+	setAWSEnv(t)
+	ctx := context.Background()
+	tf, err := testEnv().New(ctx, weir.Config{Type: "send_aws_lambda", Settings: map[string]any{
+		"aws":   map[string]any{"arn": "function", "endpoint": ep},
+		"batch": map[string]any{"count": 7},
+	}})
+	require.NoError(t, err)
+	defer tf.(interface{ Close() error }).Close()
+	in := events(20, 60)
+	for i := range in {
+		in[i] = append([]byte(`{"run":"`+t.Name()+`",`), in[i][1:]...)
+	}
+	require.Empty(t, sendAll(ctx, t, tf, in))
+	b, err := os.ReadFile(record)
+	require.NoError(t, err)
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.Contains(line, `"run":"`+t.Name()+`"`) {
+			got = append(got, line)
+		}
+	}
+	assert.ElementsMatch(t, strs(in), got)
 }
