@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/aggregate"
 	"github.com/weirhq/weir/internal/lambdatest"
 	"github.com/weirhq/weir/internal/s3test"
 	"github.com/weirhq/weir/internal/testenv"
@@ -227,20 +228,35 @@ func TestEndToEnd(t *testing.T) {
 		n, invocations, written, badAt, badAt)
 }
 
-// TestHandleAggregated: a KPL-aggregated record is not deaggregated yet;
-// it fails clearly, at its place, in-process (goleak checks the handler
-// leaves no goroutine).
+// TestHandleAggregated: a KPL-aggregated record is deaggregated and each of
+// its user records runs through the pipeline, in place, in-process
+// (goleak checks the handler leaves no goroutine).
 func TestHandleAggregated(t *testing.T) {
 	c := s3test.Client(t)
 	out := s3test.Bucket(t, c)
 	h, err := NewHandler(c, loadPipeline(t), Options{OutputBucket: out})
 	require.NoError(t, err)
-	recs := records(t)[:3]
-	recs[1] = append([]byte{0xF3, 0x89, 0x9A, 0xC2}, "aggregated"...)
+	all := records(t)[:4]
+	a, err := aggregate.NewKPLAggregator(aggregate.KPLConfig{})
+	require.NoError(t, err)
+	for i, r := range all[1:3] {
+		require.NoError(t, a.Add(aggregate.KPLRecord{PartitionKey: fmt.Sprint("pk", i), Data: r}))
+	}
+	recs := [][]byte{all[0], a.Append(nil), all[3]}
 	var ev events.KinesisEvent
 	require.NoError(t, json.Unmarshal(kinesisEvent(recs, 0, 3), &ev))
 	resp, err := h.Handle(context.Background(), ev)
 	require.NoError(t, err)
-	assert.Equal(t, []events.KinesisBatchItemFailure{{ItemIdentifier: seq(1)}}, resp.BatchItemFailures)
-	assert.Len(t, objects(t, c, out)[fmt.Sprintf("kinesis/%s/%s-%s.ndjson.gz", shardID, seq(0), seq(0))], 1)
+	assert.Empty(t, resp.BatchItemFailures)
+	var got int
+	for _, events := range objects(t, c, out) {
+		got += len(events)
+	}
+	want := 0
+	for _, r := range all {
+		o, err := loadPipeline(t).Transform(context.Background(), weir.NewMessage(r))
+		require.NoError(t, err)
+		want += len(o)
+	}
+	assert.Equal(t, want, got, "every user record of the aggregated record was written")
 }

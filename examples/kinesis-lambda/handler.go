@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/aggregate"
 	"github.com/weirhq/weir/stream"
 	"github.com/weirhq/weir/transform"
 )
@@ -27,13 +27,6 @@ type S3 interface {
 // DefaultDeadlineMargin is the time kept before the invocation's deadline
 // to write and answer, when Options.DeadlineMargin is 0.
 const DefaultDeadlineMargin = 2 * time.Second
-
-// kplMagic starts a record the Kinesis Producer Library aggregated.
-var kplMagic = []byte{0xF3, 0x89, 0x9A, 0xC2}
-
-// ErrAggregated is the error of a KPL-aggregated record: this example
-// does not deaggregate yet (package aggregate's KPL codec will).
-var ErrAggregated = errors.New("kinesis-lambda: KPL-aggregated record: deaggregation is not wired in this example yet")
 
 // Options configure a Handler. OutputBucket is required.
 type Options struct {
@@ -147,11 +140,26 @@ func (h *Handler) run(ctx context.Context, recs []events.KinesisEventRecord) ([]
 		h.log.Warn("record failed", "sequenceNumber", recs[i].Kinesis.SequenceNumber, "error", e.Err)
 		return nil
 	}
+	// A record the Kinesis Producer Library aggregated holds several user
+	// records: each runs through the pipeline, and the Kinesis record
+	// fails (and is retried whole) if any of them fails.
 	guard := transform.Func(func(ctx context.Context, m *weir.Message) ([]*weir.Message, error) {
-		if bytes.HasPrefix(m.Data(), kplMagic) {
-			return nil, ErrAggregated
+		if !aggregate.IsKPLAggregated(m.Data()) {
+			return h.pipeline.Transform(ctx, m)
 		}
-		return h.pipeline.Transform(ctx, m)
+		users, err := aggregate.Deaggregate(aggregate.KPLRecord{Data: m.Data()})
+		if err != nil {
+			return nil, err
+		}
+		var out []*weir.Message
+		for _, u := range users {
+			o, err := h.pipeline.Transform(ctx, weir.NewMessage(u.Data).SetMetadata(m.Metadata()))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, o...)
+		}
+		return out, nil
 	})
 	s, err := stream.New(ctx, sink, stream.Config{
 		Stages:    []stream.Stage{{Transformer: guard, Workers: h.opts.Workers, Name: "pipeline"}},

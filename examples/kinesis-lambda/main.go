@@ -3,9 +3,11 @@
 // record of a shard's batch through a Weir pipeline (a Substation config)
 // and writes the results, gzip NDJSON, to S3, reporting the first failed
 // record so that Lambda retries from it and nothing is lost or written
-// twice. It writes with the AWS SDK's S3 client directly (Weir's
-// send_aws_s3 is not merged yet), and does not deaggregate KPL records yet
-// (they fail, clearly). README.md has the build and deploy commands.
+// twice. Records the Kinesis Producer Library aggregated are deaggregated
+// (package aggregate) and each user record runs through the pipeline. It
+// writes with the AWS SDK's S3 client directly, so that a retried batch
+// overwrites its objects rather than adding to them. README.md has the
+// build and deploy commands.
 //
 //	WEIR_CONFIG          the pipeline file (default: pipeline.json in $LAMBDA_TASK_ROOT)
 //	WEIR_OUTPUT_BUCKET   where results go (required)
