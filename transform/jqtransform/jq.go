@@ -21,13 +21,17 @@ type ObjectJQConfig struct {
 	ID string `json:"id,omitempty"`
 	// Filter is the jq program applied to the data. Required.
 	Filter string `json:"filter"`
+	// MaxCount bounds the results of one message; 0 means
+	// transform.DefaultMaxCount. A Weir setting.
+	MaxCount int `json:"max_count,omitempty"`
 }
 
 // ObjectJQ replaces the data with the result of a jq filter. Create it with
 // [NewObjectJQ].
 type ObjectJQ struct {
-	id   string
-	code *gojq.Code
+	id       string
+	code     *gojq.Code
+	maxCount int
 }
 
 // errObjectJQNoOutput is the cause of the error for a filter that produced
@@ -44,7 +48,9 @@ var errObjectJQNoOutput = errors.New("filter produced no output")
 // with encoding/json (so object keys come out sorted). One result becomes
 // the data; several become one JSON array of them; none is an error, as is
 // data that is not JSON or a filter that fails on it. These errors match
-// weir.ErrInvalidData.
+// weir.ErrInvalidData. More than MaxCount results is a
+// *transform.LimitError matching weir.ErrTooLarge (a filter such as
+// range(.n) lets the data choose how many).
 func NewObjectJQ(cfg ObjectJQConfig) (*ObjectJQ, error) {
 	if cfg.Filter == "" {
 		return nil, &weir.ConfigError{Type: "object_jq", Field: "filter", Err: weir.ErrMissingSetting}
@@ -57,7 +63,13 @@ func NewObjectJQ(cfg ObjectJQConfig) (*ObjectJQ, error) {
 	if err != nil {
 		return nil, &weir.ConfigError{Type: "object_jq", Field: "filter", Err: err}
 	}
-	return &ObjectJQ{id: cfg.ID, code: code}, nil
+	switch {
+	case cfg.MaxCount < 0:
+		return nil, &weir.ConfigError{Type: "object_jq", Field: "max_count", Err: fmt.Errorf("%d is negative", cfg.MaxCount)}
+	case cfg.MaxCount == 0:
+		cfg.MaxCount = transform.DefaultMaxCount
+	}
+	return &ObjectJQ{id: cfg.ID, code: code, maxCount: cfg.MaxCount}, nil
 }
 
 // Transform implements [transform.Transformer]. It stops early with ctx's error when
@@ -85,6 +97,12 @@ func (t *ObjectJQ) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Me
 				return nil, t.fail(ctxErr)
 			}
 			return nil, t.fail(fmt.Errorf("%w: %w", weir.ErrInvalidData, err))
+		}
+		if n == t.maxCount {
+			// A filter that iterates the data (range(.n)) may yield without
+			// end: bound the results as the splitting transforms are.
+			return nil, t.fail(&transform.LimitError{Type: "object_jq", Setting: "max_count",
+				Limit: int64(t.maxCount), What: "results from one message"})
 		}
 		if n == 0 {
 			first = v
