@@ -88,18 +88,24 @@ func goawsURL(t testing.TB) string {
 func sqsClient(t testing.TB, rt http.RoundTripper) *sqs.Client {
 	o := sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(goawsURL(t)),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""), RetryMaxAttempts: 1}
-	if rt != nil {
-		o.HTTPClient = &http.Client{Transport: rt}
+	if rt == nil {
+		// A fault test may close the server's connections under a pooled
+		// client: reading back uses a connection per request.
+		rt = &http.Transport{DisableKeepAlives: true}
 	}
+	o.HTTPClient = &http.Client{Transport: rt}
 	return sqs.New(o)
 }
 
 func snsClient(t testing.TB, rt http.RoundTripper) *sns.Client {
 	o := sns.Options{Region: "us-east-1", BaseEndpoint: aws.String(goawsURL(t)),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""), RetryMaxAttempts: 1}
-	if rt != nil {
-		o.HTTPClient = &http.Client{Transport: rt}
+	if rt == nil {
+		// A fault test may close the server's connections under a pooled
+		// client: reading back uses a connection per request.
+		rt = &http.Transport{DisableKeepAlives: true}
 	}
+	o.HTTPClient = &http.Client{Transport: rt}
 	return sns.New(o)
 }
 
