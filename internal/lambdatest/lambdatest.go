@@ -38,10 +38,16 @@ const InstallCommand = "go install github.com/aws/aws-lambda-runtime-interface-e
 // Invoke API.
 const InvokePath = "/2015-03-31/functions/function/invocations"
 
-// Emulator returns the path of aws-lambda-rie, or skips t (fails it under
-// WEIR_REQUIRE_SERVICES=1) when it is not installed.
+// Emulator returns the path of aws-lambda-rie: the one with-services.sh
+// built (WEIR_LAMBDA_RIE), or one installed on PATH or in GOPATH/bin. It
+// skips t (fails it under WEIR_REQUIRE_SERVICES=1) when there is none.
 func Emulator(t testing.TB) string {
 	t.Helper()
+	if p := os.Getenv("WEIR_LAMBDA_RIE"); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
 	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
 		return p
 	}

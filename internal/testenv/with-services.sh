@@ -99,6 +99,8 @@ root="$(cd "$here/../.." && pwd)"
 port="$(free_port)"
 api_port="$(free_port)"
 export WEIR_LAMBDA_RECORD="$logdir/lambda-payloads.ndjson"
+# The examples' end-to-end tests run their own handlers under this build.
+export WEIR_LAMBDA_RIE="$logdir/aws-lambda-rie"
 "$logdir/aws-lambda-rie" --runtime-interface-emulator-address "127.0.0.1:$port" --runtime-api-address "127.0.0.1:$api_port" \
   "$logdir/lambda-handler" >"$logdir/lambda.log" 2>&1 &
 pids+=($!)
