@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/condition"
 )
 
 // exampleVector is what TestTestExamples reads of the example vectors
@@ -64,10 +67,14 @@ func writeExamples(t *testing.T, dir string, edit func(name string, test map[str
 }
 
 // weirTest runs weir test as the command does, in each config's folder
-// (so it is not parallel).
+// (so it is not parallel). utility_random draws from a seeded source:
+// retry_with_backoff retries until utility_random says yes, at most five
+// times, and with a random source fails one run in 32.
 func weirTest(args ...string) result {
 	var stdout, stderr bytes.Buffer
-	c := &cli{env: newEnv(), stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, chdir: true}
+	env := newEnv()
+	env.Conditions = seededConditions()
+	c := &cli{env: env, stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, chdir: true}
 	code := c.main(context.Background(), append([]string{"test"}, args...))
 	return result{code, stdout.String(), stderr.String()}
 }
@@ -158,4 +165,22 @@ func TestTestBadConfigs(t *testing.T) {
 	assert.Equal(t, "FAIL: 1 passed, 0 failed; 2 could not be tested (see above)", out[4][:strings.Index(out[4], " [")])
 	assert.Contains(t, res.stderr, "broken.json: line 2, column 1: invalid character ','")
 	assert.Contains(t, res.stderr, `badtest.json: tests[0] ("t"): condition: string_eq: unknown type "string_eq"`)
+}
+
+// seededConditions returns the built-in conditions with utility_random
+// drawing from a seeded source.
+func seededConditions() *condition.Registry {
+	builtins, reg := condition.Builtins(), &condition.Registry{}
+	for _, name := range builtins.Types() {
+		f, _ := builtins.Lookup(name)
+		if name == "utility_random" {
+			f = func(context.Context, *condition.Env, weir.Config) (condition.Inspector, error) {
+				return condition.NewUtilityRandom(condition.UtilityRandomConfig{Source: rand.NewPCG(1, 2)})
+			}
+		}
+		if err := reg.Register(name, f); err != nil {
+			panic(err)
+		}
+	}
+	return reg
 }
