@@ -55,15 +55,9 @@ type SendAWSDynamoDBPut struct {
 }
 
 func buildDynamoDBPut(ctx context.Context, env *transform.Env, s commonSettings) (*SendAWSDynamoDBPut, error) {
-	c, err := s.common(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	t, err := NewSendAWSDynamoDBPut(ctx, env, SendAWSDynamoDBPutConfig{Common: c})
-	if err != nil {
-		c.closeAux()
-	}
-	return t, err
+	return build(ctx, env, s.common, func(c Common) (*SendAWSDynamoDBPut, error) {
+		return NewSendAWSDynamoDBPut(ctx, env, SendAWSDynamoDBPutConfig{Common: c})
+	})
 }
 
 // NewSendAWSDynamoDBPut returns a SendAWSDynamoDBPut. It takes ownership

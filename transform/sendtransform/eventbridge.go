@@ -67,15 +67,9 @@ type eventBridgeSettings struct {
 }
 
 func buildEventBridge(ctx context.Context, env *transform.Env, s eventBridgeSettings) (*SendAWSEventBridge, error) {
-	c, err := s.common(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	t, err := NewSendAWSEventBridge(ctx, env, SendAWSEventBridgeConfig{Common: c, Description: s.Description})
-	if err != nil {
-		c.closeAux()
-	}
-	return t, err
+	return build(ctx, env, s.common, func(c Common) (*SendAWSEventBridge, error) {
+		return NewSendAWSEventBridge(ctx, env, SendAWSEventBridgeConfig{Common: c, Description: s.Description})
+	})
 }
 
 // NewSendAWSEventBridge returns a SendAWSEventBridge. It takes ownership

@@ -51,15 +51,9 @@ type SendAWSDataFirehose struct {
 }
 
 func buildFirehose(ctx context.Context, env *transform.Env, s commonSettings) (*SendAWSDataFirehose, error) {
-	c, err := s.common(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	t, err := NewSendAWSDataFirehose(ctx, env, SendAWSDataFirehoseConfig{Common: c})
-	if err != nil {
-		c.closeAux()
-	}
-	return t, err
+	return build(ctx, env, s.common, func(c Common) (*SendAWSDataFirehose, error) {
+		return NewSendAWSDataFirehose(ctx, env, SendAWSDataFirehoseConfig{Common: c})
+	})
 }
 
 // resourceName returns the part of an ARN after its last "/" (or ":"), or

@@ -85,18 +85,12 @@ type kinesisSettings struct {
 }
 
 func buildKinesis(ctx context.Context, env *transform.Env, s kinesisSettings) (*SendAWSKinesisDataStream, error) {
-	c, err := s.common(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	t, err := NewSendAWSKinesisDataStream(ctx, env, SendAWSKinesisDataStreamConfig{
-		Common: c, UseBatchKeyAsPartitionKey: s.UseBatchKeyAsPartitionKey, EnableRecordAggregation: s.EnableRecordAggregation,
-		AggregationSize: s.AggregationSize,
+	return build(ctx, env, s.common, func(c Common) (*SendAWSKinesisDataStream, error) {
+		return NewSendAWSKinesisDataStream(ctx, env, SendAWSKinesisDataStreamConfig{
+			Common: c, UseBatchKeyAsPartitionKey: s.UseBatchKeyAsPartitionKey, EnableRecordAggregation: s.EnableRecordAggregation,
+			AggregationSize: s.AggregationSize,
+		})
 	})
-	if err != nil {
-		c.closeAux()
-	}
-	return t, err
 }
 
 // NewSendAWSKinesisDataStream returns a SendAWSKinesisDataStream. Without

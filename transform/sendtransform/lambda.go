@@ -57,15 +57,9 @@ type lambdaSettings struct {
 }
 
 func buildLambda(ctx context.Context, env *transform.Env, s lambdaSettings) (*SendAWSLambda, error) {
-	c, err := s.common(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	t, err := NewSendAWSLambda(ctx, env, SendAWSLambdaConfig{Common: c, Sync: s.Sync})
-	if err != nil {
-		c.closeAux()
-	}
-	return t, err
+	return build(ctx, env, s.common, func(c Common) (*SendAWSLambda, error) {
+		return NewSendAWSLambda(ctx, env, SendAWSLambdaConfig{Common: c, Sync: s.Sync})
+	})
 }
 
 // NewSendAWSLambda returns a SendAWSLambda. It takes ownership of the

@@ -81,16 +81,10 @@ type s3Settings struct {
 }
 
 func buildS3(ctx context.Context, env *transform.Env, s s3Settings) (*SendAWSS3, error) {
-	c, err := s.common(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	t, err := NewSendAWSS3(ctx, env, SendAWSS3Config{Common: c, FilePath: s.FilePath, UseBatchKeyAsPrefix: s.UseBatchKeyAsPrefix,
-		StorageClass: s.StorageClass, ChecksumAlgorithm: s.ChecksumAlgorithm})
-	if err != nil {
-		c.closeAux()
-	}
-	return t, err
+	return build(ctx, env, s.common, func(c Common) (*SendAWSS3, error) {
+		return NewSendAWSS3(ctx, env, SendAWSS3Config{Common: c, FilePath: s.FilePath, UseBatchKeyAsPrefix: s.UseBatchKeyAsPrefix,
+			StorageClass: s.StorageClass, ChecksumAlgorithm: s.ChecksumAlgorithm})
+	})
 }
 
 // NewSendAWSS3 returns a SendAWSS3. It takes ownership of the auxiliary

@@ -118,6 +118,22 @@ func (s commonSettings) common(ctx context.Context, env *transform.Env) (Common,
 	return c, nil
 }
 
+// build builds a send from its JSON settings: their Common (with common),
+// then the send (with newT), closing the auxiliary transforms if newT
+// fails.
+func build[T any](ctx context.Context, env *transform.Env, common func(context.Context, *transform.Env) (Common, error), newT func(Common) (T, error)) (T, error) {
+	c, err := common(ctx, env)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	t, err := newT(c)
+	if err != nil {
+		c.closeAux()
+	}
+	return t, err
+}
+
 // closeAux closes the auxiliary transforms of c (after a failed build).
 func (c Common) closeAux() {
 	for _, t := range c.AuxTransforms {

@@ -52,15 +52,9 @@ type SendAWSSNS struct {
 }
 
 func buildSNS(ctx context.Context, env *transform.Env, s commonSettings) (*SendAWSSNS, error) {
-	c, err := s.common(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	t, err := NewSendAWSSNS(ctx, env, SendAWSSNSConfig{Common: c})
-	if err != nil {
-		c.closeAux()
-	}
-	return t, err
+	return build(ctx, env, s.common, func(c Common) (*SendAWSSNS, error) {
+		return NewSendAWSSNS(ctx, env, SendAWSSNSConfig{Common: c})
+	})
 }
 
 // NewSendAWSSNS returns a SendAWSSNS. It takes ownership of the auxiliary
@@ -116,6 +110,6 @@ func (t *SendAWSSNS) send(ctx context.Context, key string, data [][]byte) error 
 		for k, f := range out.Failed {
 			ids[k], codes[k], msgs[k], sender[k] = aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault
 		}
-		return batchResultFailures(idx, ids, codes, msgs, sender), nil
+		return batchResultFailures(ids, codes, msgs, sender), nil
 	})
 }

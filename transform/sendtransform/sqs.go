@@ -56,15 +56,9 @@ type SendAWSSQS struct {
 }
 
 func buildSQS(ctx context.Context, env *transform.Env, s commonSettings) (*SendAWSSQS, error) {
-	c, err := s.common(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	t, err := NewSendAWSSQS(ctx, env, SendAWSSQSConfig{Common: c})
-	if err != nil {
-		c.closeAux()
-	}
-	return t, err
+	return build(ctx, env, s.common, func(c Common) (*SendAWSSQS, error) {
+		return NewSendAWSSQS(ctx, env, SendAWSSQSConfig{Common: c})
+	})
 }
 
 // NewSendAWSSQS returns a SendAWSSQS. It takes ownership of the auxiliary
@@ -113,7 +107,7 @@ func (t *SendAWSSQS) queueURL(ctx context.Context) (string, error) {
 // batchResultFailures maps the failed entries of an SQS or SNS batch
 // answer (by their Id, the entry index) to failures; a sender fault is not
 // retried.
-func batchResultFailures(idx []int, ids []string, codes []string, msgs []string, sender []bool) map[int]sendretry.Failure {
+func batchResultFailures(ids []string, codes []string, msgs []string, sender []bool) map[int]sendretry.Failure {
 	failed := map[int]sendretry.Failure{}
 	for k, id := range ids {
 		e, err := strconv.Atoi(id)
@@ -122,7 +116,6 @@ func batchResultFailures(idx []int, ids []string, codes []string, msgs []string,
 		}
 		failed[e] = sendretry.Failure{Code: codes[k], Err: errors.New(codes[k] + ": " + msgs[k]), Retryable: !sender[k] || retryableCode(codes[k])}
 	}
-	_ = idx
 	return failed
 }
 
@@ -171,6 +164,6 @@ func (t *SendAWSSQS) send(ctx context.Context, key string, data [][]byte) error 
 		for k, f := range out.Failed {
 			ids[k], codes[k], msgs[k], sender[k] = aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault
 		}
-		return batchResultFailures(idx, ids, codes, msgs, sender), nil
+		return batchResultFailures(ids, codes, msgs, sender), nil
 	})
 }
