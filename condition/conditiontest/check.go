@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"runtime/debug"
 	"strings"
 	"sync"
 
 	"github.com/weirhq/weir"
 	"github.com/weirhq/weir/condition"
+	"github.com/weirhq/weir/internal/contract"
 )
 
 // goroutines and calls size the concurrent check: each goroutine makes at
@@ -54,7 +54,7 @@ func inspect(ctx context.Context, in condition.Inspector, msg *weir.Message) (ok
 	}
 	if after := stateOf(msg); after.control != before.control || !bytes.Equal(after.data, before.data) || !bytes.Equal(after.meta, before.meta) {
 		return ok, err, fmt.Errorf("modified the message: data %s, metadata %s became data %s, metadata %s",
-			show(before.data), show(before.meta), show(after.data), show(after.meta))
+			contract.Show(before.data), contract.Show(before.meta), contract.Show(after.data), contract.Show(after.meta))
 	}
 	return ok, err, CheckResult(ok, err)
 }
@@ -68,14 +68,6 @@ func call(ctx context.Context, in condition.Inspector, msg *weir.Message) (ok bo
 	}()
 	ok, err = in.Inspect(ctx, msg)
 	return ok, err, nil
-}
-
-// show abbreviates data for messages.
-func show(b []byte) string {
-	if len(b) > 40 {
-		return fmt.Sprintf("%q… (%d bytes)", b[:40], len(b))
-	}
-	return fmt.Sprintf("%q", b)
 }
 
 // answer renders a call's result for comparison.
@@ -100,7 +92,7 @@ func withNew(newInspector func() (condition.Inspector, error), check func(condit
 // Close is judged.
 func closeQuietly(in condition.Inspector) {
 	if c, ok := in.(io.Closer); ok {
-		_, _ = closeOnce(c)
+		_, _ = contract.CloseOnce(c)
 	}
 }
 
@@ -123,7 +115,7 @@ func CheckControl(ctx context.Context, in condition.Inspector) error {
 func CheckMalformed(ctx context.Context, in condition.Inspector, msgs []*weir.Message) error {
 	var errs []error
 	for _, msg := range msgs {
-		data := show(msg.Data())
+		data := contract.Show(msg.Data())
 		if _, _, bad := inspect(ctx, in, msg); bad != nil {
 			errs = append(errs, fmt.Errorf("input %s: %w", data, bad))
 		}
@@ -140,7 +132,7 @@ func CheckConcurrent(ctx context.Context, in condition.Inspector, inputs [][]byt
 	for i, data := range inputs {
 		ok, err, bad := inspect(ctx, in, weir.NewMessage(bytes.Clone(data)))
 		if bad != nil {
-			return fmt.Errorf("input %s: sequential call: %w", show(data), bad)
+			return fmt.Errorf("input %s: sequential call: %w", contract.Show(data), bad)
 		}
 		want[i] = answer(ok, err)
 	}
@@ -153,11 +145,11 @@ func CheckConcurrent(ctx context.Context, in condition.Inspector, inputs [][]byt
 				for i, data := range inputs {
 					ok, err, bad := inspect(ctx, in, weir.NewMessage(bytes.Clone(data)))
 					if bad != nil {
-						errs[g] = fmt.Errorf("input %s: %w", show(data), bad)
+						errs[g] = fmt.Errorf("input %s: %w", contract.Show(data), bad)
 						return
 					}
 					if got := answer(ok, err); compare && got != want[i] {
-						errs[g] = fmt.Errorf("input %s: concurrent answer %q differs from the sequential %q", show(data), got, want[i])
+						errs[g] = fmt.Errorf("input %s: concurrent answer %q differs from the sequential %q", contract.Show(data), got, want[i])
 						return
 					}
 				}
@@ -179,7 +171,7 @@ func CheckRetain(ctx context.Context, in condition.Inspector, inputs [][]byte, c
 		for _, data := range inputs {
 			ok, err, bad := inspect(ctx, in, weir.NewMessage(bytes.Clone(data)))
 			if bad != nil {
-				return fmt.Errorf("input %s: %w", show(data), bad)
+				return fmt.Errorf("input %s: %w", contract.Show(data), bad)
 			}
 			fresh = append(fresh, answer(ok, err))
 		}
@@ -189,10 +181,10 @@ func CheckRetain(ctx context.Context, in condition.Inspector, inputs [][]byte, c
 		for _, data := range inputs {
 			ok, err, bad := inspect(ctx, in, msg.Reset(bytes.Clone(data)))
 			if bad != nil {
-				return fmt.Errorf("input %s in a reused message: %w", show(data), bad)
+				return fmt.Errorf("input %s in a reused message: %w", contract.Show(data), bad)
 			}
 			reused = append(reused, answer(ok, err))
-			scribble(msg)
+			contract.Scribble(msg)
 		}
 	}
 	if !compare {
@@ -201,24 +193,10 @@ func CheckRetain(ctx context.Context, in condition.Inspector, inputs [][]byte, c
 	for i := range fresh {
 		if fresh[i] != reused[i] {
 			data := inputs[i%len(inputs)]
-			return fmt.Errorf("input %s: answered %q in a reused message, %q in a new one", show(data), reused[i], fresh[i])
+			return fmt.Errorf("input %s: answered %q in a reused message, %q in a new one", contract.Show(data), reused[i], fresh[i])
 		}
 	}
 	return nil
-}
-
-// scribble overwrites a message the caller is done with, as a caller that
-// reuses it may: it resets it to other data and writes fields, reusing its
-// memory. It does nothing to a control message.
-func scribble(msg *weir.Message) {
-	if msg.IsControl() {
-		return
-	}
-	msg.Reset([]byte(`{"scribbled":"` + strings.Repeat("#", 64) + `"}`))
-	for _, k := range []string{"a", "b", "scribbled", "z"} {
-		_ = msg.SetString(k, strings.Repeat("~", 96))
-	}
-	_ = msg.SetString("meta scribbled", strings.Repeat("~", 96))
 }
 
 // CheckClose checks Close, if the inspectors newInspector builds
@@ -236,7 +214,7 @@ func CheckClose(ctx context.Context, newInspector func() (condition.Inspector, e
 		return nil
 	}
 	var errs []error
-	if err := closeTwice(c); err != nil {
+	if err := contract.CloseTwice(c); err != nil {
 		errs = append(errs, fmt.Errorf("a fresh inspector: %w", err))
 	}
 	in, err = newInspector()
@@ -245,39 +223,13 @@ func CheckClose(ctx context.Context, newInspector func() (condition.Inspector, e
 	}
 	for _, data := range inputs {
 		if _, _, bad := inspect(ctx, in, weir.NewMessage(bytes.Clone(data))); bad != nil {
-			errs = append(errs, fmt.Errorf("input %s: %w", show(data), bad))
+			errs = append(errs, fmt.Errorf("input %s: %w", contract.Show(data), bad))
 		}
 	}
-	if err := closeTwice(in.(io.Closer)); err != nil {
+	if err := contract.CloseTwice(in.(io.Closer)); err != nil {
 		errs = append(errs, fmt.Errorf("after the inputs: %w", err))
 	}
 	return errors.Join(errs...)
-}
-
-// closeTwice calls Close twice.
-func closeTwice(c io.Closer) error {
-	first, p := closeOnce(c)
-	if p != nil {
-		return fmt.Errorf("first Close: %w", p)
-	}
-	second, p := closeOnce(c)
-	switch {
-	case p != nil:
-		return fmt.Errorf("second Close: %w", p)
-	case second != nil && (first == nil || second.Error() != first.Error()):
-		return fmt.Errorf("second Close returned %q after the first returned %v; want nil or the same error", second, first)
-	}
-	return nil
-}
-
-// closeOnce calls c.Close and turns a panic into an error that says so.
-func closeOnce(c io.Closer) (err, panicked error) {
-	defer func() {
-		if r := recover(); r != nil {
-			panicked = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return c.Close(), nil
 }
 
 // CheckUnknownSetting checks a factory in env's registry: cfg with one
@@ -287,7 +239,7 @@ func closeOnce(c io.Closer) (err, panicked error) {
 // as "object.value") must build. An ignored setting cfg already has is not
 // tried. cfg itself should build.
 func CheckUnknownSetting(ctx context.Context, env *condition.Env, cfg weir.Config, ignored ...string) error {
-	_, err := env.New(ctx, weir.Config{Type: cfg.Type, Settings: withSetting(cfg.Settings, "no_such_setting", json.Number("1"))})
+	_, err := env.New(ctx, weir.Config{Type: cfg.Type, Settings: contract.WithSetting(cfg.Settings, "no_such_setting", json.Number("1"))})
 	var ce *weir.ConfigError
 	switch {
 	case err == nil:
@@ -298,40 +250,12 @@ func CheckUnknownSetting(ctx context.Context, env *condition.Env, cfg weir.Confi
 		return fmt.Errorf("unknown setting: error %q does not name it (Field %q)", err, ce.Field)
 	}
 	for _, path := range ignored {
-		if hasSetting(cfg.Settings, path) {
+		if contract.HasSetting(cfg.Settings, path) {
 			continue
 		}
-		if _, err := env.New(ctx, weir.Config{Type: cfg.Type, Settings: withSetting(cfg.Settings, path, "x")}); err != nil {
+		if _, err := env.New(ctx, weir.Config{Type: cfg.Type, Settings: contract.WithSetting(cfg.Settings, path, "x")}); err != nil {
 			return fmt.Errorf("documented to ignore the setting %q: %w", path, err)
 		}
 	}
 	return nil
-}
-
-// withSetting returns settings with v at the dotted path, copying the maps
-// on the way so the original is left alone.
-func withSetting(settings map[string]any, path string, v any) map[string]any {
-	out := maps.Clone(settings)
-	if out == nil {
-		out = map[string]any{}
-	}
-	first, rest, nested := strings.Cut(path, ".")
-	if !nested {
-		out[first] = v
-		return out
-	}
-	sub, _ := out[first].(map[string]any)
-	out[first] = withSetting(sub, rest, v)
-	return out
-}
-
-// hasSetting reports whether settings has something at the dotted path.
-func hasSetting(settings map[string]any, path string) bool {
-	first, rest, nested := strings.Cut(path, ".")
-	v, ok := settings[first]
-	if !ok || !nested {
-		return ok
-	}
-	sub, _ := v.(map[string]any)
-	return hasSetting(sub, rest)
 }

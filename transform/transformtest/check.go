@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/internal/contract"
 	"github.com/weirhq/weir/transform"
 )
 
@@ -93,14 +93,6 @@ func transformControl(ctx context.Context, tf transform.Transformer) (out []*wei
 	return out, nil
 }
 
-// show abbreviates data for messages.
-func show(b []byte) string {
-	if len(b) > 40 {
-		return fmt.Sprintf("%q… (%d bytes)", b[:40], len(b))
-	}
-	return fmt.Sprintf("%q", b)
-}
-
 // snapshot renders each message of a call's result, and its error, for
 // comparison.
 func snapshot(out []*weir.Message, err error) []string {
@@ -132,7 +124,7 @@ func withNew(newTransformer newFunc, check func(transform.Transformer) error) er
 // Close is judged.
 func closeQuietly(tf transform.Transformer) {
 	if c, ok := tf.(io.Closer); ok {
-		_, _ = closeOnce(c)
+		_, _ = contract.CloseOnce(c)
 	}
 }
 
@@ -151,7 +143,7 @@ func CheckControl(ctx context.Context, tf transform.Transformer, inputs [][]byte
 	control("to a fresh transformer")
 	for _, in := range inputs {
 		if _, _, bad := transformData(ctx, tf, weir.NewMessage(bytes.Clone(in))); bad != nil {
-			errs = append(errs, fmt.Errorf("input %s: %w", show(in), bad))
+			errs = append(errs, fmt.Errorf("input %s: %w", contract.Show(in), bad))
 		}
 	}
 	control("after the inputs")
@@ -165,7 +157,7 @@ func CheckControl(ctx context.Context, tf transform.Transformer, inputs [][]byte
 func CheckMalformed(ctx context.Context, tf transform.Transformer, msgs []*weir.Message) error {
 	var errs []error
 	for _, msg := range msgs {
-		in := show(msg.Data())
+		in := contract.Show(msg.Data())
 		if _, _, bad := transformData(ctx, tf, msg); bad != nil {
 			errs = append(errs, fmt.Errorf("input %s: %w", in, bad))
 		}
@@ -203,7 +195,7 @@ func CheckConcurrent(ctx context.Context, newTransformer func() (transform.Trans
 			for i, in := range inputs {
 				out, err, bad := transformData(ctx, tf, weir.NewMessage(bytes.Clone(in)))
 				if bad != nil {
-					return fmt.Errorf("input %s: sequential call: %w", show(in), bad)
+					return fmt.Errorf("input %s: sequential call: %w", contract.Show(in), bad)
 				}
 				want[i] = strings.Join(snapshot(out, err), "\n")
 			}
@@ -217,11 +209,11 @@ func CheckConcurrent(ctx context.Context, newTransformer func() (transform.Trans
 					for i, in := range inputs {
 						out, err, bad := transformData(ctx, tf, weir.NewMessage(bytes.Clone(in)))
 						if bad != nil {
-							errs[g] = fmt.Errorf("input %s: %w", show(in), bad)
+							errs[g] = fmt.Errorf("input %s: %w", contract.Show(in), bad)
 							return
 						}
 						if got := strings.Join(snapshot(out, err), "\n"); b == Stateless && got != want[i] {
-							errs[g] = fmt.Errorf("input %s: a concurrent call returned\n%s\nwhere the sequential one returned\n%s", show(in), got, want[i])
+							errs[g] = fmt.Errorf("input %s: a concurrent call returned\n%s\nwhere the sequential one returned\n%s", contract.Show(in), got, want[i])
 							return
 						}
 					}
@@ -244,7 +236,7 @@ func concurrentStateful(ctx context.Context, newTransformer newFunc, in []byte) 
 			send := func() error {
 				out, err, bad := transformData(ctx, tf, weir.NewMessage(bytes.Clone(in)))
 				if bad != nil {
-					return fmt.Errorf("input %s: %w", show(in), bad)
+					return fmt.Errorf("input %s: %w", contract.Show(in), bad)
 				}
 				s := snapshot(out, err)
 				mu.Lock()
@@ -296,7 +288,7 @@ func concurrentStateful(ctx context.Context, newTransformer newFunc, in []byte) 
 	}
 	onlySeq, onlyConc := difference(want, got), difference(got, want)
 	return fmt.Errorf("input %s sent %d times: concurrent calls returned %d messages and errors, sequential ones %d; %d only sequentially (first: %s), %d only concurrently (first: %s)",
-		show(in), goroutines*calls, len(got), len(want), len(onlySeq), first(onlySeq), len(onlyConc), first(onlyConc))
+		contract.Show(in), goroutines*calls, len(got), len(want), len(onlySeq), first(onlySeq), len(onlyConc), first(onlyConc))
 }
 
 // difference returns the lines of a, sorted, that b, sorted, lacks
@@ -351,16 +343,16 @@ func CheckRetain(ctx context.Context, newTransformer func() (transform.Transform
 					}
 					out, err, bad := transformData(ctx, tf, msg)
 					if bad != nil {
-						return fmt.Errorf("input %s: %w", show(in), bad)
+						return fmt.Errorf("input %s: %w", contract.Show(in), bad)
 					}
 					results = append(results, snapshot(out, err))
 					if reuse {
 						for _, m := range out {
 							if m != msg {
-								scribble(m)
+								contract.Scribble(m)
 							}
 						}
-						scribble(msg)
+						contract.Scribble(msg)
 					}
 				}
 			}
@@ -388,27 +380,13 @@ func CheckRetain(ctx context.Context, newTransformer func() (transform.Transform
 		if !slices.Equal(got[i], want[i]) {
 			what := "the control message after the inputs"
 			if i < len(want)-1 {
-				what = "input " + show(inputs[i%len(inputs)])
+				what = "input " + contract.Show(inputs[i%len(inputs)])
 			}
 			return fmt.Errorf("%s: with messages reused after each call it returned\n%s\nwith new messages\n%s",
 				what, strings.Join(got[i], "\n"), strings.Join(want[i], "\n"))
 		}
 	}
 	return nil
-}
-
-// scribble overwrites a message the caller is done with, as a caller that
-// reuses it may: it resets it to other data and writes fields, reusing its
-// memory. It does nothing to a control message.
-func scribble(msg *weir.Message) {
-	if msg.IsControl() {
-		return
-	}
-	msg.Reset([]byte(`{"scribbled":"` + strings.Repeat("#", 64) + `"}`))
-	for _, k := range []string{"a", "b", "scribbled", "z"} {
-		_ = msg.SetString(k, strings.Repeat("~", 96))
-	}
-	_ = msg.SetString("meta scribbled", strings.Repeat("~", 96))
 }
 
 // CheckClose checks Close, if the transformers newTransformer builds
@@ -426,7 +404,7 @@ func CheckClose(ctx context.Context, newTransformer func() (transform.Transforme
 		return nil
 	}
 	var errs []error
-	if err := closeTwice(c); err != nil {
+	if err := contract.CloseTwice(c); err != nil {
 		errs = append(errs, fmt.Errorf("a fresh transformer: %w", err))
 	}
 	tf, err = newTransformer()
@@ -435,7 +413,7 @@ func CheckClose(ctx context.Context, newTransformer func() (transform.Transforme
 	}
 	for _, in := range inputs {
 		if _, _, bad := transformData(ctx, tf, weir.NewMessage(bytes.Clone(in))); bad != nil {
-			errs = append(errs, fmt.Errorf("input %s: %w", show(in), bad))
+			errs = append(errs, fmt.Errorf("input %s: %w", contract.Show(in), bad))
 		}
 	}
 	if _, bad := transformControl(ctx, tf); bad != nil {
@@ -443,36 +421,10 @@ func CheckClose(ctx context.Context, newTransformer func() (transform.Transforme
 	}
 	if c, ok := tf.(io.Closer); !ok {
 		errs = append(errs, errors.New("the second transformer built is not an io.Closer, the first was"))
-	} else if err := closeTwice(c); err != nil {
+	} else if err := contract.CloseTwice(c); err != nil {
 		errs = append(errs, fmt.Errorf("after the inputs: %w", err))
 	}
 	return errors.Join(errs...)
-}
-
-// closeTwice calls Close twice.
-func closeTwice(c io.Closer) error {
-	first, p := closeOnce(c)
-	if p != nil {
-		return fmt.Errorf("first Close: %w", p)
-	}
-	second, p := closeOnce(c)
-	switch {
-	case p != nil:
-		return fmt.Errorf("second Close: %w", p)
-	case second != nil && (first == nil || second.Error() != first.Error()):
-		return fmt.Errorf("second Close returned %q after the first returned %v; want nil or the same error", second, first)
-	}
-	return nil
-}
-
-// closeOnce calls c.Close and turns a panic into an error that says so.
-func closeOnce(c io.Closer) (err, panicked error) {
-	defer func() {
-		if r := recover(); r != nil {
-			panicked = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return c.Close(), nil
 }
 
 // CheckUnknownSetting checks a factory in env's registry (nil: the
@@ -482,7 +434,7 @@ func closeOnce(c io.Closer) (err, panicked error) {
 // ignore, such as "algorithm") must build. An ignored setting cfg already
 // has is not tried. cfg itself should build. What it builds is closed.
 func CheckUnknownSetting(ctx context.Context, env *transform.Env, cfg weir.Config, ignored ...string) error {
-	tf, err := env.New(ctx, weir.Config{Type: cfg.Type, Settings: withSetting(cfg.Settings, "no_such_setting", json.Number("1"))})
+	tf, err := env.New(ctx, weir.Config{Type: cfg.Type, Settings: contract.WithSetting(cfg.Settings, "no_such_setting", json.Number("1"))})
 	var ce *weir.ConfigError
 	switch {
 	case err == nil:
@@ -494,42 +446,14 @@ func CheckUnknownSetting(ctx context.Context, env *transform.Env, cfg weir.Confi
 		return fmt.Errorf("unknown setting: error %q does not name it (Field %q)", err, ce.Field)
 	}
 	for _, path := range ignored {
-		if hasSetting(cfg.Settings, path) {
+		if contract.HasSetting(cfg.Settings, path) {
 			continue
 		}
-		tf, err := env.New(ctx, weir.Config{Type: cfg.Type, Settings: withSetting(cfg.Settings, path, "x")})
+		tf, err := env.New(ctx, weir.Config{Type: cfg.Type, Settings: contract.WithSetting(cfg.Settings, path, "x")})
 		if err != nil {
 			return fmt.Errorf("documented to ignore the setting %q: %w", path, err)
 		}
 		closeQuietly(tf)
 	}
 	return nil
-}
-
-// withSetting returns settings with v at the dotted path, copying the maps
-// on the way so the original is left alone.
-func withSetting(settings map[string]any, path string, v any) map[string]any {
-	out := maps.Clone(settings)
-	if out == nil {
-		out = map[string]any{}
-	}
-	first, rest, nested := strings.Cut(path, ".")
-	if !nested {
-		out[first] = v
-		return out
-	}
-	sub, _ := out[first].(map[string]any)
-	out[first] = withSetting(sub, rest, v)
-	return out
-}
-
-// hasSetting reports whether settings has something at the dotted path.
-func hasSetting(settings map[string]any, path string) bool {
-	first, rest, nested := strings.Cut(path, ".")
-	v, ok := settings[first]
-	if !ok || !nested {
-		return ok
-	}
-	sub, _ := v.(map[string]any)
-	return hasSetting(sub, rest)
 }
