@@ -108,12 +108,20 @@ func Parse(ctx context.Context, env *Env, b []byte) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := NewPipeline(ctx, env, cfg.Transforms)
+	return cfg.Build(ctx, env)
+}
+
+// Build builds the pipeline c describes with env (nil: a zero [Env]), as
+// [NewPipeline] does, keeping c's Concurrency and Tests. A program that
+// looks at a config before building it (ParseConfig, then Build) parses it
+// once.
+func (c PipelineConfig) Build(ctx context.Context, env *Env) (*Pipeline, error) {
+	p, err := NewPipeline(ctx, env, c.Transforms)
 	if err != nil {
 		return nil, err
 	}
-	p.concurrency = cfg.Concurrency
-	p.tests = cfg.Tests
+	p.concurrency = c.Concurrency
+	p.tests = c.Tests
 	return p, nil
 }
 

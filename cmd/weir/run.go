@@ -166,7 +166,7 @@ func (c *cli) runCommand(ctx context.Context, args []string) int {
 			}
 		})
 	}
-	pipeline, err := transform.Parse(ctx, &env, b)
+	pipeline, err := pcfg.Build(ctx, &env)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "weir: %s\n", fileError(*configPath, err))
 		return exitUsage
