@@ -70,7 +70,9 @@
 // # Paths
 //
 // Fields are addressed with GJSON/SJSON paths ("userIdentity.arn",
-// "Records.#.eventName", "@this"). A path that starts with "meta " addresses
+// "Records.#.eventName", "@this"), and reads take the @dedupe modifier of
+// Substation v2.8.0 ("Records.#.sourceIPAddress|@dedupe", see [Path]). A
+// path that starts with "meta " addresses
 // the message's metadata instead of its data, as in Substation. Code that
 // reads or writes the same path on many messages parses it once with
 // [ParsePath] and uses the [Path] methods; every built-in transform and

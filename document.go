@@ -422,7 +422,7 @@ func (d *document) get(p *Path, parts []pathPart) Value {
 	case parts != nil && d.index(false):
 		return d.getParts(p, parts)
 	}
-	return valueOf(gjson.Get(b2s(d.bytes()), p.inner))
+	return valueOf(getPath(b2s(d.bytes()), p.inner))
 }
 
 // getParts reads the plain path p below the root of an indexed document.

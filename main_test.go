@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/weirhq/weir"
 )
 
 func TestMain(m *testing.M) {
@@ -13,5 +15,6 @@ func TestMain(m *testing.M) {
 	// Vectors that carry env.TZ=UTC expect local time to be UTC; time.Local
 	// is read once at start-up, so set it here rather than through TZ.
 	time.Local = time.UTC
+	weir.RegisterDedupeOracle() // before any test reads a path
 	goleak.VerifyTestMain(m)
 }

@@ -102,13 +102,13 @@ func writable(path string) error {
 const maxArrayIndex = 1 << 20
 
 // isModifier reports whether the path part at the start of p (which starts
-// with '@') names a gjson modifier.
+// with '@') names a gjson modifier, or Substation's @dedupe.
 func isModifier(p string) bool {
 	name := p[1:]
 	if i := strings.IndexAny(name, ".:|"); i >= 0 {
 		name = name[:i]
 	}
-	return gjson.ModifierExists(name, nil)
+	return name == dedupeName || gjson.ModifierExists(name, nil)
 }
 
 // memberName returns name as it is written between quotes in JSON, as
@@ -134,6 +134,19 @@ func memberName(name string) (string, bool) {
 // path is accepted; plain dotted paths ("a.b.c") are resolved through the
 // message's index, others by gjson and sjson. The zero Path is the empty
 // path. A Path is immutable and safe for concurrent use.
+//
+// Reads also accept the @dedupe modifier that Substation v2.8.0 adds to
+// gjson: "ips.@dedupe" (or "ips|@dedupe") is the array ips without its
+// repeated elements, the first of each kept in order; elements are equal
+// when their JSON text is ("1" and "1.0", or {"a":1} and {"a": 1}, are
+// not), and a value that is not an array is read unchanged. It stands
+// wherever gjson takes a modifier — after a projection, "events.#.ip.@dedupe"
+// applies it to each element's ip and "events.#.ip|@dedupe" to the array
+// of them — except in the condition of a query (#(…)), after a '!'
+// literal and in a path that starts with "..", where it is not recognised. Weir evaluates it
+// itself rather than registering it in gjson's package-level table, so
+// other users of gjson in a program are not affected. As with gjson's own
+// modifiers, a path with @dedupe cannot be written.
 type Path struct {
 	text  string     // as given
 	inner string     // the path within its document, trimmed

@@ -191,4 +191,4 @@ func (v Value) ForEach(fn func(key, value Value) bool) {
 }
 
 // Get returns the value at a gjson path relative to v.
-func (v Value) Get(path string) Value { return valueOf(v.result().Get(path)) }
+func (v Value) Get(path string) Value { return valueOf(getPath(v.raw, path)) }

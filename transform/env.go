@@ -48,9 +48,14 @@ type Env struct {
 	// transform has a set of its own (so references to other transforms'
 	// secrets fail); [NewPipeline] and [Load] give the pipeline one set.
 	Secrets *Secrets
-	// SecretStore resolves the secrets utility_secret names. Nil means
-	// environment variables ([EnvironmentSecrets]).
+	// SecretStore resolves the names of utility_secret's
+	// environment_variable secrets. Nil means environment variables
+	// ([EnvironmentSecrets]).
 	SecretStore SecretStore
+	// SecretTypes resolves the types of utility_secret's secrets. Nil
+	// means [BuiltinSecrets], which lacks aws_secrets_manager (package
+	// transform/awssecrets).
+	SecretTypes *SecretRegistry
 	// Metrics, if set, receives what every metric transform reports,
 	// whatever its "metric.destination" says.
 	Metrics Metrics

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"slices"
@@ -199,12 +200,17 @@ func (s *Secrets) Interpolate(str string) (string, error) {
 // UtilitySecretConfig configures [UtilitySecret], the utility_secret
 // transform.
 //
-// In JSON it has Substation's shape; only secrets of type
-// "environment_variable" are built in (ttl_offset is optional):
+// In JSON it has Substation's shape. The secret's type is one of the Env's
+// SecretTypes ([SecretRegistry]): this package has "environment_variable"
+// (ttl_offset is optional), and package transform/awssecrets
+// "aws_secrets_manager" (in transform/all):
 //
 //	{"type": "utility_secret", "settings": {"secret": {
 //	    "type": "environment_variable",
 //	    "settings": {"id": "API_KEY", "name": "MY_SERVICE_API_KEY", "ttl_offset": "15m"}}}}
+//	{"type": "utility_secret", "settings": {"secret": {
+//	    "type": "aws_secrets_manager",
+//	    "settings": {"id": "API_KEY", "aws": {"arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-key-AbCdEf"}}}}}
 type UtilitySecretConfig struct {
 	// SecretID is the id other transforms refer to the secret by, as
 	// ${SECRET:<SecretID>}. Required.
@@ -217,6 +223,10 @@ type UtilitySecretConfig struct {
 	TTL time.Duration
 	// Store resolves Name; nil means EnvironmentSecrets.
 	Store SecretStore
+	// OwnStore makes the UtilitySecret the owner of Store: its Close
+	// closes Store if Store is an io.Closer. Secret factories that build a
+	// store of their own (a client) set it.
+	OwnStore bool
 	// Secrets receives the value under SecretID. Nil means a set of the
 	// transform's own, which no other transform can refer to; the JSON
 	// factory uses the one carried by the context ([WithSecrets]).
@@ -246,6 +256,8 @@ type UtilitySecret struct {
 	store    SecretStore
 	secrets  *Secrets
 	now      func() time.Time
+	closer   io.Closer // Store, if owned and an io.Closer
+	closed   sync.Once
 
 	refreshing sync.Mutex
 	expires    atomic.Int64 // Unix nanoseconds
@@ -255,13 +267,20 @@ type UtilitySecret struct {
 // with ctx.
 func NewUtilitySecret(ctx context.Context, cfg UtilitySecretConfig) (*UtilitySecret, error) {
 	const typ = "utility_secret"
+	var bad *weir.ConfigError
 	switch {
 	case cfg.SecretID == "":
-		return nil, &weir.ConfigError{Type: typ, Field: "secret.settings.id", Err: weir.ErrMissingSetting}
+		bad = &weir.ConfigError{Type: typ, Field: "secret.settings.id", Err: weir.ErrMissingSetting}
 	case cfg.Name == "":
-		return nil, &weir.ConfigError{Type: typ, Field: "secret.settings.name", Err: weir.ErrMissingSetting}
+		bad = &weir.ConfigError{Type: typ, Field: "secret.settings.name", Err: weir.ErrMissingSetting}
 	case cfg.TTL < 0:
-		return nil, &weir.ConfigError{Type: typ, Field: "secret.settings.ttl_offset", Err: fmt.Errorf("%s is negative", cfg.TTL)}
+		bad = &weir.ConfigError{Type: typ, Field: "secret.settings.ttl_offset", Err: fmt.Errorf("%s is negative", cfg.TTL)}
+	}
+	if bad != nil {
+		if c, ok := cfg.Store.(io.Closer); ok && cfg.OwnStore {
+			_ = c.Close()
+		}
+		return nil, bad
 	}
 	u := &UtilitySecret{
 		id:       cfg.ID,
@@ -284,10 +303,27 @@ func NewUtilitySecret(ctx context.Context, cfg UtilitySecretConfig) (*UtilitySec
 	if u.now == nil {
 		u.now = time.Now
 	}
+	if c, ok := cfg.Store.(io.Closer); ok && cfg.OwnStore {
+		u.closer = c
+	}
 	if err := u.resolve(ctx); err != nil {
+		_ = u.Close()
 		return nil, &weir.ConfigError{Type: typ, Field: "secret", Err: err}
 	}
 	return u, nil
+}
+
+// Close closes the secret's store if the UtilitySecret owns it
+// (UtilitySecretConfig.OwnStore), once; the secret keeps its last value in
+// Secrets.
+func (u *UtilitySecret) Close() error {
+	var err error
+	u.closed.Do(func() {
+		if u.closer != nil {
+			err = u.closer.Close()
+		}
+	})
+	return err
 }
 
 // utilitySecretSettings is the JSON shape of utility_secret's settings.
@@ -305,34 +341,20 @@ type environmentSecretSettings struct {
 }
 
 func buildUtilitySecret(ctx context.Context, env *Env, s utilitySecretSettings) (*UtilitySecret, error) {
-	switch s.Secret.Type {
-	case "environment_variable":
-	case "":
+	if s.Secret.Type == "" {
 		return nil, &weir.ConfigError{Field: "secret.type", Err: weir.ErrMissingSetting}
-	default:
-		return nil, &weir.ConfigError{Field: "secret.type",
-			Err: fmt.Errorf("%w %q (only environment_variable is built in; in Go, give NewUtilitySecret a SecretStore)", weir.ErrUnknownType, s.Secret.Type)}
 	}
-	var es environmentSecretSettings
-	if err := s.Secret.Decode(&es); err != nil {
-		return nil, &weir.ConfigError{Field: "secret.settings", Err: err}
+	types := env.secretTypes()
+	f, ok := types.Lookup(s.Secret.Type)
+	if !ok {
+		return nil, &weir.ConfigError{Field: "secret.type", Err: unknownSecretType(types, s.Secret.Type)}
 	}
-	var ttl time.Duration
-	if es.TTLOffset != "" {
-		var err error
-		if ttl, err = time.ParseDuration(es.TTLOffset); err != nil {
-			return nil, &weir.ConfigError{Field: "secret.settings.ttl_offset", Err: err}
-		}
+	cfg, err := f(ctx, env, s.Secret)
+	if err != nil {
+		return nil, err
 	}
-	return NewUtilitySecret(ctx, UtilitySecretConfig{
-		SecretID: es.ID,
-		Name:     es.Name,
-		TTL:      ttl,
-		Secrets:  env.secrets(),
-		Store:    env.secretStore(),
-		Now:      env.Now,
-		ID:       s.ID,
-	})
+	cfg.Secrets, cfg.Now, cfg.ID = env.secrets(), env.Now, s.ID
+	return NewUtilitySecret(ctx, cfg)
 }
 
 // resolve gets the secret from the store and publishes it.

@@ -266,3 +266,64 @@ func BenchmarkSecretsInterpolate(b *testing.B) {
 		})
 	}
 }
+
+// closingStore counts Close calls.
+type closingStore struct {
+	transform.SecretStoreFunc
+	closes atomic.Int64
+}
+
+func (c *closingStore) Close() error { c.closes.Add(1); return nil }
+
+// TestUtilitySecretOwnsStore: a UtilitySecret closes its Store on Close
+// only when it owns it (OwnStore), once; it closes an owned store when
+// construction fails too.
+func TestUtilitySecretOwnsStore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	newStore := func() *closingStore {
+		return &closingStore{SecretStoreFunc: func(context.Context, string) (string, error) { return "v", nil }}
+	}
+	owned := newStore()
+	u, err := transform.NewUtilitySecret(ctx, transform.UtilitySecretConfig{SecretID: "K", Name: "k", Store: owned, OwnStore: true})
+	require.NoError(t, err)
+	require.NoError(t, u.Close())
+	require.NoError(t, u.Close())
+	assert.Equal(t, int64(1), owned.closes.Load())
+
+	shared := newStore()
+	u, err = transform.NewUtilitySecret(ctx, transform.UtilitySecretConfig{SecretID: "K", Name: "k", Store: shared})
+	require.NoError(t, err)
+	require.NoError(t, u.Close())
+	assert.Zero(t, shared.closes.Load(), "a store the caller owns stays open")
+
+	bad := newStore()
+	_, err = transform.NewUtilitySecret(ctx, transform.UtilitySecretConfig{Name: "k", Store: bad, OwnStore: true})
+	require.ErrorIs(t, err, weir.ErrMissingSetting)
+	assert.Equal(t, int64(1), bad.closes.Load())
+
+	failing := &closingStore{SecretStoreFunc: func(context.Context, string) (string, error) { return "", transform.ErrSecretNotFound }}
+	_, err = transform.NewUtilitySecret(ctx, transform.UtilitySecretConfig{SecretID: "K", Name: "k", Store: failing, OwnStore: true})
+	require.ErrorIs(t, err, transform.ErrSecretNotFound)
+	assert.Equal(t, int64(1), failing.closes.Load())
+}
+
+// TestSecretTypes: the Env's SecretTypes decide which secret types
+// utility_secret accepts; an unknown one is ErrUnknownType with the near
+// miss.
+func TestSecretTypes(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, []string{"environment_variable"}, transform.BuiltinSecrets().Types())
+	r := &transform.SecretRegistry{}
+	require.NoError(t, r.Register("x", func(context.Context, *transform.Env, weir.Config) (transform.UtilitySecretConfig, error) {
+		return transform.UtilitySecretConfig{}, nil
+	}))
+	assert.Error(t, r.Register("x", nil))
+	_, err := transform.New(context.Background(), parseConfig(t, `{"type":"utility_secret","settings":{"secret":{"type":"environment_variabel","settings":{}}}}`))
+	require.ErrorIs(t, err, weir.ErrUnknownType)
+	assert.ErrorContains(t, err, `did you mean "environment_variable"?`)
+	// An Env without environment_variable refuses it.
+	env := &transform.Env{SecretTypes: r}
+	_, err = env.New(context.Background(), parseConfig(t, `{"type":"utility_secret","settings":{"secret":{"type":"environment_variable","settings":{"id":"a","name":"PATH"}}}}`))
+	require.ErrorIs(t, err, weir.ErrUnknownType)
+}

@@ -1,7 +1,9 @@
 // Package all brings in every Substation type: the transforms of package
 // transform and of its subpackages (AWS, DNS, jq, Parquet, AWS sends,
 // Google Cloud Storage), the kv_store
-// types of package kvstore and kvstore/dynamokv, and s3:// files. The weir
+// types of package kvstore and kvstore/dynamokv, the secret types of
+// utility_secret (aws_secrets_manager from transform/awssecrets), and
+// s3:// files. The weir
 // command and the conformance tests use it.
 //
 // Importing it links the AWS SDK, the Google Cloud Storage client, the
@@ -18,6 +20,7 @@ import (
 	"github.com/weirhq/weir/kvstore"
 	"github.com/weirhq/weir/kvstore/dynamokv"
 	"github.com/weirhq/weir/transform"
+	"github.com/weirhq/weir/transform/awssecrets"
 	"github.com/weirhq/weir/transform/awstransform"
 	"github.com/weirhq/weir/transform/dnstransform"
 	"github.com/weirhq/weir/transform/gcptransform"
@@ -55,13 +58,23 @@ func KVStoreTypes() *kvstore.Registry {
 	return r
 }
 
+// SecretTypes returns a new registry holding every Substation secret type
+// of utility_secret: environment_variable and aws_secrets_manager.
+func SecretTypes() *transform.SecretRegistry {
+	r := transform.BuiltinSecrets()
+	if err := awssecrets.Register(r); err != nil {
+		panic(err) // a bug in Weir
+	}
+	return r
+}
+
 // Openers returns the file openers of URL schemes besides http(s): s3.
 func Openers() map[string]enrich.Opener {
 	return map[string]enrich.Opener{"s3": awsenrich.S3Opener{}}
 }
 
 // Env returns an Env that builds every Substation type: [Transforms],
-// [KVStoreTypes], files from s3:// locations ([Openers]), and one AWS
+// [KVStoreTypes], [SecretTypes], files from s3:// locations ([Openers]), and one AWS
 // configuration, the SDK's default chain (awsenv.Default), shared by every
 // AWS client its pipelines build, so that they share credentials and
 // assumed-role sessions. Set its other fields (Secrets, Metrics, Logger, an
@@ -70,6 +83,7 @@ func Env() *transform.Env {
 	return &transform.Env{
 		Transforms:   Transforms(),
 		KVStoreTypes: KVStoreTypes(),
+		SecretTypes:  SecretTypes(),
 		Files:        enrich.Source{Openers: Openers()},
 		AWS:          awsenv.Default(),
 	}

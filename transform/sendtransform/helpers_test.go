@@ -196,3 +196,12 @@ func (f *faults) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return resp, nil
 }
+
+// faultEvents is how many events the fault tests send: 100,000, as the
+// no-loss requirement states it, or 5,000 with -short.
+func faultEvents(t testing.TB) int {
+	if testing.Short() {
+		return 5000
+	}
+	return 100_000
+}
