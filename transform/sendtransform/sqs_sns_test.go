@@ -212,17 +212,18 @@ func TestSQSSNSFaults(t *testing.T) {
 			}
 			require.NoError(t, err)
 			defer tf.Close()
-			failed := failedItems(sendAll(ctx, t, tf, in))
+			errs := sendAll(ctx, t, tf, in)
+			failed := failedItems(errs)
 			got := receiveAll(t, sqsClient(t, nil), queue)
 			var lost []string
-			for _, fi := range failed {
-				lost = append(lost, string(fi.Data))
+			for _, d := range undelivered(t, errs) {
+				lost = append(lost, string(d))
 			}
 			t.Logf("%s: calls %d (throttled %d, stopped %d): delivered %d + reported %d of %d", svc, f.calls, f.throttled, f.stopped, len(got), len(lost), n)
 			assert.Equal(t, n, len(got)+len(lost), "delivered + reported = sent")
 			assert.ElementsMatch(t, strs(in), append(got, lost...))
 			assert.Positive(t, len(lost))
-			assert.Equal(t, int64(len(lost)), tf.Stats().Failed)
+			assert.Equal(t, int64(len(failed)), tf.Stats().Failed)
 		})
 	}
 }

@@ -36,6 +36,9 @@ type options struct {
 	// DynamoDB is dynalite's endpoint (WEIR_DYNAMODB_ENDPOINT).
 	DynamoDB string
 	Faults   dynamoFaults
+	// SinkFail makes the send's destination refuse (503, on every attempt)
+	// this many request bodies in 10,000.
+	SinkFail int
 	// Progress, if set, receives a line every 10 s while weir runs.
 	Progress io.Writer
 }
@@ -46,6 +49,10 @@ type result struct {
 	Delivered     int `json:"delivered"`
 	DroppedByRule int `json:"dropped_by_rule"`
 	Reported      int `json:"reported"`
+	// Undelivered counts the reported events that weir run had emitted
+	// (written to standard output) when a send then failed to deliver
+	// them: the -errors file marks them "undelivered".
+	Undelivered int `json:"undelivered"`
 	// ReportedByKind splits Reported by the error's cause.
 	ReportedByKind map[string]int `json:"reported_by_kind"`
 	// Conserved says Delivered + DroppedByRule + Reported = Read, with each
@@ -53,20 +60,23 @@ type result struct {
 	// delivered twice.
 	Conserved bool `json:"conserved"`
 	// Anomalies describe what broke conservation, at most 20.
-	Anomalies     []string `json:"anomalies,omitempty"`
-	AnomalyCount  int      `json:"anomaly_count"`
-	Duplicates    int      `json:"duplicates"`    // events that reached the sink more than once
-	SinkRequests  int64    `json:"sink_requests"` // POSTs the sink received
-	SinkItems     int64    `json:"sink_items"`    // events in them
-	StdoutEvents  int      `json:"stdout_events"` // events weir run wrote to standard output
-	RuleMatches   int      `json:"rule_matches"`  // input events the drop rule matches
-	WeirStats     weirStat `json:"weir_stats"`    // weir run -stats
-	WeirExit      int      `json:"weir_exit"`     // weir run's exit status
-	WeirStderr    string   `json:"weir_stderr"`   // its last lines, without the -stats line
-	Wall          float64  `json:"wall_seconds"`  // weir run, start to exit
-	WeirUserCPU   float64  `json:"weir_user_cpu_seconds"`
-	WeirSysCPU    float64  `json:"weir_sys_cpu_seconds"`
-	WeirMaxRSSMiB float64  `json:"weir_max_rss_mib"`
+	Anomalies []string `json:"anomalies,omitempty"`
+	// Outcomes counts the events of each anomalous outcome, such as
+	// "on stdout, not at the sink, not reported".
+	Outcomes      map[string]int `json:"outcomes,omitempty"`
+	AnomalyCount  int            `json:"anomaly_count"`
+	Duplicates    int            `json:"duplicates"`    // events that reached the sink more than once
+	SinkRequests  int64          `json:"sink_requests"` // POSTs the sink received
+	SinkItems     int64          `json:"sink_items"`    // events in them
+	StdoutEvents  int            `json:"stdout_events"` // events weir run wrote to standard output
+	RuleMatches   int            `json:"rule_matches"`  // input events the drop rule matches
+	WeirStats     weirStat       `json:"weir_stats"`    // weir run -stats
+	WeirExit      int            `json:"weir_exit"`     // weir run's exit status
+	WeirStderr    string         `json:"weir_stderr"`   // its last lines, without the -stats line
+	Wall          float64        `json:"wall_seconds"`  // weir run, start to exit
+	WeirUserCPU   float64        `json:"weir_user_cpu_seconds"`
+	WeirSysCPU    float64        `json:"weir_sys_cpu_seconds"`
+	WeirMaxRSSMiB float64        `json:"weir_max_rss_mib"`
 	// HarnessCPU is this program's CPU time while weir ran: the DNS, HTTP
 	// and sink servers, the DynamoDB proxy and the counting.
 	HarnessCPU float64 `json:"harness_cpu_seconds"`
@@ -83,6 +93,7 @@ type weirStat struct {
 	Dropped     uint64  `json:"dropped"`
 	Failed      uint64  `json:"failed"`
 	Unprocessed uint64  `json:"unprocessed"`
+	Undelivered uint64  `json:"undelivered"`
 	EventsOut   uint64  `json:"events_out"`
 	Seconds     float64 `json:"seconds"`
 }
@@ -172,6 +183,10 @@ func setupTable(ctx context.Context, endpoint string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("create table: %w", err)
 	}
+	w := dynamodb.NewTableExistsWaiter(c, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond })
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Minute); err != nil {
+		return "", fmt.Errorf("create table: %w", err)
+	}
 	for id, name := range accounts {
 		_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
 			"PK": &types.AttributeValueMemberS{Value: id},
@@ -225,7 +240,7 @@ func run(ctx context.Context, o options) (*result, error) {
 		return nil, err
 	}
 	defer proxy.close()
-	sink, err := startSink(o.N)
+	sink, err := startSink(o.N, o.SinkFail)
 	if err != nil {
 		return nil, err
 	}
@@ -293,6 +308,7 @@ func run(ctx context.Context, o options) (*result, error) {
 
 	ids, requests, items, bad := sink.snapshot()
 	res.SinkRequests, res.SinkItems = requests, items
+	res.Injected["sink"] = map[string]int64{"refused (503)": sink.refused}
 	if bad > 0 {
 		res.anomaly("the sink received %d items without an eventID, or bodies that were not arrays", bad)
 	}
@@ -326,6 +342,9 @@ func (r *result) classify(state []uint8) {
 			r.Delivered++
 		case reported:
 			r.Reported++
+		case reported | onStdout:
+			r.Reported++
+			r.Undelivered++
 		case 0:
 			if s&ruleDrop != 0 {
 				r.DroppedByRule++
@@ -333,8 +352,12 @@ func (r *result) classify(state []uint8) {
 			}
 			r.anomaly("event %d (line %d) was neither delivered, dropped by the rule, nor reported", i, i+1)
 		default:
-			r.anomaly("event %d (line %d): sink=%v stdout=%v reported=%v rule=%v", i, i+1,
-				s&atSink != 0, s&onStdout != 0, s&reported != 0, s&ruleDrop != 0)
+			p := stateName(s)
+			if r.Outcomes == nil {
+				r.Outcomes = map[string]int{}
+			}
+			r.Outcomes[p]++
+			r.anomaly("event %d (line %d): %s", i, i+1, p)
 		}
 	}
 	st := r.WeirStats
@@ -344,10 +367,11 @@ func (r *result) classify(state []uint8) {
 		}
 	}
 	check("read", st.Read, r.Read)
-	check("emitted", st.Emitted, r.Delivered)
+	check("emitted", st.Emitted, r.Delivered+r.Undelivered)
 	check("dropped", st.Dropped, r.DroppedByRule)
-	check("failed", st.Failed, r.Reported)
-	check("events_out", st.EventsOut, r.Delivered)
+	check("failed", st.Failed, r.Reported-r.Undelivered)
+	check("undelivered", st.Undelivered, r.Undelivered)
+	check("events_out", st.EventsOut, r.Delivered+r.Undelivered)
 	check("unprocessed", st.Unprocessed, 0)
 	if r.SinkItems != int64(r.Delivered) {
 		r.anomaly("the sink received %d items for %d delivered events", r.SinkItems, r.Delivered)
@@ -367,6 +391,17 @@ func (r *result) anomaly(format string, args ...any) {
 	if len(r.Anomalies) < 20 {
 		r.Anomalies = append(r.Anomalies, fmt.Sprintf(format, args...))
 	}
+}
+
+// stateName describes an event's state.
+func stateName(s uint8) string {
+	yes := func(bit uint8, what string) string {
+		if s&bit != 0 {
+			return what
+		}
+		return "not " + what
+	}
+	return strings.Join([]string{yes(atSink, "at the sink"), yes(onStdout, "on stdout"), yes(reported, "reported"), yes(ruleDrop, "matching the rule")}, ", ")
 }
 
 // writeInput writes n ctgen records to path and returns the index of each
@@ -447,21 +482,31 @@ func readErrors(path string, index map[string]int, state []uint8, res *result) e
 	sc.Buffer(make([]byte, 1<<20), 1<<30)
 	for sc.Scan() {
 		var rec struct {
-			Line  int    `json:"line"`
-			Error string `json:"error"`
-			Data  string `json:"data"`
+			Line        int    `json:"line"`
+			Error       string `json:"error"`
+			Data        string `json:"data"`
+			Undelivered bool   `json:"undelivered"`
+			Partial     bool   `json:"partial"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			res.anomaly("-errors line is not JSON: %v", err)
 			continue
 		}
-		res.ReportedByKind[errorKind(rec.Error)]++
+		kind := errorKind(rec.Error)
+		if rec.Undelivered {
+			kind = "send: emitted, then not delivered"
+		}
+		res.ReportedByKind[kind]++
 		id := gjson.Get(rec.Data, "eventID").String()
 		i, ok := index[id]
 		switch {
 		case !ok:
 			res.anomaly("-errors reports an event not in the input (line %d): %s", rec.Line, rec.Error)
-		case rec.Line != i+1:
+		case rec.Partial:
+			res.anomaly("-errors reports event %s as perhaps delivered (partial)", id)
+		case rec.Undelivered && rec.Line != 0:
+			res.anomaly("-errors names line %d for undelivered event %s", rec.Line, id)
+		case !rec.Undelivered && rec.Line != i+1:
 			res.anomaly("-errors names line %d for event %s, which is on line %d", rec.Line, id, i+1)
 		case state[i]&reported != 0:
 			res.anomaly("-errors reports event %s twice", id)
@@ -522,7 +567,7 @@ func errorKind(msg string) string {
 		}
 		return kind + " after retries"
 	case has("send_http_post"):
-		return "send"
+		return "send: failed with the batch before it"
 	}
 	return "other"
 }
@@ -590,6 +635,9 @@ func selfCPU() time.Duration {
 func (r *result) summary(w io.Writer) {
 	fmt.Fprintf(w, "read %d = delivered %d + dropped by rule %d + reported %d: %v\n",
 		r.Read, r.Delivered, r.DroppedByRule, r.Reported, r.Conserved)
+	if r.Undelivered > 0 {
+		fmt.Fprintf(w, "  (of the reported, %d were emitted and then not delivered by the send)\n", r.Undelivered)
+	}
 	kinds := make([]string, 0, len(r.ReportedByKind))
 	for k := range r.ReportedByKind {
 		kinds = append(kinds, k)
@@ -598,13 +646,13 @@ func (r *result) summary(w io.Writer) {
 	for _, k := range kinds {
 		fmt.Fprintf(w, "  reported %-45s %d\n", k, r.ReportedByKind[k])
 	}
-	fmt.Fprintf(w, "weir run -stats: read %d, emitted %d, dropped %d, failed %d, unprocessed %d; exit %d\n",
-		r.WeirStats.Read, r.WeirStats.Emitted, r.WeirStats.Dropped, r.WeirStats.Failed, r.WeirStats.Unprocessed, r.WeirExit)
+	fmt.Fprintf(w, "weir run -stats: read %d, emitted %d, dropped %d, failed %d, unprocessed %d, undelivered %d; exit %d\n",
+		r.WeirStats.Read, r.WeirStats.Emitted, r.WeirStats.Dropped, r.WeirStats.Failed, r.WeirStats.Unprocessed, r.WeirStats.Undelivered, r.WeirExit)
 	fmt.Fprintf(w, "sink: %d requests, %d events, %d duplicates; weir's standard output: %d events\n",
 		r.SinkRequests, r.SinkItems, r.Duplicates, r.StdoutEvents)
 	fmt.Fprintf(w, "weir run: %.1f s wall, %.1f s user + %.1f s system CPU, max RSS %.0f MiB, %d workers; harness CPU %.1f s\n",
 		r.Wall, r.WeirUserCPU, r.WeirSysCPU, r.WeirMaxRSSMiB, r.Workers, r.HarnessCPU)
-	for _, srv := range []string{"dns", "http", "dynamodb"} {
+	for _, srv := range []string{"dns", "http", "dynamodb", "sink"} {
 		m := r.Injected[srv]
 		keys := make([]string, 0, len(m))
 		for k := range m {
@@ -616,6 +664,14 @@ func (r *result) summary(w io.Writer) {
 			parts[i] = fmt.Sprintf("%s %d", k, m[k])
 		}
 		fmt.Fprintf(w, "injected by %s: %s\n", srv, strings.Join(parts, ", "))
+	}
+	outcomes := make([]string, 0, len(r.Outcomes))
+	for k := range r.Outcomes {
+		outcomes = append(outcomes, k)
+	}
+	sort.Strings(outcomes)
+	for _, k := range outcomes {
+		fmt.Fprintf(w, "ANOMALOUS OUTCOME: %d events %s\n", r.Outcomes[k], k)
 	}
 	for _, a := range r.Anomalies {
 		fmt.Fprintf(w, "ANOMALY: %s\n", a)

@@ -372,19 +372,23 @@ func dynamoError(w http.ResponseWriter, status int, code, msg string) {
 type sinkServer struct {
 	srv      *http.Server
 	url      string
+	fail     int             // per 10,000 request bodies: 503 on every attempt
+	bodies   int64           // distinct bodies seen
+	refuse   map[uint64]bool // by hash of the body: refused or not
 	mu       sync.Mutex
 	ids      map[string]int
 	requests int64
 	items    int64
 	bad      int64
+	refused  int64 // requests answered 503
 }
 
-func startSink(expect int) (*sinkServer, error) {
+func startSink(expect, fail int) (*sinkServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	s := &sinkServer{url: "http://" + ln.Addr().String() + "/ingest", ids: make(map[string]int, expect)}
+	s := &sinkServer{url: "http://" + ln.Addr().String() + "/ingest", ids: make(map[string]int, expect), fail: fail, refuse: map[uint64]bool{}}
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln)
 	return s, nil
@@ -402,6 +406,24 @@ func (s *sinkServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests++
+	// Which bodies are refused is decided when each is first seen, so
+	// that a run refuses fail/10,000 of its batches whatever they hold,
+	// and a refused body is refused again when the send retries it.
+	h := fnv.New64a()
+	h.Write(body)
+	key := h.Sum64()
+	refuse, seen := s.refuse[key]
+	if !seen {
+		k := int64(s.fail)
+		refuse = (s.bodies+1)*k/10000 > s.bodies*k/10000
+		s.bodies++
+		s.refuse[key] = refuse
+	}
+	if refuse {
+		s.refused++
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
 	if !arr.IsArray() {
 		s.bad++
 		http.Error(w, "want a JSON array", http.StatusBadRequest)

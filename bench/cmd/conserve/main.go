@@ -58,10 +58,11 @@ func main() {
 	dir := flag.String("dir", "", "where to keep the input, config and -errors file (default: a temporary folder, removed)")
 	stormEvery := flag.Duration("storm-every", 30*time.Second, "a DynamoDB throttling storm this often (0: none)")
 	stormFor := flag.Duration("storm-for", 3*time.Second, "how long each storm lasts")
+	sinkFail := flag.Int("sink-fail", 0, "the send's destination refuses this many request bodies in 10,000")
 	asJSON := flag.Bool("json", false, "print the result as JSON")
 	flag.Parse()
 
-	if err := mainErr(*n, *seed, *workers, *weirBin, *dir, *stormEvery, *stormFor, *asJSON); err != nil {
+	if err := mainErr(*n, *seed, *workers, *weirBin, *dir, *stormEvery, *stormFor, *sinkFail, *asJSON); err != nil {
 		fmt.Fprintln(os.Stderr, "conserve:", err)
 		os.Exit(1)
 	}
@@ -75,7 +76,7 @@ func defaultFaults(seed uint64, every, length time.Duration) dynamoFaults {
 	}
 }
 
-func mainErr(n int, seed uint64, workers int, weirBin, dir string, every, length time.Duration, asJSON bool) error {
+func mainErr(n int, seed uint64, workers int, weirBin, dir string, every, length time.Duration, sinkFail int, asJSON bool) error {
 	endpoint := os.Getenv("WEIR_DYNAMODB_ENDPOINT")
 	if endpoint == "" {
 		return fmt.Errorf("WEIR_DYNAMODB_ENDPOINT is not set: run under internal/testenv/with-services.sh, which starts dynalite")
@@ -96,7 +97,7 @@ func mainErr(n int, seed uint64, workers int, weirBin, dir string, every, length
 	}
 	res, err := run(context.Background(), options{
 		N: n, Seed: seed, Workers: workers, Weir: weirBin, Dir: dir, DynamoDB: endpoint,
-		Faults: defaultFaults(seed, every, length), Progress: os.Stderr,
+		Faults: defaultFaults(seed, every, length), SinkFail: sinkFail, Progress: os.Stderr,
 	})
 	if err != nil {
 		return err

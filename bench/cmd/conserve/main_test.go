@@ -26,16 +26,34 @@ func TestMain(m *testing.M) { testenv.Main(m, true) }
 // are reported like any other failure.
 func TestConservation(t *testing.T) {
 	endpoint := testenv.Endpoint(t, "WEIR_DYNAMODB_ENDPOINT", "dynalite")
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "weir")
+	bin := filepath.Join(t.TempDir(), "weir")
 	build := exec.Command("go", "build", "-o", bin, "github.com/weirhq/weir/cmd/weir")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build ./cmd/weir: %s", out)
 
-	const n = 10_000
+	t.Run("enrichment faults", func(t *testing.T) {
+		res := runConservation(t, bin, endpoint, 10_000, 0)
+		assert.Zero(t, res.Undelivered)
+		assert.Equal(t, uint64(0), res.WeirStats.Undelivered)
+	})
+	t.Run("and failed sends", func(t *testing.T) {
+		// 3 batches in 10 refused by the send's destination, for good:
+		// their events were emitted, and are reported undelivered.
+		res := runConservation(t, bin, endpoint, 5_000, 3000)
+		assert.Positive(t, res.Injected["sink"]["refused (503)"])
+		assert.Positive(t, res.Undelivered)
+		assert.Positive(t, res.ReportedByKind["send: emitted, then not delivered"])
+		assert.Equal(t, uint64(res.Undelivered), res.WeirStats.Undelivered)
+	})
+}
+
+// runConservation runs n events, the send's destination refusing
+// sinkFail bodies in 10,000, and checks that every event is accounted for.
+func runConservation(t *testing.T, bin, endpoint string, n, sinkFail int) *result {
+	dir := t.TempDir()
 	res, err := run(context.Background(), options{
 		N: n, Seed: 42, Workers: 256, Weir: bin, Dir: dir, DynamoDB: endpoint,
-		Faults: defaultFaults(42, 4*time.Second, time.Second),
+		Faults: defaultFaults(42, 4*time.Second, time.Second), SinkFail: sinkFail,
 	})
 	require.NoError(t, err)
 	var summary bytes.Buffer
@@ -48,8 +66,8 @@ func TestConservation(t *testing.T) {
 	assert.Equal(t, n, res.Delivered+res.DroppedByRule+res.Reported)
 	assert.Zero(t, res.Duplicates)
 	assert.Equal(t, int64(res.Delivered), res.SinkItems)
-	assert.Equal(t, res.Delivered, res.StdoutEvents)
-	assert.Equal(t, uint64(res.Reported), res.WeirStats.Failed)
+	assert.Equal(t, res.Delivered+res.Undelivered, res.StdoutEvents)
+	assert.Equal(t, uint64(res.Reported-res.Undelivered), res.WeirStats.Failed)
 	assert.Equal(t, uint64(res.DroppedByRule), res.WeirStats.Dropped)
 	assert.Equal(t, 1, res.WeirExit, "weir run exits 1 when events failed")
 
@@ -66,6 +84,7 @@ func TestConservation(t *testing.T) {
 			assert.Positive(t, res.Injected[srv][k], "%s: %s", srv, k)
 		}
 	}
+	return res
 }
 
 // TestErrorKind names the causes of the errors weir run reports.
@@ -84,6 +103,6 @@ func TestErrorKind(t *testing.T) {
 
 func TestMissingEndpoint(t *testing.T) {
 	t.Setenv("WEIR_DYNAMODB_ENDPOINT", "")
-	err := mainErr(1, 1, 1, "/nonexistent", t.TempDir(), 0, 0, false)
+	err := mainErr(1, 1, 1, "/nonexistent", t.TempDir(), 0, 0, 0, false)
 	assert.ErrorContains(t, err, "WEIR_DYNAMODB_ENDPOINT")
 }
