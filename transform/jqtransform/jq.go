@@ -82,7 +82,11 @@ var errObjectJQNoOutput = errors.New("filter produced no output")
 // nested deeper than MaxDepth ("max_depth"). What the filter builds while
 // it runs is gojq's to allocate and is not bounded by these settings: a
 // result that shares one value many times (the [range(.n) | $big] case)
-// is small in memory and is refused before it is written out.
+// is small in memory and is refused before it is written out
+// (TestObjectJQSizeBound, TestObjectJQDepthBound). Nor can they protect
+// gojq itself: a filter that walks a value it nested millions deep
+// (reduce … | tojson) recurses inside gojq, and a stack overflow there is
+// fatal to the process.
 func NewObjectJQ(cfg ObjectJQConfig) (*ObjectJQ, error) {
 	if cfg.Filter == "" {
 		return nil, &weir.ConfigError{Type: "object_jq", Field: "filter", Err: weir.ErrMissingSetting}
