@@ -26,13 +26,16 @@
 //     storms, answers 500 and 503, slows requests down and closes
 //     connections unanswered, at random from a seeded generator.
 //
-// The destination of the send (in this process) never fails and counts
-// what it receives by event ID: delivered is what arrived there. Events are
-// identified by their eventID, unique in the input.
+// The destination of the send (in this process) counts what it receives
+// by event ID: delivered is what arrived there. It never fails, unless
+// -sink-fail K makes it refuse (503, on every attempt) K request bodies in
+// 10,000: the events of those batches were emitted by weir run and must
+// then be reported in -errors as undelivered. Events are identified by
+// their eventID, unique in the input.
 //
 // Usage:
 //
-//	bash internal/testenv/with-services.sh go run ./bench/cmd/conserve [-n 1000000] [-workers 64] [-json]
+//	bash internal/testenv/with-services.sh go run ./bench/cmd/conserve [-n 1000000] [-workers 256] [-sink-fail K] [-json]
 //
 // It builds cmd/weir with `go build` unless -weir names a binary, and exits
 // 1 if anything is not accounted for. bench/README.md has the figures of
