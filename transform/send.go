@@ -74,10 +74,12 @@ func (s *sender) transform(ctx context.Context, msg *weir.Message) ([]*weir.Mess
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var batches []aggregate.Batch
+	var key string
 	if msg.IsControl() {
 		batches = s.b.Flush()
 	} else {
-		done, err := s.b.Add(batchKeyOf(msg, s.batchKey), msg.Data())
+		key = batchKeyOf(msg, s.batchKey)
+		done, err := s.b.Add(key, msg.Data())
 		if err != nil {
 			return nil, &Error{Type: s.typ, ID: s.id, Err: err}
 		}
@@ -86,13 +88,52 @@ func (s *sender) transform(ctx context.Context, msg *weir.Message) ([]*weir.Mess
 	var errs []error
 	for _, bt := range batches {
 		if err := s.send(ctx, bt); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, undelivered(bt, len(s.aux) > 0, err))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, &Error{Type: s.typ, ID: s.id, Err: err}
+	if len(errs) > 0 {
+		if !msg.IsControl() && !inBatches(batches, msg.Data()) {
+			// msg started the next batch (a full batch is written when
+			// the next message does not fit, as in Substation). It fails
+			// here with the batch before it, so it must not stay to be
+			// written later: a message is either reported or delivered,
+			// never both. It is reported with that batch.
+			s.takeBack(key, msg.Data())
+			ue := errs[len(errs)-1].(*UndeliveredError)
+			ue.Data = append(ue.Data[:len(ue.Data):len(ue.Data)], msg.Data())
+		}
+		return nil, &Error{Type: s.typ, ID: s.id, Err: errors.Join(errs...)}
 	}
 	return msg.AsSlice(), nil
+}
+
+// inBatches reports whether data is one of the items of batches (the very
+// bytes: the Batcher keeps the slices it is given).
+func inBatches(batches []aggregate.Batch, data []byte) bool {
+	for _, bt := range batches {
+		for _, it := range bt.Items {
+			if len(it) == len(data) && (len(it) == 0 || &it[0] == &data[0]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// takeBack removes data from the open batch of key, where Add put it.
+func (s *sender) takeBack(key string, data []byte) {
+	bt, ok := s.b.FlushKey(key)
+	if !ok {
+		return
+	}
+	for _, it := range bt.Items {
+		if len(it) == len(data) && (len(it) == 0 || &it[0] == &data[0]) {
+			continue
+		}
+		// The open batch held only what fits in one: re-adding the rest
+		// releases nothing.
+		_, _ = s.b.Add(key, it)
+	}
 }
 
 // send runs bt through the auxiliary transforms and writes the result.

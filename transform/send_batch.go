@@ -2,12 +2,14 @@ package transform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/weirhq/weir"
+	"github.com/weirhq/weir/aggregate"
 )
 
 // BatchSenderConfig configures a [BatchSender]: the settings every send_*
@@ -44,9 +46,16 @@ type BatchSenderConfig struct {
 // returns only once every batch is acknowledged (or its failure reported).
 //
 // Every message is passed on unchanged. An error of Send is returned from
-// the Transform call that completed the batch, in an [*Error]; the
-// messages of that batch are not returned again. A message larger than
-// batch.size is an error matching weir.ErrTooLarge.
+// the Transform call that completed the batch (or from the control
+// message), in an [*Error] that holds an [*UndeliveredError] with the data
+// of the batch's messages that were not delivered: they were passed on
+// already, so a runner that accounts for every message reports them from
+// there ([Undelivered]): delivered + len(Undelivered(errs)) = messages
+// sent. The message of that call fails with the batch; when it was not
+// part of the batch (a full batch is written when the next message does
+// not fit), it is taken out of the next batch and added to the
+// UndeliveredError, so that no message is both reported and delivered. A
+// message larger than batch.size is an error matching weir.ErrTooLarge.
 //
 // A BatchSender is safe for concurrent use; sending is serialized.
 type BatchSender struct{ s *sender }
@@ -159,9 +168,85 @@ func (e *SendError) Unwrap() []error {
 	return out
 }
 
+// UndeliveredError is how a send transform reports a batch that was not
+// delivered, in its [*Error]: it wraps the send's error (often a
+// [*SendError]) and carries the data of the messages that did not reach
+// the destination, as they entered the send, so that a runner can report
+// each of them (weir run writes each to its -errors file). Those messages
+// were passed on by the Transform calls that added them to the batch; the
+// batch fails later, in the call that completes it or in a control
+// message.
+//
+// Which messages failed is exact when the send has no auxiliary
+// transforms (item i of the batch is message i), or when every item
+// failed, or when the error is not a *SendError (the send did not say
+// which items failed: every message is reported). When auxiliary transforms combined messages into items
+// and only some items failed, the messages behind each item are not
+// known: Data then holds every message of the batch and Partial is set.
+type UndeliveredError struct {
+	// Data holds the data of the messages not delivered.
+	Data [][]byte
+	// Partial says that some of Data may have been delivered.
+	Partial bool
+	// Err is the send's error.
+	Err error
+}
+
+// Error implements error: the send's error.
+func (e *UndeliveredError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the send's error.
+func (e *UndeliveredError) Unwrap() error { return e.Err }
+
+// undelivered wraps err, the error of sending bt, with the data of the
+// messages it did not deliver.
+func undelivered(bt aggregate.Batch, hasAux bool, err error) error {
+	ue := &UndeliveredError{Err: err}
+	var se *SendError
+	switch {
+	case !errors.As(err, &se) || len(se.Failed) >= se.Total && se.Total > 0:
+		ue.Data = bt.Items
+	case !hasAux:
+		for _, f := range se.Failed {
+			if f.Index >= 0 && f.Index < len(bt.Items) {
+				ue.Data = append(ue.Data, bt.Items[f.Index])
+			}
+		}
+	case len(se.Failed) > 0:
+		ue.Data, ue.Partial = bt.Items, true
+	}
+	return ue
+}
+
+// Undelivered returns the data of every message that err reports as not
+// delivered by a send: the Data of every [*UndeliveredError] in err's
+// tree, and whether any of them is Partial.
+func Undelivered(err error) (data [][]byte, partial bool) {
+	var walk func(error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case nil:
+			return
+		case *UndeliveredError:
+			data = append(data, e.Data...)
+			partial = partial || e.Partial
+			return
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			walk(e.Unwrap())
+		}
+	}
+	walk(err)
+	return data, partial
+}
+
 // FailedCount returns the number of items that err reports as not
-// delivered: the sum over every [*SendError] in err's tree. Use it to
-// account for every message, as in delivered + FailedCount(errs) = sent.
+// delivered: the sum over every [*SendError] in err's tree. Items are what
+// the send wrote, after the auxiliary transforms; to account for
+// messages, use [Undelivered].
 func FailedCount(err error) int {
 	if err == nil {
 		return 0

@@ -41,7 +41,9 @@ Input (gzip and zstd are detected and decompressed):
 Failures:
   -keep-going      report each failed event and go on; exit 1 at the end
   -errors FILE     write each failed event to FILE as NDJSON, with its input,
-                   line and error, and go on (implies -keep-going)
+                   line and error, and go on (implies -keep-going); an event
+                   a send passed on but did not deliver (a failed batch) is
+                   written too, as sent, marked "undelivered": true
 
 Running:
   -workers N       run N events through the pipeline at once; the default is
@@ -57,7 +59,8 @@ Running:
   -strict          fail an event where Substation would coerce a value (write
                    0 for a time that is not a number, …) instead of coercing it
   -stats           print a summary to standard error as one JSON line: events
-                   read, emitted, dropped and failed (they add up to read)
+                   read, emitted, dropped and failed (they add up to read),
+                   and the emitted events a send did not deliver
 
 When standard error is a terminal, weir run shows progress there and a summary
 at the end. When the config writes to standard output itself (send_stdout),
@@ -315,7 +318,9 @@ type errorsWriter struct {
 
 // errorRecord is one line of the -errors file.
 type errorRecord struct {
-	Input   string `json:"input"`
+	// Input is empty for an event a send did not deliver (Undelivered):
+	// its data is as it was sent, not as it was read.
+	Input   string `json:"input,omitempty"`
 	Line    int    `json:"line,omitempty"`
 	Record  int    `json:"record,omitempty"`
 	Error   string `json:"error"`
@@ -324,6 +329,11 @@ type errorRecord struct {
 	// Truncated says that Data holds only the start of a line longer than
 	// -max-line.
 	Truncated bool `json:"truncated,omitempty"`
+	// Undelivered marks an event that the pipeline passed on but a send
+	// then failed to deliver; Partial, that the send delivered some of
+	// its batch without saying which (see transform.UndeliveredError).
+	Undelivered bool `json:"undelivered,omitempty"`
+	Partial     bool `json:"partial,omitempty"`
 }
 
 func (e *errorsWriter) write(rec errorRecord, data []byte) error {
@@ -386,15 +396,20 @@ type runner struct {
 	// What became of each event, counted by the stream's hook (see
 	// runStats).
 	emitted, dropped, failedEvents atomic.Uint64
-	lastDelivered                  atomic.Uint64 // the Seq of the last event delivered, or noSeq
+	// undelivered counts the emitted events that a send then reported
+	// not delivered.
+	undelivered   atomic.Uint64
+	lastDelivered atomic.Uint64 // the Seq of the last event delivered, or noSeq
 
 	origMu    sync.Mutex
 	originals map[uint64][]byte // -errors: the data of the events in flight
 
-	mu          sync.Mutex // guards failed, done and writes to stderr
-	failed      int        // failures reported so far
-	done        bool       // run returned: nothing more is written to stderr
-	interrupted bool
+	mu     sync.Mutex // guards failed, done and writes to stderr
+	failed int        // failures reported so far
+	// undeliveredWritten counts the -errors records of undelivered events.
+	undeliveredWritten int
+	done               bool // run returned: nothing more is written to stderr
+	interrupted        bool
 }
 
 // errStop ends a run early; the failure has already been reported, or the
@@ -513,7 +528,11 @@ func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int 
 	switch {
 	case !stopped && r.failed == 0:
 	case r.errorsFile != nil && r.errorsFile.n > 0:
-		fmt.Fprintf(r.stderr, "weir: %d failed %s written to %s\n", r.errorsFile.n, plural(r.errorsFile.n, "event", "events"), r.errorsFile.path)
+		fmt.Fprintf(r.stderr, "weir: %d failed %s written to %s", r.errorsFile.n, plural(r.errorsFile.n, "event", "events"), r.errorsFile.path)
+		if n := r.undeliveredWritten; n > 0 {
+			fmt.Fprintf(r.stderr, " (%d of them not delivered by a send)", n)
+		}
+		fmt.Fprintln(r.stderr)
 		code = exitFailure
 		if n := r.failed - r.errorsFile.n; n > 0 {
 			fmt.Fprintf(r.stderr, "weir: %d other %s\n", n, plural(n, "error", "errors"))
@@ -582,6 +601,8 @@ func (r *runner) closeStream(ctx context.Context, s *stream.Stream, abandoned bo
 	case err == nil:
 		return false
 	case errors.As(err, &se):
+		lost, _ := transform.Undelivered(se.Err)
+		r.undelivered.Add(uint64(len(lost)))
 		r.report("%s", r.describe(se))
 		return false
 	case errors.As(err, &we):
@@ -608,10 +629,21 @@ func (r *runner) write(_ context.Context, msg *weir.Message) error {
 }
 
 // routeError is the stream's error sink under -keep-going and -errors.
+//
+// A send that fails to deliver a batch reports the batch's messages in its
+// error (transform.UndeliveredError): they were emitted earlier, by the
+// Transform calls that added them to the batch. Each is counted as
+// undelivered and, under -errors, written there, so that every event read
+// is delivered, dropped or reported.
 func (r *runner) routeError(_ context.Context, e *stream.Error) error {
+	lost, partial := transform.Undelivered(e.Err)
+	r.undelivered.Add(uint64(len(lost)))
 	if r.errorsFile == nil || e.Msg.IsControl() {
-		r.report("%s", r.describe(e))
-		return nil
+		if r.errorsFile == nil || len(lost) == 0 {
+			r.report("%s", r.describe(e))
+			return nil
+		}
+		return r.writeUndelivered(e, lost, partial)
 	}
 	r.origMu.Lock()
 	data, ok := r.originals[e.Seq]
@@ -632,7 +664,31 @@ func (r *runner) routeError(_ context.Context, e *stream.Error) error {
 	r.mu.Lock()
 	r.failed++
 	r.mu.Unlock()
-	return r.errorsFile.write(rec, data)
+	if err := r.errorsFile.write(rec, data); err != nil {
+		return err
+	}
+	return r.writeUndelivered(e, lost, partial)
+}
+
+// writeUndelivered writes to the -errors file each message a send did not
+// deliver, except e's own, which has its record.
+func (r *runner) writeUndelivered(e *stream.Error, lost [][]byte, partial bool) error {
+	own := e.Msg.Data()
+	for _, d := range lost {
+		if len(d) > 0 && len(d) == len(own) && &d[0] == &own[0] {
+			r.undelivered.Add(^uint64(0)) // counted as failed
+			continue
+		}
+		rec := errorRecord{Error: e.Err.Error(), Undelivered: true, Partial: partial}
+		r.mu.Lock()
+		r.failed++
+		r.undeliveredWritten++
+		r.mu.Unlock()
+		if err := r.errorsFile.write(rec, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // noSeq is no event's sequence number.

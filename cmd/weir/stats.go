@@ -31,6 +31,14 @@ type runStats struct {
 	// Unprocessed counts the events read but never run, because the run
 	// stopped at a failure.
 	Unprocessed uint64 `json:"unprocessed"`
+	// Undelivered counts the events the pipeline returned (counted in
+	// Emitted and EventsOut) that a send in it then reported not delivered
+	// (a failed batch); with -errors each is written there, marked
+	// "undelivered". So, with a send at the end of the pipeline, every
+	// event read is delivered (Emitted − Undelivered), dropped (Dropped),
+	// reported (Failed + Undelivered: the lines of the -errors file) or
+	// Unprocessed; bench/cmd/conserve checks it event by event.
+	Undelivered uint64 `json:"undelivered"`
 	// EventsOut counts the events the pipeline returned and weir run
 	// handed on, those its final flush released included.
 	EventsOut uint64 `json:"events_out"`
@@ -84,6 +92,7 @@ func (r *runner) summary(st stream.Stats, took time.Duration) runStats {
 		Emitted:     r.emitted.Load(),
 		Dropped:     r.dropped.Load(),
 		Failed:      r.failedEvents.Load(),
+		Undelivered: r.undelivered.Load(),
 		EventsOut:   st.Delivered,
 		Output:      "stdout",
 		Bytes:       r.bytesRead.Load(),
@@ -114,6 +123,9 @@ func (s runStats) human() string {
 	fmt.Fprintf(&b, "weir: %d read: %d emitted, %d dropped, %d failed", s.Read, s.Emitted, s.Dropped, s.Failed)
 	if s.Unprocessed > 0 {
 		fmt.Fprintf(&b, ", %d unprocessed", s.Unprocessed)
+	}
+	if s.Undelivered > 0 {
+		fmt.Fprintf(&b, ", %d emitted but not delivered by a send", s.Undelivered)
 	}
 	fmt.Fprintf(&b, "; %d %s out", s.EventsOut, plural(int(s.EventsOut), "event", "events"))
 	if s.Output == "send_stdout" {

@@ -57,10 +57,16 @@ type EnrichDNSConfig struct {
 	Request EnrichDNSRequestSettings `json:"request"`
 	// ID names this transform in errors.
 	ID string `json:"id,omitempty"`
+	// Servers, if not empty, are the DNS servers to ask, "host" or
+	// "host:port" (port 53 by default), tried in turn, instead of the
+	// nameservers of /etc/resolv.conf. A Weir setting: Substation always
+	// asks the system resolver. It is ignored when DNS is set.
+	Servers []string `json:"servers,omitempty"`
 	// DNS is the resolver to use (to share one cache between transforms,
-	// or to ask given servers). Nil means a new dns.Resolver asking the
-	// servers of /etc/resolv.conf, with its own memory cache, two attempts
-	// of half of Request.Timeout each, closed by the transform's Close.
+	// or to ask given servers). Nil means a new dns.Resolver asking
+	// Servers, or else the servers of /etc/resolv.conf, with its own memory
+	// cache, two attempts of half of Request.Timeout each, closed by the
+	// transform's Close.
 	DNS *dns.Resolver `json:"-"`
 }
 
@@ -107,7 +113,12 @@ func newEnrichDNS(typ string, cfg EnrichDNSConfig, lookup func(*dns.Resolver, co
 	}
 	d, owned := cfg.DNS, (*dns.Resolver)(nil)
 	if d == nil {
-		d, err = dns.New(dns.Config{Timeout: timeout / dns.DefaultAttempts, Attempts: dns.DefaultAttempts})
+		for _, s := range cfg.Servers {
+			if s == "" {
+				return nil, &weir.ConfigError{Type: typ, ID: cfg.ID, Field: "servers", Err: errors.New("a server is empty")}
+			}
+		}
+		d, err = dns.New(dns.Config{Servers: cfg.Servers, Timeout: timeout / dns.DefaultAttempts, Attempts: dns.DefaultAttempts})
 		if err != nil {
 			return nil, configErr(typ, err)
 		}

@@ -110,7 +110,8 @@ func TestEnrichDNSConfig(t *testing.T) {
 		{name: "target without source", settings: `{"object":{"target_key":"a"}}`, field: "object.source_key"},
 		{name: "bad timeout", settings: `{"request":{"timeout":"soon"}}`, field: "request.timeout"},
 		{name: "negative timeout", settings: `{"request":{"timeout":"-1s"}}`, field: "request.timeout"},
-		{name: "unknown setting", settings: `{"servers":["x"]}`, field: "servers"},
+		{name: "unknown setting", settings: `{"nameservers":["x"]}`, field: "nameservers"},
+		{name: "empty server", settings: `{"servers":[""]}`, field: "servers"},
 		{name: "valid", settings: `{"object":{"source_key":"a","target_key":"b"},"request":{"timeout":"2s"},"id":"rdns"}`},
 	}
 	for _, typ := range []string{"enrich_dns_ip_lookup", "enrich_dns_domain_lookup", "enrich_dns_txt_lookup"} {
@@ -134,6 +135,36 @@ func TestEnrichDNSConfig(t *testing.T) {
 				assert.Equal(t, tt.field, ce.Field)
 			})
 		}
+	}
+}
+
+// TestEnrichDNSServersSetting builds each DNS type from JSON with the
+// servers setting and checks that its lookups reach that server, not the
+// system's resolver.
+func TestEnrichDNSServersSetting(t *testing.T) {
+	t.Parallel()
+	s, _ := dnsServer(t)
+	reg := testEnv().Transforms
+	tests := []struct{ typ, in, want string }{
+		{"enrich_dns_ip_lookup", `{"k":"192.0.2.1"}`, `{"k":"192.0.2.1","v":["gw.example."]}`},
+		{"enrich_dns_domain_lookup", `{"k":"www.example"}`, `{"k":"www.example","v":["192.0.2.10","2001:db8::10"]}`},
+		{"enrich_dns_txt_lookup", `{"k":"example"}`, `{"k":"example","v":["v=spf1 -all"]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			settings := map[string]any{
+				"object":  map[string]any{"source_key": "k", "target_key": "v"},
+				"request": map[string]any{"timeout": "20s"}, // generous: a busy machine
+				"servers": []any{s.Addr},
+			}
+			tf, err := (&transform.Env{Transforms: reg}).New(context.Background(), weir.Config{Type: tt.typ, Settings: settings})
+			require.NoError(t, err)
+			t.Cleanup(func() { assert.NoError(t, tf.(interface{ Close() error }).Close()) })
+			out, err := tf.Transform(context.Background(), weir.NewMessage([]byte(tt.in)))
+			require.NoError(t, err)
+			require.Len(t, out, 1)
+			assert.JSONEq(t, tt.want, string(out[0].Data()))
+		})
 	}
 }
 

@@ -84,6 +84,19 @@ func sendAll(ctx context.Context, t testing.TB, tf transform.Transformer, data [
 	return errs
 }
 
+// undelivered returns the data of the messages errs report as not
+// delivered (transform.Undelivered): to count against what arrived.
+func undelivered(t testing.TB, errs []error) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, e := range errs {
+		data, partial := transform.Undelivered(e)
+		require.False(t, partial)
+		out = append(out, data...)
+	}
+	return out
+}
+
 // failedItems returns the items every SendError in errs names.
 func failedItems(errs []error) []transform.FailedItem {
 	var out []transform.FailedItem

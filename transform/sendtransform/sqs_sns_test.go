@@ -235,18 +235,19 @@ func TestSQSSNSFaults(t *testing.T) {
 			}
 			require.NoError(t, err)
 			defer tf.Close()
-			failed := failedItems(sendAll(ctx, t, tf, in))
+			errs := sendAll(ctx, t, tf, in)
+			failed := failedItems(errs)
 			got := drainQueue(t, queue)
 			var lost []string
-			for _, fi := range failed {
-				lost = append(lost, string(fi.Data))
+			for _, d := range undelivered(t, errs) {
+				lost = append(lost, string(d))
 			}
 			t.Logf("%s: calls %d (throttled %d, stopped %d): delivered %d + reported %d = %d of %d sent", svc, f.calls, f.throttled, f.stopped, len(got), len(lost), len(got)+len(lost), n)
 			assert.Equal(t, n, len(got)+len(lost), "delivered + reported = sent")
 			// Sorted, not ElementsMatch: that compares every pair.
 			assert.Equal(t, slices.Sorted(slices.Values(strs(in))), slices.Sorted(slices.Values(append(got, lost...))), "each event once")
 			assert.Positive(t, len(lost))
-			assert.Equal(t, int64(len(lost)), tf.Stats().Failed)
+			assert.Equal(t, int64(len(failed)), tf.Stats().Failed)
 		})
 	}
 }

@@ -72,33 +72,31 @@ func events(n int) [][]byte {
 	return out
 }
 
-func sendAll(ctx context.Context, t *testing.T, tf transform.Transformer, data [][]byte) []transform.FailedItem {
+// sendAll sends data, then a control message, through tf. It returns the
+// items the send reported failed and the data of the messages it reported
+// not delivered (transform.Undelivered: the failed items' messages, and
+// each message that started the batch after a failed one).
+func sendAll(ctx context.Context, t *testing.T, tf transform.Transformer, data [][]byte) (failed []transform.FailedItem, lost [][]byte) {
 	t.Helper()
-	var failed []transform.FailedItem
+	var walk func(err error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case nil:
+		case *transform.SendError:
+			failed = append(failed, e.Failed...)
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			walk(e.Unwrap())
+		}
+	}
 	collect := func(err error) {
-		var se *transform.SendError
-		for err != nil {
-			if s, ok := err.(*transform.SendError); ok {
-				se = s
-				break
-			}
-			switch u := err.(type) {
-			case interface{ Unwrap() []error }:
-				for _, e := range u.Unwrap() {
-					if s, ok := e.(*transform.SendError); ok {
-						failed = append(failed, s.Failed...)
-					}
-				}
-				return
-			case interface{ Unwrap() error }:
-				err = u.Unwrap()
-			default:
-				err = nil
-			}
-		}
-		if se != nil {
-			failed = append(failed, se.Failed...)
-		}
+		walk(err)
+		d, partial := transform.Undelivered(err)
+		require.False(t, partial)
+		lost = append(lost, d...)
 	}
 	for _, d := range data {
 		msg := weir.NewMessage(d)
@@ -110,7 +108,7 @@ func sendAll(ctx context.Context, t *testing.T, tf transform.Transformer, data [
 	}
 	_, err := tf.Transform(ctx, weir.NewControl())
 	collect(err)
-	return failed
+	return failed, lost
 }
 
 func TestEventBridge(t *testing.T) {
@@ -140,8 +138,9 @@ func TestEventBridge(t *testing.T) {
 	defer tf.Close()
 	in := events(95)
 	in = append(in, []byte(`"not an object"`), []byte(`{"pad":"`+strings.Repeat("x", 300000)+`"}`))
-	failed := sendAll(ctx, t, tf, in)
+	failed, lost := sendAll(ctx, t, tf, in)
 	require.Len(t, failed, 2)
+	require.Len(t, lost, 2)
 	assert.ErrorIs(t, failed[0].Err, weir.ErrInvalidData)
 	assert.ErrorIs(t, failed[1].Err, weir.ErrTooLarge)
 
@@ -200,13 +199,13 @@ func TestFirehose(t *testing.T) {
 	require.NoError(t, err)
 	defer tf.Close()
 	in := events(n)
-	failed := sendAll(ctx, t, tf, in)
-	t.Logf("calls %d (stopped from call %d): acknowledged %d + reported %d = %d of %d sent", hc.calls, stopAt, acked.records, len(failed), acked.records+len(failed), n)
-	assert.Equal(t, n, acked.records+len(failed), "acknowledged + reported = sent")
+	failed, undelivered := sendAll(ctx, t, tf, in)
+	t.Logf("calls %d (stopped from call %d): acknowledged %d + reported %d (%d failed items) = %d of %d sent", hc.calls, stopAt, acked.records, len(undelivered), len(failed), acked.records+len(undelivered), n)
+	assert.Equal(t, n, acked.records+len(undelivered), "acknowledged + reported = sent")
 	assert.Positive(t, len(failed))
 	var lost []string
-	for _, f := range failed {
-		lost = append(lost, string(f.Data))
+	for _, d := range undelivered {
+		lost = append(lost, string(d))
 	}
 	assert.Len(t, slices.Compact(slices.Sorted(slices.Values(lost))), len(lost), "each reported once")
 	var want []string
