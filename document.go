@@ -438,7 +438,7 @@ func (d *document) getParts(p *Path, parts []pathPart) Value {
 		if !d.expand(x) {
 			// Not an object: let gjson resolve the rest (array indexes,
 			// or nothing on a scalar).
-			return valueOf(gjson.Get(b2s(d.text(x)), p.inner[part.off:]))
+			return valueOf(gjson.Get(b2s(d.text(x)), p.inner[part.src:]))
 		}
 		if x = d.child(x, p.name(part)); x < 0 {
 			break
