@@ -433,6 +433,7 @@ func FuzzValue(f *testing.F) {
 	f.Add([]byte(sampleDoc), "a.b")
 	f.Add([]byte(`{"s":"x\"y","n":1.50,"i":-3,"t":true,"z":null,"o":{},"a":[1,"2"]}`), "s")
 	f.Add([]byte(`{"n":1e400}`), "n")
+	f.Add([]byte(`{"n":9007199254740993,"m":-99999999999999999999,"k":1700000000000000000,"z":-0}`), "m")
 	f.Fuzz(func(t *testing.T, data []byte, path string) {
 		path = strings.TrimSpace(path)
 		if !json.Valid(data) {
