@@ -472,3 +472,19 @@ func TestPathEscapes(t *testing.T) {
 		assert.Nil(t, ParsePath(s).parts, "%q is left to gjson and sjson", s)
 	}
 }
+
+func TestCtlOrHigh(t *testing.T) {
+	t.Parallel()
+	for c := range 256 {
+		if c == '"' || c == '\\' {
+			continue
+		}
+		for _, n := range []int{0, 3, 7, 8, 15, 16} {
+			for pos := 0; pos <= n; pos++ {
+				b := bytes.Repeat([]byte{' '}, n+1)
+				b[pos] = byte(c)
+				assert.Equal(t, needsEscape(string(b)), ctlOrHigh(string(b)), "byte %#x at %d of %d", c, pos, n+1)
+			}
+		}
+	}
+}
