@@ -68,11 +68,13 @@ func BenchmarkGrowthEventSize(b *testing.B) {
 		b.Run(fmt.Sprintf("size=%gKB", kb), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(event)))
+			start, ok := cpuTime()
 			for b.Loop() {
 				if _, err := p.Transform(ctx, weir.NewMessage(event)); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, start, ok)
 		})
 	}
 }
@@ -103,11 +105,13 @@ func BenchmarkGrowthPipelineLength(b *testing.B) {
 		checkOnce(b, p, event)
 		b.Run(fmt.Sprintf("transforms=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
+			start, ok := cpuTime()
 			for b.Loop() {
 				if _, err := p.Transform(ctx, weir.NewMessage(event)); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, start, ok)
 		})
 		require.NoError(b, p.Close())
 	}
