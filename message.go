@@ -47,6 +47,7 @@ type Message struct {
 func NewMessage(data []byte) *Message {
 	m := &Message{}
 	m.data.raw = data
+	m.meta.basis = len(data)
 	return m
 }
 
@@ -62,6 +63,7 @@ func (m *Message) Reset(data []byte) *Message {
 	m.ctrl = false
 	m.data.reuse(data)
 	m.meta.reuse(nil)
+	m.meta.basis = len(data)
 	return m
 }
 
@@ -132,6 +134,7 @@ func (m *Message) Clone() *Message {
 	if !m.ctrl {
 		c.data.raw = m.data.bytes()
 		c.meta.raw = m.meta.bytes()
+		c.meta.basis = len(c.data.raw)
 	}
 	return c
 }
@@ -389,6 +392,11 @@ func appendValueOf(dst []byte, v Value) []byte {
 		if isJSONContainer(unsafe.Slice(unsafe.StringData(s), len(s))) {
 			return append(dst, s...)
 		}
+		if !v.esc && !ctlOrHigh(s) {
+			// Its text holds no '"' or '\\' (no escapes), and nothing else
+			// sjson escapes: written as it stands.
+			return append(dst, v.raw...)
+		}
 		return appendString(dst, s)
 	case gjson.Type(v.kind) == gjson.Number:
 		return appendNumber(dst, v.raw)
@@ -572,6 +580,27 @@ func needsEscape(s string) bool {
 	}
 	for ; i < len(b); i++ {
 		if c := b[i]; c < ' ' || c > 0x7f || c == '"' || c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// ctlOrHigh reports whether s holds a control character or a byte above
+// ASCII: needsEscape for a string known to hold no '"' or '\\'. It checks
+// eight bytes at a time.
+func ctlOrHigh(s string) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		// A byte below 0x20 borrows into its top bit; one above ASCII has it.
+		if x := binary.LittleEndian.Uint64(b[i:]); (x-lsb*' '|x)&msb != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < ' ' || c > 0x7f {
 			return true
 		}
 	}

@@ -54,11 +54,24 @@ func TestGetNonObjectPayloads(t *testing.T) {
 // applied to the whole payload each time.
 func TestSetMatchesSJSON(t *testing.T) {
 	t.Parallel()
-	docs := []string{"", `{}`, sampleDoc, `{"a":1}`, " {\"x\":{\"y\":2}}\n", `{"a":[1,2]}`, `{"x":1 , "y" : {"a" : 2}, "a":{"b":{}} }`}
 	keys := []string{"a", "b", "x", "y", "k", "0", "1"}
+	setMatchesSJSON(t, keys, 3000)
+}
+
+// TestSetEscapedMatchesSJSON is TestSetMatchesSJSON with escaped path
+// parts ("\\@timestamp", "a\\.b"), which name members holding the escaped
+// bytes.
+func TestSetEscapedMatchesSJSON(t *testing.T) {
+	t.Parallel()
+	keys := []string{"a", `\@t`, `a\.b`, `x\*`, `q\"`, `b\\s`, `\@this`, "x", `k\|\#`}
+	setMatchesSJSON(t, keys, 3000)
+}
+
+func setMatchesSJSON(t *testing.T, keys []string, rounds int) {
+	docs := []string{"", `{}`, sampleDoc, `{"a":1}`, " {\"x\":{\"y\":2}}\n", `{"a":[1,2]}`, `{"x":1 , "y" : {"a" : 2}, "a":{"b":{}} }`, `{"@t":1,"a.b":{"x*":2},"q\"":3,"b\\s":{}}`}
 	values := []any{1, "s", true, nil, 2.5, `{"o":1}`, []byte("bin\xff"), "é<>", Value{}, ValueOf([]byte(`[1,"2"]`))}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for round := 0; round < 3000; round++ {
+	for round := 0; round < rounds; round++ {
 		doc := docs[rng.IntN(len(docs))]
 		m := NewMessage([]byte(doc))
 		want := []byte(doc)
@@ -420,6 +433,7 @@ func FuzzValue(f *testing.F) {
 	f.Add([]byte(sampleDoc), "a.b")
 	f.Add([]byte(`{"s":"x\"y","n":1.50,"i":-3,"t":true,"z":null,"o":{},"a":[1,"2"]}`), "s")
 	f.Add([]byte(`{"n":1e400}`), "n")
+	f.Add([]byte(`{"n":9007199254740993,"m":-99999999999999999999,"k":1700000000000000000,"z":-0}`), "m")
 	f.Fuzz(func(t *testing.T, data []byte, path string) {
 		path = strings.TrimSpace(path)
 		if !json.Valid(data) {
@@ -441,4 +455,36 @@ func FuzzValue(f *testing.F) {
 			require.Equal(t, f, got.Float(), "float %q", path)
 		}
 	})
+}
+
+func TestPathEscapes(t *testing.T) {
+	t.Parallel()
+	p := ParsePath(`meta ecs.\@timestamp`)
+	require.Len(t, p.parts, 2, "an escaped '@' keeps the path plain")
+	assert.Equal(t, "@timestamp", p.name(p.parts[1]))
+	m := NewMessage([]byte(`{"a":1}`))
+	require.NoError(t, p.SetValue(m, ValueOf([]byte(`"2024-01-01T00:00:00Z"`))))
+	require.NoError(t, m.SetText(`meta ecs.a\.b`, "x"))
+	assert.JSONEq(t, `{"ecs":{"@timestamp":"2024-01-01T00:00:00Z","a.b":"x"}}`, string(m.Metadata()))
+	assert.Equal(t, "x", m.Get(`meta ecs.a\.b`).String())
+	assert.Equal(t, `"2024-01-01T00:00:00Z"`, p.Get(m).Raw())
+	for _, s := range []string{`a\b`, `a\`, `a\1`, `a.\ b`} {
+		assert.Nil(t, ParsePath(s).parts, "%q is left to gjson and sjson", s)
+	}
+}
+
+func TestCtlOrHigh(t *testing.T) {
+	t.Parallel()
+	for c := range 256 {
+		if c == '"' || c == '\\' {
+			continue
+		}
+		for _, n := range []int{0, 3, 7, 8, 15, 16} {
+			for pos := 0; pos <= n; pos++ {
+				b := bytes.Repeat([]byte{' '}, n+1)
+				b[pos] = byte(c)
+				assert.Equal(t, needsEscape(string(b)), ctlOrHigh(string(b)), "byte %#x at %d of %d", c, pos, n+1)
+			}
+		}
+	}
 }

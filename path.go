@@ -33,21 +33,33 @@ const pathClass = "" +
 // splitPlain splits the first part off a path and checks that it is a
 // plain member name. digits reports an all-digit part (or "-1"), an array
 // index to gjson/sjson when the value there is an array; high reports bytes
-// above ASCII.
-func splitPlain(path string) (part, rest string, last, ok, digits, high bool) {
+// above ASCII (or an escaped '"' or '\\', which a member name written into
+// JSON escapes); esc reports escapes: a backslash before one of the bytes
+// that have a meaning in paths ("\\@timestamp", "a\\.b") makes it part of
+// the name, as in gjson and sjson.
+func splitPlain(path string) (part, rest string, last, ok, digits, high, esc bool) {
 	var seen byte
 	i := 0
 	for ; i < len(path); i++ {
 		c := pathClass[path[i]]
 		if c&(pcDot|pcAt|pcBad) != 0 {
+			if path[i] == '\\' && i+1 < len(path) && pathEscapable(path[i+1]) {
+				i++
+				esc = true
+				seen |= pcPlain
+				if path[i] == '"' || path[i] == '\\' {
+					seen |= pcHigh
+				}
+				continue
+			}
 			if c&pcBad != 0 {
-				return "", "", false, false, false, false
+				return "", "", false, false, false, false, false
 			}
 			if c&pcAt != 0 {
 				// "@timestamp" is a member name; "@this", "@reverse" …
 				// are gjson modifiers.
 				if i > 0 || isModifier(path) {
-					return "", "", false, false, false, false
+					return "", "", false, false, false, false, false
 				}
 				seen |= pcPlain
 				continue
@@ -57,15 +69,34 @@ func splitPlain(path string) (part, rest string, last, ok, digits, high bool) {
 		seen |= c
 	}
 	if i == 0 || i == len(path)-1 {
-		return "", "", false, false, false, false // an empty part
+		return "", "", false, false, false, false, false // an empty part
 	}
 	part = path[:i]
 	digits = seen == pcDigit || part == "-1"
 	high = seen&pcHigh != 0
 	if i == len(path) {
-		return part, "", true, true, digits, high
+		return part, "", true, true, digits, high, esc
 	}
-	return part, path[i+1:], false, true, digits, high
+	return part, path[i+1:], false, true, digits, high, esc
+}
+
+// pathEscapable reports whether c may follow a backslash in a plain path:
+// printable ASCII that has a meaning in gjson paths (the separator, '@',
+// wildcards, queries, the backslash itself …).
+func pathEscapable(c byte) bool {
+	return c > ' ' && c < 0x7f && pathClass[c]&(pcDot|pcAt|pcBad) != 0
+}
+
+// unescapePart appends the member name the part text t stands for (t
+// without the backslashes of its escapes) to dst.
+func unescapePart(dst []byte, t string) []byte {
+	for i := 0; i < len(t); i++ {
+		if t[i] == '\\' && i+1 < len(t) {
+			i++
+		}
+		dst = append(dst, t[i])
+	}
+	return dst
 }
 
 // writable returns an error for paths sjson cannot write: it leaves the
@@ -150,6 +181,7 @@ func memberName(name string) (string, bool) {
 type Path struct {
 	text  string     // as given
 	inner string     // the path within its document, trimmed
+	names string     // the member names of parts: inner, or inner unescaped
 	parts []pathPart // the member names of a plain dotted path, else nil
 	meta  bool       // addresses the metadata
 	// digits: a part is all digits (an array index where the value is an
@@ -157,12 +189,13 @@ type Path struct {
 	digits bool
 }
 
-// pathPart is one member name of a plain dotted path: Path.inner[off:end].
-// It holds no pointers, so that a stack array of parts stays on the stack
-// (see parsePath).
+// pathPart is one member name of a plain dotted path: Path.names[off:end],
+// written Path.inner[src:…] in the path. It holds no pointers, so that a
+// stack array of parts stays on the stack (see parsePath).
 type pathPart struct {
 	off, end uint32
-	high     bool // holds bytes above ASCII
+	src      uint32
+	high     bool // holds bytes above ASCII (or '"', '\\')
 }
 
 // ParsePath parses path for repeated use. It never fails: a path that
@@ -189,21 +222,35 @@ func parsePath(path string, buf []pathPart) (Path, []pathPart) {
 	if inner == "" || inner == "@this" {
 		return Path{text: path, inner: inner, meta: meta}, nil
 	}
-	rest, off, anyDigits := inner, 0, false
+	rest, off, anyDigits, anyEsc := inner, 0, false, false
+	first := len(buf)
 	for {
-		part, next, last, ok, digits, high := splitPlain(rest)
+		part, next, last, ok, digits, high, esc := splitPlain(rest)
 		if !ok {
 			return Path{text: path, inner: inner, meta: meta}, nil
 		}
-		buf = append(buf, pathPart{off: uint32(off), end: uint32(off + len(part)), high: high})
+		buf = append(buf, pathPart{off: uint32(off), end: uint32(off + len(part)), src: uint32(off), high: high})
 		anyDigits = anyDigits || digits
+		anyEsc = anyEsc || esc
 		if last {
 			break
 		}
 		off += len(part) + 1
 		rest = next
 	}
-	return Path{text: path, inner: inner, meta: meta, digits: anyDigits}, buf
+	names := inner
+	if anyEsc {
+		// The names differ from the text: keep them unescaped, apart.
+		nb := make([]byte, 0, len(inner))
+		for i := first; i < len(buf); i++ {
+			x := &buf[i]
+			start := len(nb)
+			nb = unescapePart(nb, inner[x.off:x.end])
+			x.off, x.end = uint32(start), uint32(len(nb))
+		}
+		names = string(nb)
+	}
+	return Path{text: path, inner: inner, names: names, meta: meta, digits: anyDigits}, buf
 }
 
 // String returns the path as it was given.
@@ -213,7 +260,7 @@ func (p Path) String() string { return p.text }
 func (p Path) IsMeta() bool { return p.meta }
 
 // name returns the member name of part x of p.
-func (p *Path) name(x pathPart) string { return p.inner[x.off:x.end] }
+func (p *Path) name(x pathPart) string { return p.names[x.off:x.end] }
 
 // Get is [Message.Get] for p.
 func (p Path) Get(m *Message) Value { return m.get(&p, p.parts) }

@@ -152,7 +152,41 @@ func (v Value) Raw() string { return v.raw }
 
 // Int returns the field as an int64, with gjson's conversions (numeric
 // strings parse, true is 1, floats truncate).
-func (v Value) Int() int64 { return v.result().Int() }
+func (v Value) Int() int64 {
+	if gjson.Type(v.kind) == gjson.Number {
+		if n, ok := digitsInt(v.raw); ok {
+			return n
+		}
+	}
+	return v.result().Int()
+}
+
+// digitsInt reads an integer written as decimal digits (after an optional
+// '-') as gjson's Int reads it, without parsing it as a float first: gjson
+// converts a float within ±(2^53-1) exactly, and reads the digits of any
+// other, wrapping around past the int64 range; for digits both are this
+// loop.
+func digitsInt(s string) (int64, bool) {
+	i := 0
+	if len(s) > 0 && s[0] == '-' {
+		i = 1
+	}
+	if i == len(s) {
+		return 0, false
+	}
+	var n int64
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if s[0] == '-' {
+		return -n, true
+	}
+	return n, true
+}
 
 // Uint returns the field as a uint64, with the same conversions as Int.
 func (v Value) Uint() uint64 { return v.result().Uint() }

@@ -232,6 +232,7 @@ type StringCapture struct {
 	re    *regexp.Regexp
 	count int
 	named []strGroup // nil without named groups
+	fast  *strSimple // the pattern, when it is simple enough to match without re
 }
 
 // strGroup is one named group of a capture pattern.
@@ -267,6 +268,9 @@ func NewStringCapture(cfg StringCaptureConfig) (*StringCapture, error) {
 		}
 		seen[name] = len(t.named)
 		t.named = append(t.named, strGroup{name: name, path: io.dst.String() + "." + name, idx: i})
+	}
+	if t.named == nil && t.count == 0 {
+		t.fast, _ = strSimpleOf(cfg.Pattern)
 	}
 	return t, nil
 }
@@ -307,6 +311,11 @@ func (t *StringCapture) Transform(_ context.Context, msg *weir.Message) ([]*weir
 		}
 		return strOne(msg)
 	case t.count == 0:
+		if t.fast != nil {
+			if g, _, ok := t.fast.capture(s); ok {
+				return strSetText(msg, t.io.dst, g, "string_capture", t.id)
+			}
+		}
 		last := strLast(t.re.FindStringSubmatch(s))
 		return strSetText(msg, t.io.dst, last, "string_capture", t.id)
 	default:

@@ -130,6 +130,7 @@ type TimeFromString struct {
 	io     strIO
 	layout string
 	loc    *time.Location // nil: time.Parse
+	fixed  *timeFixed     // the layout, when values are read without time.Parse
 }
 
 // NewTimeFromString returns a TimeFromString for cfg. An unknown location
@@ -144,11 +145,20 @@ func NewTimeFromString(cfg TimeFromStringConfig) (*TimeFromString, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TimeFromString{id: cfg.ID, io: io, layout: cfg.Format, loc: loc}, nil
+	t := &TimeFromString{id: cfg.ID, io: io, layout: cfg.Format, loc: loc}
+	if loc == nil {
+		t.fixed = timeFixedOf(cfg.Format)
+	}
+	return t, nil
 }
 
 // parse parses s.
 func (t *TimeFromString) parse(s string) (int64, error) {
+	if t.fixed != nil {
+		if ns, ok := t.fixed.parse(s); ok {
+			return ns, nil
+		}
+	}
 	var (
 		tm  time.Time
 		err error
