@@ -125,7 +125,7 @@ func TestEndToEnd(t *testing.T) {
 		sort.Strings(out)
 		return out
 	}
-	sc := sqsClient(t)
+	sc := sqsClient(t, startGoaws(t))
 	for _, tc := range []struct {
 		queue string
 		n     int

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/Admiral-Piett/goaws/app/conf"
@@ -36,19 +35,13 @@ import (
 
 // goaws serves the SQS API. Its command listens on 0.0.0.0 with no setting
 // for the address, so the test runs its router on an httptest server,
-// which listens on 127.0.0.1 only. Its state is global: one server for the
-// test binary, configured from a YAML file as the command is.
+// which listens on 127.0.0.1 only. Its state is global, configured from a
+// YAML file as the command is: one server at a time.
 const goawsAccount = "100010001000"
 
 // maxReceiveCount is the queues' redrive policy: a message received this
 // many times without being deleted moves to the dead-letter queue.
 const maxReceiveCount = 2
-
-var goaws struct {
-	once sync.Once
-	url  string
-	err  error
-}
 
 // The queues: a standard and a FIFO queue, each with a dead-letter queue.
 const (
@@ -65,50 +58,41 @@ func dlq(queue string) string {
 
 func queueARN(q string) string { return "arn:aws:sqs:us-east-1:" + goawsAccount + ":" + q }
 
-// goawsURL starts goaws once (it lives until the test binary ends) and
-// returns its URL. The visibility timeout is 300 s, longer than the test:
-// the mapping makes reported messages visible again itself, at once, as
-// their visibility timeout would.
-func goawsURL(t testing.TB) string {
+// startGoaws starts goaws with the queues, empty, until t ends, and returns
+// its URL. The visibility timeout is 300 s, longer than the test: the
+// mapping makes reported messages visible again itself, at once, as their
+// visibility timeout would.
+func startGoaws(t testing.TB) string {
 	t.Helper()
-	goaws.once.Do(func() {
-		logrus.SetOutput(io.Discard)
-		srv := httptest.NewServer(router.New())
-		u, _ := url.Parse(srv.URL)
-		var b strings.Builder
-		fmt.Fprintf(&b, "Local:\n  Host: %s\n  Port: %s\n  Region: us-east-1\n  AccountId: %q\n", u.Hostname(), u.Port(), goawsAccount)
-		b.WriteString("  QueueAttributeDefaults:\n    VisibilityTimeout: 300\n    ReceiveMessageWaitTimeSeconds: 0\n    MaximumMessageSize: 262144\n")
-		b.WriteString("  Queues:\n")
-		for _, q := range []string{queueStd, queueFIFO} {
-			fmt.Fprintf(&b, "    - Name: %s\n      RedrivePolicy: '{\"maxReceiveCount\": %d, \"deadLetterTargetArn\": \"%s\"}'\n",
-				q, maxReceiveCount, queueARN(dlq(q)))
-			fmt.Fprintf(&b, "    - Name: %s\n", dlq(q))
-		}
-		dir, err := os.MkdirTemp("", "goaws")
-		if err != nil {
-			goaws.err = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		path := filepath.Join(dir, "goaws.yaml")
-		if goaws.err = os.WriteFile(path, []byte(b.String()), 0o600); goaws.err != nil {
-			return
-		}
-		conf.LoadYamlConfig(path, "Local")
-		goaws.url = srv.URL
-	})
-	require.NoError(t, goaws.err)
-	return goaws.url
+	logrus.SetOutput(io.Discard)
+	srv := httptest.NewServer(router.New())
+	t.Cleanup(srv.Close)
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Local:\n  Host: %s\n  Port: %s\n  Region: us-east-1\n  AccountId: %q\n", u.Hostname(), u.Port(), goawsAccount)
+	b.WriteString("  QueueAttributeDefaults:\n    VisibilityTimeout: 300\n    ReceiveMessageWaitTimeSeconds: 0\n    MaximumMessageSize: 262144\n")
+	b.WriteString("  Queues:\n")
+	for _, q := range []string{queueStd, queueFIFO} {
+		fmt.Fprintf(&b, "    - Name: %s\n      RedrivePolicy: '{\"maxReceiveCount\": %d, \"deadLetterTargetArn\": \"%s\"}'\n",
+			q, maxReceiveCount, queueARN(dlq(q)))
+		fmt.Fprintf(&b, "    - Name: %s\n", dlq(q))
+	}
+	path := filepath.Join(t.TempDir(), "goaws.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
+	conf.LoadYamlConfig(path, "Local")
+	return srv.URL
 }
 
-func sqsClient(t testing.TB) *sqs.Client {
+// sqsClient returns a client of the goaws at endpoint.
+func sqsClient(t testing.TB, endpoint string) *sqs.Client {
 	t.Helper()
 	// Without SDK retries, so that no request is made twice unseen: a
 	// ReceiveMessage made again leaves the messages of the first in flight
 	// (see mapping.receive).
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
-	return sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(goawsURL(t)),
+	return sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 		HTTPClient:  &http.Client{Transport: tr}, RetryMaxAttempts: 1})
 }
