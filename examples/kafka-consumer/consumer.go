@@ -195,7 +195,7 @@ func (c *Consumer) Run(ctx context.Context) (err error) {
 		if err := c.takeProduceErr(); err != nil {
 			return err
 		}
-		if err := c.client.CommitUncommittedOffsets(ctx); err != nil {
+		if err := c.commit(ctx); err != nil {
 			return c.stopped(ctx, s, fmt.Errorf("kafka-consumer: commit: %w", err))
 		}
 		c.committed.Add(int64(len(recs)))
@@ -207,6 +207,19 @@ func (c *Consumer) Run(ctx context.Context) (err error) {
 		c.batch = nil
 		c.client.AllowRebalance()
 	}
+}
+
+// CommitTimeout bounds the commit of a batch whose results were
+// acknowledged. The commit is not cut short when Run's context is
+// canceled: a member stopped while it commits finishes the commit (or
+// gives up after CommitTimeout), so that its acknowledged batch is not
+// consumed again and Stats.Committed counts every commit that happened.
+const CommitTimeout = 10 * time.Second
+
+func (c *Consumer) commit(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CommitTimeout)
+	defer cancel()
+	return c.client.CommitUncommittedOffsets(ctx)
 }
 
 // stopped returns nil when ctx was canceled, else the error (the

@@ -25,8 +25,9 @@ import (
 	"github.com/weirhq/weir/transform"
 )
 
-// eventsFlag sets the size of TestGroup. CI runs the default; the README's
-// one-million run is `go test -run TestGroup -kafka.events 1000000`.
+// eventsFlag sets the size of TestGroup. make test runs the default under
+// -race, and one million without (its kafka-million target):
+// `go test -run '^TestGroup$' ./examples/kafka-consumer -kafka.events=1000000`.
 var eventsFlag = flag.Int("kafka.events", 20000, "input events of TestGroup")
 
 func TestMain(m *testing.M) {

@@ -5,25 +5,23 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirhq/weir"
-	"github.com/weirhq/weir/aggregate"
 	"github.com/weirhq/weir/internal/lambdatest"
 	"github.com/weirhq/weir/internal/s3test"
 	"github.com/weirhq/weir/internal/testenv"
@@ -35,13 +33,23 @@ func TestMain(m *testing.M) {
 }
 
 const (
-	n       = 100_000
-	badAt   = 61_234
-	batch   = 2_500 // about 5 MB of event payload: under Lambda's 6 MB
-	shardID = "shardId-000000000006"
+	n         = 100_000 // user records
+	badAt     = 61_334  // a plain record without eventName: the pipeline fails it
+	batchSize = 1_000   // the event source mapping's BatchSize
+	shards    = 4
+	retries   = 1 // the mapping's MaximumRetryAttempts
 )
 
-// records returns n records: W1's CloudTrail records in turn, and at
+// aggregated tells which user records the producer packs into KPL
+// aggregated records (of at most 51,200 bytes, the KPL's default
+// AggregationMaxSize): in blocks of 100, all but every tenth block, which
+// it puts as plain records (10,000 of the 100,000).
+func aggregated(i int) bool { return (i/100)%10 != 3 }
+
+// kplMaxSize is the KPL's default AggregationMaxSize.
+const kplMaxSize = 51_200
+
+// records returns n user records: W1's CloudTrail records in turn, and at
 // badAt one without eventName, which the pipeline fails.
 func records(t *testing.T) [][]byte {
 	t.Helper()
@@ -61,33 +69,6 @@ func records(t *testing.T) [][]byte {
 	}
 	recs[badAt] = []byte(`{"note":"no eventName"}`)
 	return recs
-}
-
-func seq(i int) string {
-	return fmt.Sprintf("4959033827149025660855969253836157109592157598913658%06d", i)
-}
-
-// index is the position of a sequence number seq returned.
-func index(t *testing.T, s string) int {
-	t.Helper()
-	i, err := strconv.Atoi(s[len(s)-6:])
-	require.NoError(t, err)
-	require.Equal(t, seq(i), s)
-	return i
-}
-
-// kinesisEvent is the event Lambda's Kinesis event source mapping invokes
-// the function with, for records [from, to) of one shard.
-func kinesisEvent(recs [][]byte, from, to int) []byte {
-	var parts []string
-	for i := from; i < to; i++ {
-		parts = append(parts, fmt.Sprintf(`{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"pk-%d","sequenceNumber":"%s",`+
-			`"data":"%s","approximateArrivalTimestamp":1765000000.%03d},"eventSource":"aws:kinesis","eventVersion":"1.0",`+
-			`"eventID":"%s:%s","eventName":"aws:kinesis:record","invokeIdentityArn":"arn:aws:iam::123456789012:role/weir-kinesis",`+
-			`"awsRegion":"us-east-1","eventSourceARN":"arn:aws:kinesis:us-east-1:123456789012:stream/cloudtrail"}`,
-			i, seq(i), base64.StdEncoding.EncodeToString(recs[i]), i%1000, shardID, seq(i)))
-	}
-	return []byte(`{"Records":[` + strings.Join(parts, ",") + `]}`)
 }
 
 // expected is the pipeline's output for each record ("" when dropped or
@@ -141,20 +122,34 @@ func objects(t *testing.T, c *s3.Client, bucket string) map[string][]string {
 	return out
 }
 
-// TestEndToEnd runs the function under the Lambda runtime interface
-// emulator with s3rver as S3 and delivers one shard's 100,000 records as
-// Lambda's event source mapping would, in batches of 2,500 with real
-// Kinesis event payloads: a reported record makes the next batch start at
-// it; reported twice (MaximumRetryAttempts 1), it is discarded and the
-// next batch starts after it. The record at 61,234 fails, so its batch
-// writes the records before it, the retry from it writes nothing, and the
-// batch after it goes on. Every other record's event is in S3 exactly once,
-// in order.
+// TestEndToEnd puts 100,000 user records into a 4-shard stream of
+// kinesis-local (90,000 of them in KPL aggregated records), and plays
+// Lambda's event source mapping (BatchSize 1,000, MaximumRetryAttempts 1,
+// ReportBatchItemFailures): it reads each shard with GetShardIterator and
+// GetRecords and invokes the function, running under the Lambda runtime
+// interface emulator with s3rver as S3, with each batch as a Kinesis event.
+//
+// The user record at 61,334 fails in the pipeline. Its batch writes the
+// records before it and reports it; the mapping reads its shard again from
+// it (the retry writes nothing and reports it again), then discards it to
+// the on-failure destination and reads on after it. Every other user
+// record's event is in S3 exactly once, in an object whose key names the
+// range of sequence numbers it holds, in order; only the records of that
+// shard from the failed one to the end of its retried batch are delivered
+// to the function more than once.
 func TestEndToEnd(t *testing.T) {
 	c := s3test.Client(t)
 	out := s3test.Bucket(t, c)
-	recs := records(t)
-	want := expected(t, recs)
+	users := records(t)
+	require.False(t, aggregated(badAt))
+	want := expected(t, users)
+	kc := kinesisClient(t)
+	arn := createStream(t, kc, shards)
+	es := entries(t, users, aggregated, kplMaxSize)
+	t0 := time.Now()
+	put(t, kc, arn, es)
+	putTook := time.Since(t0)
+
 	config, err := filepath.Abs("pipeline.json")
 	require.NoError(t, err)
 	fn := lambdatest.Start(t, lambdatest.Build(t, "."), lambdatest.Options{Env: []string{
@@ -163,69 +158,136 @@ func TestEndToEnd(t *testing.T) {
 		"AWS_ACCESS_KEY_ID=" + s3test.AccessKey, "AWS_SECRET_ACCESS_KEY=" + s3test.SecretKey,
 		"AWS_REQUEST_CHECKSUM_CALCULATION=when_required", "AWS_RESPONSE_CHECKSUM_VALIDATION=when_required",
 	}})
+	m := &mapping{c: kc, fn: fn, arn: arn, batchSize: batchSize, retries: retries}
+	m.run(t)
+	deliverTook := time.Since(t0) - putTook
 
-	// The event source mapping's part.
-	var reported []int
-	attempts := map[int]int{}
-	invocations := 0
-	for pos := 0; pos < n; {
-		end := min(pos+batch, n)
-		payload := kinesisEvent(recs, pos, end)
-		require.Less(t, len(payload), 6_000_000, "Lambda's request limit")
-		status, body := fn.Invoke(t, payload)
-		invocations++
-		require.Equal(t, http.StatusOK, status, "%s", body)
-		var resp events.KinesisEventResponse
-		require.NoError(t, json.Unmarshal(body, &resp), "%s", body)
-		if len(resp.BatchItemFailures) == 0 {
-			pos = end
-			continue
-		}
-		require.Len(t, resp.BatchItemFailures, 1, "a stream reports its first failure only")
-		i := index(t, resp.BatchItemFailures[0].ItemIdentifier)
-		require.True(t, i >= pos && i < end)
-		reported = append(reported, i)
-		attempts[i]++
-		if attempts[i] == 2 {
-			pos = i + 1 // discarded to the on-failure destination
-		} else {
-			pos = i
+	// The mapping read every user record from the stream, once.
+	require.Len(t, m.stream, shards, "the partition keys spread over every shard")
+	seen := make([]int, n)
+	var badSeq string
+	aggRecords, aggUsers := 0, 0
+	for _, rs := range m.stream {
+		for _, r := range rs {
+			if len(r.users) > 1 || aggregated(r.users[0]) {
+				aggRecords++
+				aggUsers += len(r.users)
+			}
+			for _, u := range r.users {
+				seen[u]++
+			}
+			if r.users[0] == badAt {
+				badSeq = r.seq
+			}
 		}
 	}
-	assert.Equal(t, []int{badAt, badAt}, reported, "only the bad record is reported, and retried once")
+	for i, k := range seen {
+		require.Equal(t, 1, k, "user record %d is in the stream %d times", i, k)
+	}
+	require.Len(t, m.index, len(es), "the stream holds the records put")
+
+	// Only the bad record is reported: twice (the batch, its retry), then
+	// discarded.
+	assert.Equal(t, []string{badSeq, badSeq}, m.reported, "only the bad record is reported, and retried once")
+	assert.Equal(t, []string{badSeq}, m.discarded)
+
+	// Deliveries: every record once, but in the bad record's shard from it
+	// to the end of its retry. The batch that failed ends at e1 and holds
+	// the bad record b; the retry starts at b and ends at e2; the batch
+	// after the discard starts at b+1. So b is delivered twice, (b, e1]
+	// three times, (e1, e2] twice.
+	badShard, b := m.index[badSeq].shard, m.index[badSeq].i
+	var withBad [][]string
+	for _, seqs := range m.batches[badShard] {
+		if slices.Contains(seqs, badSeq) {
+			withBad = append(withBad, seqs)
+		}
+	}
+	require.Len(t, withBad, 2, "the batch that failed and its retry")
+	require.Equal(t, badSeq, withBad[1][0], "the retry starts at the failed record")
+	e1, e2 := m.index[withBad[0][len(withBad[0])-1]].i, m.index[withBad[1][len(withBad[1])-1]].i
+	delivered := map[string]int{}
+	deliveries := 0
+	for _, bs := range m.batches {
+		for _, seqs := range bs {
+			for _, s := range seqs {
+				delivered[s]++
+				deliveries++
+			}
+		}
+	}
+	redelivered := 0
+	for shard, rs := range m.stream {
+		for i, r := range rs {
+			w := 1
+			if shard == badShard {
+				switch {
+				case i == b:
+					w = 2
+				case i > b && i <= e1:
+					w = 3
+				case i > e1 && i <= e2:
+					w = 2
+				}
+			}
+			require.Equal(t, w, delivered[r.seq], "deliveries of record %d of %s", i, shard)
+			redelivered += w - 1
+		}
+	}
 
 	// Every object holds the events of the range its key names; the ranges
 	// cover every record but the bad one, once.
-	prefix := "kinesis/" + shardID + "/"
-	covered := make([]int, n)
-	written := 0
+	covered := map[string]int{}
+	written, userWritten, objs := 0, 0, 0
 	for key, lines := range objects(t, c, out) {
-		require.True(t, strings.HasPrefix(key, prefix) && strings.HasSuffix(key, ".ndjson.gz"), key)
-		r := strings.Split(strings.TrimSuffix(strings.TrimPrefix(key, prefix), ".ndjson.gz"), "-")
-		require.Len(t, r, 2, key)
-		from, to := index(t, r[0]), index(t, r[1])
+		objs++
+		rest, ok := strings.CutPrefix(key, "kinesis/")
+		require.True(t, ok, key)
+		shard, rng, ok := strings.Cut(strings.TrimSuffix(rest, ".ndjson.gz"), "/")
+		require.True(t, ok, key)
+		first, last, ok := strings.Cut(rng, "-")
+		require.True(t, ok, key)
+		from, to := m.index[first], m.index[last]
+		require.Equal(t, shard, from.shard, key)
+		require.Equal(t, shard, to.shard, key)
 		var w []string
-		for i := from; i <= to; i++ {
-			covered[i]++
-			if want[i] != "" {
-				w = append(w, want[i])
+		for _, r := range m.stream[shard][from.i : to.i+1] {
+			covered[r.seq]++
+			for _, u := range r.users {
+				userWritten++
+				if want[u] != "" {
+					w = append(w, want[u])
+				}
 			}
 		}
 		require.Equal(t, len(w), len(lines), key)
-		require.True(t, assert.ObjectsAreEqual(w, lines), "%s: the events of records %d-%d, in order", key, from, to)
+		require.True(t, assert.ObjectsAreEqual(w, lines), "%s: the events of records %d-%d of %s, in order", key, from.i, to.i, shard)
 		written += len(lines)
 	}
-	for i, k := range covered {
-		if i == badAt {
-			assert.Zero(t, k, "the bad record is written nowhere")
+	for seq, p := range m.index {
+		if seq == badSeq {
+			assert.Zero(t, covered[seq], "the bad record is written nowhere")
 			continue
 		}
-		if k != 1 {
-			t.Fatalf("record %d is in %d objects", i, k)
+		if covered[seq] != 1 {
+			t.Fatalf("record %s (%d of %s) is in %d objects", seq, p.i, p.shard, covered[seq])
 		}
 	}
-	t.Logf("%d records in %d invocations: %d events in S3, each record but %d exactly once; record %d reported twice, then discarded",
-		n, invocations, written, badAt, badAt)
+	wantEvents := 0
+	for i, w := range want {
+		if w != "" && i != badAt {
+			wantEvents++
+		}
+	}
+	assert.Equal(t, n-1, userWritten, "count in = written + discarded")
+	assert.Equal(t, wantEvents, written)
+	t.Logf("%d user records put (%d plain, %d in %d KPL aggregated records): %d Kinesis records in %d shards; "+
+		"%d invocations delivered %d records, %d of them again (in %s, from the failed record to the end of its retry); "+
+		"reported: the record of user record %d, twice, then discarded; S3: %d objects, %d events from %d user records, each written once; "+
+		"put in %v, delivered in %v",
+		n, n-aggUsers, aggUsers, aggRecords, len(es), shards,
+		m.invocations, deliveries, redelivered, badShard, badAt, objs, written, userWritten,
+		putTook.Round(time.Second), deliverTook.Round(time.Second))
 }
 
 // TestHandleAggregated: a KPL-aggregated record is deaggregated and each of
@@ -237,14 +299,13 @@ func TestHandleAggregated(t *testing.T) {
 	h, err := NewHandler(c, loadPipeline(t), Options{OutputBucket: out})
 	require.NoError(t, err)
 	all := records(t)[:4]
-	a, err := aggregate.NewKPLAggregator(aggregate.KPLConfig{})
-	require.NoError(t, err)
-	for i, r := range all[1:3] {
-		require.NoError(t, a.Add(aggregate.KPLRecord{PartitionKey: fmt.Sprint("pk", i), Data: r}))
-	}
-	recs := [][]byte{all[0], a.Append(nil), all[3]}
+	es := entries(t, all, func(i int) bool { return i == 1 || i == 2 }, kplMaxSize)
+	require.Len(t, es, 3)
 	var ev events.KinesisEvent
-	require.NoError(t, json.Unmarshal(kinesisEvent(recs, 0, 3), &ev))
+	for i, e := range es {
+		ev.Records = append(ev.Records, eventRecord("arn:aws:kinesis:us-east-1:000000000000:stream/cloudtrail", "shardId-000000000000",
+			types.Record{Data: e.data, PartitionKey: aws.String(e.pk), SequenceNumber: aws.String(fmt.Sprint("4959033827149025660855969253836157109592157598913658", i))}))
+	}
 	resp, err := h.Handle(context.Background(), ev)
 	require.NoError(t, err)
 	assert.Empty(t, resp.BatchItemFailures)

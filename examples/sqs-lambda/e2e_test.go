@@ -4,17 +4,14 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
@@ -55,23 +52,6 @@ func bodies(t *testing.T, n int, bad ...int) []string {
 	return out
 }
 
-func msgID(i int) string { return fmt.Sprintf("059f36b4-87a3-44ab-83d2-661975830a%02d", i) }
-
-// sqsEvent is the event Lambda's SQS event source mapping invokes the
-// function with, for the messages idx of bodies.
-func sqsEvent(queueARN string, bodies []string, idx []int) []byte {
-	var parts []string
-	for _, i := range idx {
-		b, _ := json.Marshal(bodies[i])
-		parts = append(parts, fmt.Sprintf(`{"messageId":"%s","receiptHandle":"AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a%d",`+
-			`"body":%s,"attributes":{"ApproximateReceiveCount":"1","SentTimestamp":"1765000000000",`+
-			`"SenderId":"AIDAIENQZJOLO23YVJ4VO","ApproximateFirstReceiveTimestamp":"1765000000001"},`+
-			`"messageAttributes":{},"md5OfBody":"e4e68fb7bd0e697a0ae8f1bb342846b3","eventSource":"aws:sqs",`+
-			`"eventSourceARN":"%s","awsRegion":"us-east-1"}`, msgID(i), i, b, queueARN))
-	}
-	return []byte(`{"Records":[` + strings.Join(parts, ",") + `]}`)
-}
-
 func loadPipeline(t *testing.T) *transform.Pipeline {
 	t.Helper()
 	f, err := os.Open("pipeline.json")
@@ -103,80 +83,132 @@ func allLines(t *testing.T, c *s3.Client, bucket string) ([]string, int) {
 	return lines, len(list.Contents)
 }
 
-func ids(r events.SQSEventResponse) []string {
-	var out []string
-	for _, f := range r.BatchItemFailures {
-		out = append(out, f.ItemIdentifier)
-	}
-	return out
-}
-
-// TestEndToEnd runs the function under the Lambda runtime interface
-// emulator with s3rver as S3. A standard queue's batch of 10 messages with
-// two that fail: the eight others are written, the two reported; when SQS
-// delivers the two again (now fixed by the producer, in this test), they
-// are written; every message's events are in S3 once. A FIFO queue's batch
-// reports the first failure and everything after it, and writes only what
-// came before.
+// TestEndToEnd sends messages to goaws's SQS queues and plays Lambda's
+// SQS event source mapping (BatchSize 100, ReportBatchItemFailures; the
+// queues' redrive policy moves a message received twice to the dead-letter
+// queue): it receives batches with ReceiveMessage and invokes the function,
+// running under the Lambda runtime interface emulator with s3rver as S3,
+// with each batch as an SQS event; it deletes the messages not reported and
+// makes the reported ones visible again.
+//
+// Some messages are not CloudTrail: the pipeline fails them. From the
+// standard queue, the function reports exactly those, and everything else
+// is written once; from the FIFO queue, it reports the first failure of a
+// batch and every message after it, and writes only what came before. In
+// both, every message but the failing ones is in S3 exactly once, the
+// failing ones are in the dead-letter queue, and a message is delivered
+// again only when the function reported it.
 func TestEndToEnd(t *testing.T) {
 	c := s3test.Client(t)
 	config, err := filepath.Abs("pipeline.json")
 	require.NoError(t, err)
 	bootstrap := lambdatest.Build(t, ".")
 	p := loadPipeline(t)
-	want := func(bodies []string, idx ...int) []string {
+	want := func(bodies []string, skip map[int]bool) []string {
 		var out []string
-		for _, i := range idx {
-			msgs, err := p.Transform(context.Background(), weir.NewMessage([]byte(bodies[i])))
-			require.NoError(t, err)
-			for _, m := range msgs {
-				out = append(out, string(m.Data()))
+		memo := map[string][]string{}
+		for i, b := range bodies {
+			if skip[i] {
+				continue
 			}
+			w, ok := memo[b]
+			if !ok {
+				msgs, err := p.Transform(context.Background(), weir.NewMessage([]byte(b)))
+				require.NoError(t, err)
+				for _, m := range msgs {
+					w = append(w, string(m.Data()))
+				}
+				memo[b] = w
+			}
+			out = append(out, w...)
 		}
 		sort.Strings(out)
 		return out
 	}
-	start := func(bucket string) *lambdatest.Function {
-		return lambdatest.Start(t, bootstrap, lambdatest.Options{Env: []string{
-			"WEIR_CONFIG=" + config, "WEIR_OUTPUT_BUCKET=" + bucket, "WEIR_S3_PATH_STYLE=true",
-			"AWS_ENDPOINT_URL_S3=" + s3test.Endpoint(t),
-			"AWS_ACCESS_KEY_ID=" + s3test.AccessKey, "AWS_SECRET_ACCESS_KEY=" + s3test.SecretKey,
-			"AWS_REQUEST_CHECKSUM_CALCULATION=when_required", "AWS_RESPONSE_CHECKSUM_VALIDATION=when_required",
-		}})
+	sc := sqsClient(t, startGoaws(t))
+	for _, tc := range []struct {
+		queue string
+		n     int
+		bad   []int
+		group func(int) string
+	}{
+		{queue: queueStd, n: 5_000, bad: []int{1_234, 2_500, 4_321}},
+		{queue: queueFIFO, n: 1_000, bad: []int{421}, group: func(i int) string { return fmt.Sprint("g", i%4) }},
+	} {
+		t.Run(tc.queue, func(t *testing.T) {
+			out := s3test.Bucket(t, c)
+			fn := lambdatest.Start(t, bootstrap, lambdatest.Options{Env: []string{
+				"WEIR_CONFIG=" + config, "WEIR_OUTPUT_BUCKET=" + out, "WEIR_S3_PATH_STYLE=true",
+				"AWS_ENDPOINT_URL_S3=" + s3test.Endpoint(t),
+				"AWS_ACCESS_KEY_ID=" + s3test.AccessKey, "AWS_SECRET_ACCESS_KEY=" + s3test.SecretKey,
+				"AWS_REQUEST_CHECKSUM_CALCULATION=when_required", "AWS_RESPONSE_CHECKSUM_VALIDATION=when_required",
+			}})
+			bodies := bodies(t, tc.n, tc.bad...)
+			ids := send(t, sc, tc.queue, bodies, tc.group)
+			bad := map[int]bool{}
+			badID := map[string]bool{}
+			for _, i := range tc.bad {
+				bad[i], badID[ids[i]] = true, true
+			}
+			m := &mapping{c: sc, fn: fn, queue: tc.queue, batchSize: 100}
+			m.run(t)
+
+			// The function's answers: from a standard queue, the failing
+			// messages of the batch; from a FIFO queue, the first of them
+			// and every message after it.
+			for k, batch := range m.batches {
+				var w []string
+				for j, id := range batch {
+					if badID[id] {
+						if tc.group == nil {
+							w = append(w, id)
+							continue
+						}
+						w = batch[j:]
+						break
+					}
+				}
+				assert.Equal(t, w, m.answers[k], "the answer to batch %d", k)
+			}
+			// A message reported maxReceiveCount times is in the dead-letter
+			// queue; every other one is delivered once, and again only after
+			// it was reported.
+			dead := drain(t, sc, dlq(tc.queue))
+			isDead := map[string]bool{}
+			for _, id := range dead {
+				isDead[id] = true
+			}
+			assert.Empty(t, drain(t, sc, tc.queue), "the queue is empty")
+			deliveries, again, wantDead := 0, 0, 0
+			skip := map[int]bool{}
+			for i, id := range ids {
+				d := len(m.deliveries[id])
+				deliveries += d
+				again += d - 1
+				if m.reported[id] == maxReceiveCount {
+					wantDead++
+					skip[i] = true
+					require.True(t, isDead[id], "message %d, reported %d times, is in the dead-letter queue", i, maxReceiveCount)
+					require.Equal(t, maxReceiveCount, d, "message %d", i)
+					continue
+				}
+				require.False(t, bad[i], "failing message %d is not in the dead-letter queue", i)
+				require.False(t, isDead[id], "message %d is in the dead-letter queue", i)
+				require.Equal(t, m.reported[id]+1, d, "message %d is delivered once, and again only when reported", i)
+			}
+			require.Len(t, dead, wantDead, "the dead-letter queue holds only messages of the queue")
+			if tc.group == nil {
+				assert.Len(t, dead, len(tc.bad), "from a standard queue, only the failing messages are in the dead-letter queue")
+			}
+
+			got, objs := allLines(t, c, out)
+			w := want(bodies, skip)
+			require.Equal(t, len(w), len(got), "events in S3")
+			assert.True(t, assert.ObjectsAreEqual(w, got), "every message but the failing ones, once")
+			t.Logf("%s: %d messages sent (%d failing); %d invocations delivered %d messages, %d of them again (each reported before); "+
+				"S3: %d objects, %d events from %d messages, each once; dead-letter queue: %d messages, each delivered and reported %d times; "+
+				"ReceiveMessage answers lost: %d",
+				tc.queue, tc.n, len(tc.bad), m.invocations, deliveries, again, objs, len(got), tc.n-len(dead), len(dead), maxReceiveCount, m.lostReceives)
+		})
 	}
-	invoke := func(fn *lambdatest.Function, payload []byte) events.SQSEventResponse {
-		status, body := fn.Invoke(t, payload)
-		require.Equal(t, http.StatusOK, status, "%s", body)
-		var resp events.SQSEventResponse
-		require.NoError(t, json.Unmarshal(body, &resp), "%s", body)
-		return resp
-	}
-	all := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
-
-	t.Run("standard", func(t *testing.T) {
-		out := s3test.Bucket(t, c)
-		fn := start(out)
-		const queue = "arn:aws:sqs:us-east-1:123456789012:cloudtrail"
-		broken := bodies(t, 10, 3, 7)
-		assert.Equal(t, []string{msgID(3), msgID(7)}, ids(invoke(fn, sqsEvent(queue, broken, all))))
-		got, objs := allLines(t, c, out)
-		assert.Equal(t, 1, objs)
-		assert.Equal(t, want(broken, 0, 1, 2, 4, 5, 6, 8, 9), got, "the eight that succeeded, once")
-
-		fixed := bodies(t, 10)
-		assert.Empty(t, ids(invoke(fn, sqsEvent(queue, fixed, []int{3, 7}))), "the redelivered two succeed")
-		got, objs = allLines(t, c, out)
-		assert.Equal(t, 2, objs)
-		assert.Equal(t, want(fixed, all...), got, "every message once")
-	})
-
-	t.Run("fifo", func(t *testing.T) {
-		out := s3test.Bucket(t, c)
-		fn := start(out)
-		const queue = "arn:aws:sqs:us-east-1:123456789012:cloudtrail.fifo"
-		broken := bodies(t, 10, 6)
-		assert.Equal(t, []string{msgID(6), msgID(7), msgID(8), msgID(9)}, ids(invoke(fn, sqsEvent(queue, broken, all))))
-		got, _ := allLines(t, c, out)
-		assert.Equal(t, want(broken, 0, 1, 2, 3, 4, 5), got, "only what came before the failure")
-	})
 }

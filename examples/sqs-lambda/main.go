@@ -3,8 +3,8 @@
 // through a Weir pipeline (a Substation config), writes the results of the
 // messages that succeeded, gzip NDJSON, to S3, and reports the others so
 // that only they are received again. It writes with the AWS SDK's S3
-// client directly (Weir's send_aws_s3 is not merged yet). README.md has
-// the build and deploy commands.
+// client directly, so that a batch delivered again overwrites its object.
+// README.md has the build and deploy commands.
 //
 //	WEIR_CONFIG          the pipeline file (default: pipeline.json in $LAMBDA_TASK_ROOT)
 //	WEIR_OUTPUT_BUCKET   where results go (required)
