@@ -8,7 +8,8 @@
 // It writes with the AWS SDK's S3 client directly, one output object per
 // input object under a key derived from the input key, so a second delivery
 // of a notification overwrites instead of duplicating (send_aws_s3 names its
-// objects by time and UUID). README.md has the build and deploy commands. Settings are environment variables:
+// objects by time and UUID). README.md has the build and deploy commands.
+// Settings are environment variables:
 //
 //	WEIR_CONFIG          the pipeline file (default: pipeline.json in $LAMBDA_TASK_ROOT)
 //	WEIR_OUTPUT_BUCKET   where results go (required)
