@@ -126,11 +126,11 @@ func vjSpace(b []byte, i int) int {
 
 // Bytes repeated over a word, for vjString.
 const (
-	vjOnes   = 0x0101010101010101
-	vjHighs  = 0x8080808080808080
-	vjQuotes = '"' * vjOnes
+	vjOnes    = 0x0101010101010101
+	vjHighs   = 0x8080808080808080
+	vjQuotes  = '"' * vjOnes
 	vjSlashes = '\\' * vjOnes
-	vjSpaces = ' ' * vjOnes
+	vjSpaces  = ' ' * vjOnes
 )
 
 // vjSpecial returns a word whose high bit is set in each byte of x that a
@@ -139,7 +139,7 @@ const (
 // is exact, which is all the scan needs.
 func vjSpecial(x uint64) uint64 {
 	q, s := x^vjQuotes, x^vjSlashes
-	return ((q - vjOnes) &^ q | (s - vjOnes) &^ s | (x - vjSpaces) &^ x) & vjHighs
+	return ((q-vjOnes)&^q | (s-vjOnes)&^s | (x-vjSpaces)&^x) & vjHighs
 }
 
 // vjString returns the index after the closing quote of the string
