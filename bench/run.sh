@@ -127,15 +127,21 @@ $GO test -c -o "$work/bench.test" ./bench/
 : >"$work/benthos.txt"
 : >"$work/cmd.txt"
 # timecmd NAME PROCS CMD...: runs CMD with GOMAXPROCS=PROCS, output to
-# /dev/null, and appends "NAME ns/event" (wall time / N) to cmd.txt.
+# /dev/null, and appends "NAME W ns/event C cpu-ns/event" (wall time / N,
+# and the CPU time, user + system, / N) to cmd.txt. On a shared machine
+# the CPU time of a one-core row moves much less than its wall time.
 timecmd() {
 	local name=$1 procs=$2
 	shift 2
-	local t0 t1
+	local t0 t1 cpu
 	t0=$(date +%s%N)
-	GOMAXPROCS=$procs "$@" >/dev/null
+	{
+		TIMEFORMAT='%3U %3S'
+		time GOMAXPROCS=$procs "$@" >/dev/null 2>"$work/cmd.err"
+	} 2>"$work/cmd.time"
 	t1=$(date +%s%N)
-	echo "$name $(((t1 - t0) / N)) ns/event" | tee -a "$work/cmd.txt" >&2
+	cpu=$(awk -v n="$N" 'END { printf "%.0f", ($1 + $2) * 1e9 / n }' "$work/cmd.time")
+	echo "$name $(((t1 - t0) / N)) ns/event $cpu cpu-ns/event" | tee -a "$work/cmd.txt" >&2
 }
 for round in $(seq "$ROUNDS"); do
 	log "time: round $round of $ROUNDS: weir run and the runner floor, $N events each"
@@ -198,7 +204,8 @@ for c in runfloor run-1 run-2 run-idiomatic-1; do
 	esac
 	best[$c]=$(awk -v n="$c" '$1 == n { print $2 }' "$work/cmd.txt" | minimum)
 	med[$c]=$(awk -v n="$c" '$1 == n { print $2 }' "$work/cmd.txt" | median)
-	cpu[$c]=- allocs[$c]=- bytes[$c]=-
+	cpu[$c]=$(awk -v n="$c" '$1 == n { print $4 }' "$work/cmd.txt" | median)
+	allocs[$c]=- bytes[$c]=-
 done
 if $have_floor; then
 	engines+=(peer)
@@ -240,6 +247,11 @@ ratio() {
 		print line }'
 }
 
+# cpuratio NAME A B: the ratio of the median CPU times.
+cpuratio() {
+	awk -v name="$1" -v a="${cpu[$2]}" -v b="${cpu[$3]}" 'BEGIN { printf "%-36s %10s %8.2fx\n", name, "", a / b }'
+}
+
 table=$work/table.txt
 {
 	printf 'W1 CloudTrail->ECS, %s events (%s B/event), 1 core (GOMAXPROCS=1), %s, %s, %s, load %s -> %s\n' \
@@ -276,7 +288,9 @@ table=$work/table.txt
 	ratio 'Weir config-new / Weir-floor' config-new floor 1.5 1.5x
 	ratio 'Weir idiomatic-new / Weir-floor' idiomatic-new floor 1.5 1.5x
 	ratio 'weir run idiomatic / runner floor' run-idiomatic-1 runfloor 1.5 1.5x
+	cpuratio '  in CPU time (medians)' run-idiomatic-1 runfloor
 	ratio 'weir run W1 / runner floor' run-1 runfloor 1.5 1.5x
+	cpuratio '  in CPU time (medians)' run-1 runfloor
 	awk -v a="${best[run-1]}" -v b="${best[run-2]}" -v ma="${med[run-1]}" -v mb="${med[run-2]}" 'BEGIN {
 		printf "%-36s %9.2fx %8.2fx   target >= 1.85x: %s\n", "weir run -workers 2 / -workers 1 (speedup)", a / b, ma / mb, (a / b >= 1.85) ? "met" : "MISSED" }'
 	awk -v a="${allocs[config-new]}" 'BEGIN { printf "%-36s %10.1f %9s   target <= 3: %s\n", "Weir config-new allocs/event", a, "", a <= 3 ? "met" : "MISSED" }'
