@@ -35,7 +35,7 @@ func TestRunRecyclesWithoutMixingEvents(t *testing.T) {
 		in          strings.Builder
 		wantOut     []string
 		want        = map[int]string{} // the output of each event that has one, by n
-		wantErrors  []string // line: error
+		wantErrors  []string           // line: error
 		read        uint64
 		dropped     uint64
 		failedLines uint64
