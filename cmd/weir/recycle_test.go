@@ -30,7 +30,7 @@ func TestRunRecyclesWithoutMixingEvents(t *testing.T) {
 		{"type": "object_insert", "settings": {"object": {"target_key": "meta seen"}, "value": true}},
 		{"type": "object_copy", "settings": {"object": {"source_key": "meta seen", "target_key": "seen"}}},
 		{"type": "test_fail"}]}`)
-	const n = 3000
+	const n = 1500
 	var (
 		in          strings.Builder
 		wantOut     []string
