@@ -81,6 +81,7 @@ $GO build -o "$work/w1check" ./bench/cmd/w1check
 log "build and verify: weir run (W1 config, idiomatic config), runner floor"
 $GO build -o "$work/weir" ./cmd/weir
 $GO build -o "$work/runfloor" ./bench/cmd/runfloor
+$GO build -o "$work/spin" ./bench/cmd/spin
 "$work/runfloor" -in "$work/ct-check.ndjson" -out "$work/runfloor-check.ndjson"
 "$work/w1check" -want "$work/ref-check.ndjson" -got "$work/runfloor-check.ndjson" -name runner-floor
 for cfg in pipeline idiomatic; do
@@ -148,6 +149,10 @@ for round in $(seq "$ROUNDS"); do
 	timecmd runfloor 1 "$work/runfloor" -in "$work/ct.ndjson"
 	timecmd run-1 1 "$work/weir" run -config testdata/w1/pipeline.json -workers 1 "$work/ct.ndjson"
 	timecmd run-2 2 "$work/weir" run -config testdata/w1/pipeline.json -workers 2 "$work/ct.ndjson"
+	# The parallelism the machine offers right now: pure CPU work on 1,
+	# then 2 cores (bench/cmd/spin).
+	timecmd spin-1 1 "$work/spin"
+	timecmd spin-2 2 "$work/spin"
 	timecmd run-idiomatic-1 1 "$work/weir" run -config testdata/w1/idiomatic.json -workers 1 "$work/ct.ndjson"
 	log "time: round $round of $ROUNDS: Weir BenchmarkW1 (config, typed, floor), GOMAXPROCS=1, $N events each"
 	(cd bench && WEIR_W1_CORPUS="$work/ct.ndjson" "$work/bench.test" -test.run '^$' -test.bench 'W1$' \
@@ -293,6 +298,12 @@ table=$work/table.txt
 	cpuratio '  in CPU time (medians)' run-1 runfloor
 	awk -v a="${best[run-1]}" -v b="${best[run-2]}" -v ma="${med[run-1]}" -v mb="${med[run-2]}" 'BEGIN {
 		printf "%-36s %9.2fx %8.2fx   target >= 1.85x: %s\n", "weir run -workers 2 / -workers 1 (speedup)", a / b, ma / mb, (a / b >= 1.85) ? "met" : "MISSED" }'
+	spin1=$(awk '$1 == "spin-1" { print $2 }' "$work/cmd.txt")
+	spin2=$(awk '$1 == "spin-2" { print $2 }' "$work/cmd.txt")
+	awk -v a="$(minimum <<<"$spin1")" -v b="$(minimum <<<"$spin2")" -v ma="$(median <<<"$spin1")" -v mb="$(median <<<"$spin2")" 'BEGIN {
+		printf "%-36s %9.2fx %8.2fx   the cores free: what a perfectly parallel program got\n", "  spin, 2 cores / 1 (bench/cmd/spin)", a / b, ma / mb }'
+	awk -v a="${cpu[run-1]}" -v b="${cpu[run-2]}" 'BEGIN {
+		printf "%-36s %10s %8.2fx   2x this is the speedup on 2 free cores\n", "  CPU time -workers 1 / -workers 2", "", a / b }'
 	awk -v a="${allocs[config-new]}" 'BEGIN { printf "%-36s %10.1f %9s   target <= 3: %s\n", "Weir config-new allocs/event", a, "", a <= 3 ? "met" : "MISSED" }'
 	awk -v a="${allocs[config]}" 'BEGIN { printf "%-36s %10.1f %9s   target <= 15: %s\n", "Weir-config allocs/event", a, "", a <= 15 ? "met" : "MISSED" }'
 	awk -v a="${best[config]}" 'BEGIN { printf "%-36s %9.1fx %9s   quoted 130-150 us/event, not run here; target >= 5x\n", "Substation-v2 (130 us) / Weir-config", 130000 / a, "" }'
