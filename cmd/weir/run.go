@@ -459,11 +459,13 @@ func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int 
 		// One worker runs in the reading goroutine: no hand-offs, and an
 		// event is still in the caches when it is written.
 		Inline: r.workers == 1,
-		// A few events per worker in flight: enough to keep the workers
-		// busy, few enough that the events' memory stays in the CPUs'
-		// caches between the reader, the workers and the writer (the
-		// stream's default, 1024, cost 20% more CPU on W1).
-		MaxInFlight: max(64, 16*r.workers),
+		// Enough events in flight to keep the workers busy while the
+		// reader and the writer wait their turn for a core, few enough
+		// that recycled messages are still in the CPUs' caches: on W1
+		// with 2 workers on 2 free cores, 256 ran in 4.5 µs an event, 64
+		// in 4.8–5.5 and the stream's default, 1,024, in 4.7–4.8 with 8%
+		// more CPU (bench/README.md, issue 15).
+		MaxInFlight: max(256, 16*r.workers),
 	}
 	if !r.ordered {
 		cfg.Order = stream.Unordered
