@@ -81,6 +81,7 @@ $GO build -o "$work/w1check" ./bench/cmd/w1check
 log "build and verify: weir run (W1 config, idiomatic config), runner floor"
 $GO build -o "$work/weir" ./cmd/weir
 $GO build -o "$work/runfloor" ./bench/cmd/runfloor
+$GO build -o "$work/spin" ./bench/cmd/spin
 "$work/runfloor" -in "$work/ct-check.ndjson" -out "$work/runfloor-check.ndjson"
 "$work/w1check" -want "$work/ref-check.ndjson" -got "$work/runfloor-check.ndjson" -name runner-floor
 for cfg in pipeline idiomatic; do
@@ -127,21 +128,31 @@ $GO test -c -o "$work/bench.test" ./bench/
 : >"$work/benthos.txt"
 : >"$work/cmd.txt"
 # timecmd NAME PROCS CMD...: runs CMD with GOMAXPROCS=PROCS, output to
-# /dev/null, and appends "NAME ns/event" (wall time / N) to cmd.txt.
+# /dev/null, and appends "NAME W ns/event C cpu-ns/event" (wall time / N,
+# and the CPU time, user + system, / N) to cmd.txt. On a shared machine
+# the CPU time of a one-core row moves much less than its wall time.
 timecmd() {
 	local name=$1 procs=$2
 	shift 2
-	local t0 t1
+	local t0 t1 cpu
 	t0=$(date +%s%N)
-	GOMAXPROCS=$procs "$@" >/dev/null
+	{
+		TIMEFORMAT='%3U %3S'
+		time GOMAXPROCS=$procs "$@" >/dev/null 2>"$work/cmd.err"
+	} 2>"$work/cmd.time"
 	t1=$(date +%s%N)
-	echo "$name $(((t1 - t0) / N)) ns/event" | tee -a "$work/cmd.txt" >&2
+	cpu=$(awk -v n="$N" 'END { printf "%.0f", ($1 + $2) * 1e9 / n }' "$work/cmd.time")
+	echo "$name $(((t1 - t0) / N)) ns/event $cpu cpu-ns/event" | tee -a "$work/cmd.txt" >&2
 }
 for round in $(seq "$ROUNDS"); do
 	log "time: round $round of $ROUNDS: weir run and the runner floor, $N events each"
 	timecmd runfloor 1 "$work/runfloor" -in "$work/ct.ndjson"
 	timecmd run-1 1 "$work/weir" run -config testdata/w1/pipeline.json -workers 1 "$work/ct.ndjson"
 	timecmd run-2 2 "$work/weir" run -config testdata/w1/pipeline.json -workers 2 "$work/ct.ndjson"
+	# The parallelism the machine offers right now: pure CPU work on 1,
+	# then 2 cores (bench/cmd/spin).
+	timecmd spin-1 1 "$work/spin"
+	timecmd spin-2 2 "$work/spin"
 	timecmd run-idiomatic-1 1 "$work/weir" run -config testdata/w1/idiomatic.json -workers 1 "$work/ct.ndjson"
 	log "time: round $round of $ROUNDS: Weir BenchmarkW1 (config, typed, floor), GOMAXPROCS=1, $N events each"
 	(cd bench && WEIR_W1_CORPUS="$work/ct.ndjson" "$work/bench.test" -test.run '^$' -test.bench 'W1$' \
@@ -198,7 +209,8 @@ for c in runfloor run-1 run-2 run-idiomatic-1; do
 	esac
 	best[$c]=$(awk -v n="$c" '$1 == n { print $2 }' "$work/cmd.txt" | minimum)
 	med[$c]=$(awk -v n="$c" '$1 == n { print $2 }' "$work/cmd.txt" | median)
-	cpu[$c]=- allocs[$c]=- bytes[$c]=-
+	cpu[$c]=$(awk -v n="$c" '$1 == n { print $4 }' "$work/cmd.txt" | median)
+	allocs[$c]=- bytes[$c]=-
 done
 if $have_floor; then
 	engines+=(peer)
@@ -240,6 +252,11 @@ ratio() {
 		print line }'
 }
 
+# cpuratio NAME A B: the ratio of the median CPU times.
+cpuratio() {
+	awk -v name="$1" -v a="${cpu[$2]}" -v b="${cpu[$3]}" 'BEGIN { printf "%-36s %10s %8.2fx\n", name, "", a / b }'
+}
+
 table=$work/table.txt
 {
 	printf 'W1 CloudTrail->ECS, %s events (%s B/event), 1 core (GOMAXPROCS=1), %s, %s, %s, load %s -> %s\n' \
@@ -276,9 +293,17 @@ table=$work/table.txt
 	ratio 'Weir config-new / Weir-floor' config-new floor 1.5 1.5x
 	ratio 'Weir idiomatic-new / Weir-floor' idiomatic-new floor 1.5 1.5x
 	ratio 'weir run idiomatic / runner floor' run-idiomatic-1 runfloor 1.5 1.5x
+	cpuratio '  in CPU time (medians)' run-idiomatic-1 runfloor
 	ratio 'weir run W1 / runner floor' run-1 runfloor 1.5 1.5x
+	cpuratio '  in CPU time (medians)' run-1 runfloor
 	awk -v a="${best[run-1]}" -v b="${best[run-2]}" -v ma="${med[run-1]}" -v mb="${med[run-2]}" 'BEGIN {
 		printf "%-36s %9.2fx %8.2fx   target >= 1.85x: %s\n", "weir run -workers 2 / -workers 1 (speedup)", a / b, ma / mb, (a / b >= 1.85) ? "met" : "MISSED" }'
+	spin1=$(awk '$1 == "spin-1" { print $2 }' "$work/cmd.txt")
+	spin2=$(awk '$1 == "spin-2" { print $2 }' "$work/cmd.txt")
+	awk -v a="$(minimum <<<"$spin1")" -v b="$(minimum <<<"$spin2")" -v ma="$(median <<<"$spin1")" -v mb="$(median <<<"$spin2")" 'BEGIN {
+		printf "%-36s %9.2fx %8.2fx   the cores free: what a perfectly parallel program got\n", "  spin, 2 cores / 1 (bench/cmd/spin)", a / b, ma / mb }'
+	awk -v a="${cpu[run-1]}" -v b="${cpu[run-2]}" 'BEGIN {
+		printf "%-36s %10s %8.2fx   2x this is the speedup on 2 free cores\n", "  CPU time -workers 1 / -workers 2", "", a / b }'
 	awk -v a="${allocs[config-new]}" 'BEGIN { printf "%-36s %10.1f %9s   target <= 3: %s\n", "Weir config-new allocs/event", a, "", a <= 3 ? "met" : "MISSED" }'
 	awk -v a="${allocs[config]}" 'BEGIN { printf "%-36s %10.1f %9s   target <= 15: %s\n", "Weir-config allocs/event", a, "", a <= 15 ? "met" : "MISSED" }'
 	awk -v a="${best[config]}" 'BEGIN { printf "%-36s %9.1fx %9s   quoted 130-150 us/event, not run here; target >= 5x\n", "Substation-v2 (130 us) / Weir-config", 130000 / a, "" }'

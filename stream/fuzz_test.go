@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +15,8 @@ import (
 )
 
 // FuzzStream drives a stream with a program: the first bytes choose the
-// order, the workers and the window; each further byte is a message whose
+// order, the workers, the window, whether the stream is inline and whether
+// it releases messages for reuse; each further byte is a message whose
 // value says what the transformer does with it — pass it, drop it, split
 // it, fail, panic, or start a flush. Whatever the program, every message
 // sent is delivered (as many times as it was split), dropped or reported,
@@ -23,6 +25,8 @@ func FuzzStream(f *testing.F) {
 	f.Add([]byte{0, 2, 4, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
 	f.Add([]byte{1, 1, 1, 0x12, 0x22, 0x32, 5, 5})
 	f.Add([]byte{2, 8, 16, 3, 3, 3, 0, 0, 0})
+	f.Add([]byte{0, 0, 0xc4, 0, 1, 2, 3, 4, 5, 0xff, 0x12, 0x22})
+	f.Add([]byte{0, 3, 0x44, 0, 1, 2, 3, 4, 5, 0xff, 0x12, 0x22})
 	f.Fuzz(func(t *testing.T, prog []byte) {
 		if len(prog) < 3 || len(prog) > 512 {
 			t.Skip()
@@ -42,14 +46,21 @@ func FuzzStream(f *testing.F) {
 		order := stream.Order(prog[0] % 3)
 		workers := 1 + int(prog[1]%8)
 		window := 1 + int(prog[2]%32)
+		inline := prog[2]&0x80 != 0
+		release := prog[2]&0x40 != 0
 		ops := prog[3:]
+		if inline {
+			workers = 1
+		}
 
 		tf := transform.Func(func(_ context.Context, msg *weir.Message) ([]*weir.Message, error) {
 			if msg.IsControl() {
 				return msg.AsSlice(), nil
 			}
 			var i int
-			_, _ = fmt.Sscanf(string(msg.Data()), "%d", &i)
+			if _, err := fmt.Sscanf(string(msg.Data()), "%d", &i); err != nil {
+				panic(fmt.Sprintf("transformed a message released early: %q", msg.Data()))
+			}
 			b := ops[i]
 			switch b % 7 {
 			case 1:
@@ -71,6 +82,33 @@ func FuzzStream(f *testing.F) {
 		})
 		var cfg stream.Config
 		cfg.Stages = []stream.Stage{{Transformer: tf, Workers: workers}, {Transformer: pass, Workers: 1 + workers%3}}
+		cfg.Inline = inline
+		if inline {
+			cfg.Stages[1].Workers = 1
+		}
+		// Released messages are poisoned, then reused: one released too
+		// early would be transformed or delivered as "poisoned".
+		var (
+			freeMu sync.Mutex
+			free   []*weir.Message
+		)
+		if release {
+			cfg.Release = func(m *weir.Message) {
+				freeMu.Lock()
+				free = append(free, m.Reset([]byte("poisoned")))
+				freeMu.Unlock()
+			}
+		}
+		newMessage := func(data []byte) *weir.Message {
+			freeMu.Lock()
+			defer freeMu.Unlock()
+			if n := len(free); n > 0 {
+				m := free[n-1]
+				free = free[:n-1]
+				return m.Reset(data)
+			}
+			return weir.NewMessage(data)
+		}
 		cfg.Order = order
 		cfg.MaxInFlight = window
 		cfg.RecoverPanics = true
@@ -82,6 +120,9 @@ func FuzzStream(f *testing.F) {
 		cfg.ErrorSink = func(context.Context, *stream.Error) error { reported++; return nil }
 		s, err := stream.New(context.Background(), func(_ context.Context, m *weir.Message) error {
 			if !m.IsControl() {
+				if string(m.Data()) == "poisoned" {
+					t.Error("delivered a message released early")
+				}
 				delivered = append(delivered, string(m.Data()))
 			}
 			return nil
@@ -91,7 +132,7 @@ func FuzzStream(f *testing.F) {
 		}
 		want, wantReported := 0, 0
 		for i, b := range ops {
-			if err := s.Send(context.Background(), weir.NewMessage(fmt.Appendf(nil, "%d", i))); err != nil {
+			if err := s.Send(context.Background(), newMessage(fmt.Appendf(nil, "%d", i))); err != nil {
 				t.Fatal(err)
 			}
 			switch b % 7 {

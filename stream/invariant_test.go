@@ -155,23 +155,59 @@ func TestInvariantUnderFaults(t *testing.T) {
 		workers     int
 		maxInFlight int
 		stop        bool
+		inline      bool
+		release     bool // recycle messages (Config.Release)
 	}
 	var cases []tc
 	for _, order := range []stream.Order{stream.Ordered, stream.Unordered, stream.PerKey} {
 		for _, stages := range []int{1, 3} {
 			for _, workers := range []int{1, 7} {
 				cases = append(cases, tc{order: order, stages: stages, workers: workers, maxInFlight: 8 + 200*(workers/7)})
+				cases = append(cases, tc{order: order, stages: stages, workers: workers, maxInFlight: 8 + 200*(workers/7), release: true})
 			}
+			cases = append(cases, tc{order: order, stages: stages, workers: 1, inline: true})
+			cases = append(cases, tc{order: order, stages: stages, workers: 1, inline: true, release: true})
 		}
 	}
-	cases = append(cases, tc{order: stream.Ordered, stages: 3, workers: 5, maxInFlight: 16, stop: true})
+	cases = append(cases,
+		tc{order: stream.Ordered, stages: 3, workers: 5, maxInFlight: 16, stop: true},
+		tc{order: stream.Ordered, stages: 3, workers: 5, maxInFlight: 16, stop: true, release: true},
+		tc{order: stream.Ordered, stages: 3, workers: 1, stop: true, inline: true, release: true},
+	)
 
 	for _, c := range cases {
-		name := fmt.Sprintf("%v/stages=%d/workers=%d/inflight=%d/stop=%v", c.order, c.stages, c.workers, c.maxInFlight, c.stop)
+		name := fmt.Sprintf("%v/stages=%d/workers=%d/inflight=%d/stop=%v/inline=%v/release=%v",
+			c.order, c.stages, c.workers, c.maxInFlight, c.stop, c.inline, c.release)
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			faults := make([]*faulty, c.stages)
-			cfg := stream.Config{Order: c.order, MaxInFlight: c.maxInFlight}
+			cfg := stream.Config{Order: c.order, MaxInFlight: c.maxInFlight, Inline: c.inline}
+			// With release, senders reuse the messages the stream releases,
+			// which are poisoned first: a message released while the stream
+			// still used it would show up in the events changed or twice.
+			var (
+				poolMu   sync.Mutex
+				pool     []*weir.Message
+				released = map[string]int{}
+			)
+			newMessage := func(id string) *weir.Message {
+				poolMu.Lock()
+				defer poolMu.Unlock()
+				if n := len(pool); n > 0 {
+					msg := pool[n-1]
+					pool = pool[:n-1]
+					return msg.Reset([]byte(id))
+				}
+				return weir.NewMessage([]byte(id))
+			}
+			if c.release {
+				cfg.Release = func(msg *weir.Message) {
+					poolMu.Lock()
+					defer poolMu.Unlock()
+					released[msg.String()]++
+					pool = append(pool, msg.Reset([]byte("poisoned")))
+				}
+			}
 			for i := range faults {
 				faults[i] = newFaulty("s"+strconv.Itoa(i), uint64(i)*7919+uint64(len(name)))
 				cfg.Stages = append(cfg.Stages, stream.Stage{Transformer: faults[i], Workers: c.workers, Name: faults[i].name})
@@ -214,7 +250,7 @@ func TestInvariantUnderFaults(t *testing.T) {
 			for g := range senders {
 				wg.Go(func() {
 					for i := g; i < inputs; i += senders {
-						if err := s.Send(context.Background(), weir.NewMessage([]byte(strconv.Itoa(i)))); err != nil {
+						if err := s.Send(context.Background(), newMessage(strconv.Itoa(i))); err != nil {
 							assert.True(t, c.stop, "Send: %v", err)
 							assert.ErrorIs(t, err, stream.ErrStopped)
 							return
@@ -239,6 +275,12 @@ func TestInvariantUnderFaults(t *testing.T) {
 				assert.Empty(t, f.twice, "%s saw messages twice", f.name)
 			}
 			st := s.Stats()
+			for id, n := range released {
+				assert.Equal(t, 1, n, "input %s released %d times", id, n)
+			}
+			if c.release && !c.stop {
+				assert.Len(t, released, inputs, "every input is released once")
+			}
 
 			if c.stop {
 				// The stream stops at the first failure in output order:

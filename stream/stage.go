@@ -60,6 +60,9 @@ type ticket struct {
 	// budget is given back when it reaches zero.
 	refs atomic.Int32
 	done chan struct{} // barriers: closed when the barrier reaches the sink
+	// msg is the input message, given to Config.Release once refs reaches
+	// zero; nil without Release.
+	msg *weir.Message
 }
 
 // task is work on its way to a worker.
@@ -388,7 +391,9 @@ func (c *collector) handOn(ctx context.Context, r result) error {
 	if it.kind == kindControl {
 		st.flushes.add(1)
 	}
-	st.slots.release(st.weight(it))
+	if !st.s.inline {
+		st.slots.release(st.weight(it))
+	}
 	return nil
 }
 
@@ -452,8 +457,11 @@ func (c *collector) handOnControl(ctx context.Context, r result) error {
 
 // emit passes it to the next stage, or to the sinks after the last.
 func (c *collector) emit(ctx context.Context, it item) error {
-	if c.st.next == nil {
+	switch {
+	case c.st.next == nil:
 		return c.st.s.deliver(ctx, it)
+	case c.st.s.inline:
+		return c.st.next.runInline(ctx, it)
 	}
 	return c.st.next.submit(nil, it)
 }
@@ -496,4 +504,27 @@ func (q *fifo) pop() result {
 		q.e, q.head = q.e[:n], 0
 	}
 	return r
+}
+
+// runInline transforms it and hands the results on, in the calling
+// goroutine (Config.Inline). It returns errStopped if the stream stopped.
+func (st *stage) runInline(ctx context.Context, it item) error {
+	select {
+	case <-st.s.stop:
+		return errStopped
+	default:
+		if ctx.Err() != nil {
+			return errStopped // the stream stops a moment later
+		}
+	}
+	c := collector{st: st}
+	if it.kind != kindData && it.kind != kindControl {
+		return c.handOn(ctx, result{it: it}) // errors and syncs pass through
+	}
+	var start int64
+	if it.kind == kindData {
+		start = st.s.now()
+	}
+	r, _ := st.run(ctx, &st.stats[0], task{queued: start, it: it}, start)
+	return c.handOn(ctx, r)
 }

@@ -170,6 +170,36 @@ type Config struct {
 	// Event), for tracing. It is called from many goroutines at once and
 	// must be fast and safe for concurrent use.
 	Hook Hook
+
+	// Release, when set, is called with each message given to Send once the
+	// stream is done with it and with every message that came from it: all
+	// were delivered (the sink returned), dropped or reported (the error
+	// sink returned). The caller may then reuse the message and its memory
+	// (weir.Message.Reset) for a later Send, so that a stream runs without
+	// a new message per event. It is not called for a message the stream
+	// abandoned (see New) or failed on under the stop policy.
+	//
+	// Setting Release changes the sinks' contract: they must be done with
+	// each message when they return, and keep neither it nor its data,
+	// metadata or Values (copies are fine). Release is called from the
+	// goroutines that hand results on (one per stage), so with several
+	// stages it must be safe for concurrent use; it must be fast and must
+	// not call the stream's methods.
+	Release func(msg *weir.Message)
+
+	// Inline runs the stream in the goroutines that call Send, Flush, Sync
+	// and Close instead of on workers: Send transforms the message through
+	// every stage and hands the results to the sinks before it returns.
+	// There is no hand-off between goroutines and a message is still in the
+	// CPU's caches when it reaches the sink, so it is the cheapest way to
+	// run a stream on one core, or a pipeline that must see one message at
+	// a time. Each stage then has one worker (Stage.Workers must be 0 or 1),
+	// the order is the input order whatever Order says, and MaxInFlight
+	// and MaxInFlightBytes do not apply. Send and Flush return only once
+	// their message is through; their context bounds only the wait for
+	// another caller to finish. Close with a context that ends stops the
+	// stream as usual: the call in progress sees its context canceled.
+	Inline bool
 }
 
 // A Stream runs messages through stages of transformers, each stage with its
@@ -192,6 +222,13 @@ type Stream struct {
 	epoch  time.Time
 
 	recoverPanics bool
+	releaseFn     func(*weir.Message) // Config.Release
+	inline        bool                // Config.Inline
+	// runCtx is the context of the transformer and sink calls of an
+	// inline stream, made from the context given to New: inline calls run
+	// in the callers' goroutines, which have no other way to it.
+	runCtx   context.Context
+	inlineTk ticket // the ticket of the message an inline stream runs
 
 	sendLock *sema       // a lock that waiting can give up on; guards seq
 	seq      uint64      // messages given to Send so far
@@ -250,6 +287,8 @@ func New(ctx context.Context, sink Sink, cfg Config) (*Stream, error) {
 		epoch: time.Now(),
 
 		recoverPanics: cfg.RecoverPanics,
+		releaseFn:     cfg.Release,
+		inline:        cfg.Inline,
 		sendLock:      newSema(1),
 		stop:          make(chan struct{}),
 	}
@@ -263,13 +302,21 @@ func New(ctx context.Context, sink Sink, cfg Config) (*Stream, error) {
 		if name == "" {
 			name = fmt.Sprintf("stage%d", i)
 		}
-		s.stages[i] = newStage(s, name, sc.Transformer, workers(sc), window)
+		n := workers(sc)
+		if s.inline {
+			n = 1
+		}
+		s.stages[i] = newStage(s, name, sc.Transformer, n, window)
 	}
 	for i, st := range s.stages {
 		if i+1 < len(s.stages) {
 			st.next = s.stages[i+1]
 		}
-		st.start(runCtx)
+		if s.inline {
+			s.runCtx = runCtx
+		} else {
+			st.start(runCtx)
+		}
 	}
 
 	// Record why the stream stopped when ctx is canceled from outside.
@@ -306,6 +353,9 @@ func (cfg *Config) validate(sink Sink) error {
 		}
 		if st.Workers < 0 {
 			return bad("stage %d (%q): negative Workers %d", i, st.Name, st.Workers)
+		}
+		if cfg.Inline && st.Workers > 1 {
+			return bad("stage %d (%q): an inline stream runs one message at a time, not %d Workers", i, st.Name, st.Workers)
 		}
 	}
 	switch {
@@ -348,7 +398,12 @@ func (s *Stream) Send(ctx context.Context, msg *weir.Message) error {
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
-	err := s.send(ctx, msg, key, size)
+	var err error
+	if s.inline {
+		err = s.sendInline(msg, key, size)
+	} else {
+		err = s.send(ctx, msg, key, size)
+	}
 	s.unlock()
 	return err
 }
@@ -362,6 +417,9 @@ func (s *Stream) send(ctx context.Context, msg *weir.Message, key string, size i
 		return s.waitErr(ctx, err)
 	}
 	tk := &ticket{seq: s.seq, key: key, size: size}
+	if s.releaseFn != nil {
+		tk.msg = msg
+	}
 	tk.refs.Store(1)
 	it := item{msg: msg, tk: tk}
 	first := s.stages[0]
@@ -411,6 +469,9 @@ func (s *Stream) barrier(ctx context.Context, msg *weir.Message, k kind, closing
 		return err
 	}
 	tk := &ticket{seq: s.seq, size: -1, done: make(chan struct{})}
+	if s.inline {
+		return s.barrierInline(item{msg: msg, tk: tk, kind: k}, closing)
+	}
 	if err := s.stages[0].submit(ctx.Done(), item{msg: msg, tk: tk, kind: k}); err != nil {
 		s.unlock()
 		return s.waitErr(ctx, err)
@@ -442,12 +503,24 @@ func (s *Stream) barrier(ctx context.Context, msg *weir.Message, k kind, closing
 // result.
 func (s *Stream) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
+		if s.inline {
+			// The final flush runs in this goroutine: stop it as a
+			// worker's would be if ctx ends first.
+			stop := context.AfterFunc(ctx, func() { s.fail(context.Cause(ctx)) })
+			defer stop()
+		}
 		err := s.barrier(ctx, weir.NewControl(), kindControl, true)
 		if err != nil && !errors.Is(err, ErrStopped) {
 			s.fail(err) // ctx is done: give up on what is in flight
 		}
 		s.closed.Store(true)
 		s.fail(errDone)
+		if s.inline {
+			// Wait for the inline calls of other goroutines (they hold the
+			// send lock), as for a threaded stream's workers.
+			_ = s.sendLock.acquire(1, 1, nil, nil)
+			s.unlock()
+		}
 		s.wg.Wait()
 		if !errors.Is(s.err, errDone) {
 			s.closeErr = s.err
@@ -519,6 +592,9 @@ func (s *Stream) now() int64 { return int64(time.Since(s.epoch)) }
 // stream, and frees tk's budget when it was the last.
 func (s *Stream) release(tk *ticket) {
 	if tk.size >= 0 && tk.refs.Add(-1) == 0 {
+		if tk.msg != nil {
+			s.releaseFn(tk.msg)
+		}
 		s.budget.release(tk.size)
 	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-	"github.com/tidwall/gjson"
 )
 
 // Input formats (-input).
@@ -34,8 +33,9 @@ type badEvent struct{ err error }
 func (b *badEvent) Error() string { return b.err.Error() }
 func (b *badEvent) Unwrap() error { return b.err }
 
-// emitFunc receives each event of an input: its data (owned by the
-// callee), its line or record number, and why it is bad, or nil.
+// emitFunc receives each event of an input: its data (valid only until
+// emit returns: the reader reuses the memory), its line or record number,
+// and why it is bad, or nil.
 type emitFunc func(data []byte, n int, bad error) error
 
 // countingReader counts the bytes read through it.
@@ -73,19 +73,18 @@ func decompress(br *bufio.Reader) (r *bufio.Reader, format string, close func(),
 }
 
 // readLines calls emit with each non-blank line of br (a trailing "\r"
-// removed), numbered from 1. With ndjson, a line that is not JSON is bad;
-// a line longer than max bytes is bad, and only its first bytes are kept.
-func readLines(br *bufio.Reader, format string, max int, emit emitFunc) error {
+// removed), numbered from 1. A line longer than max bytes is bad, and only
+// its first bytes are kept. Whether a line is JSON is for the pipeline
+// stage to check (runner.Transform), once, on the workers.
+func readLines(br *bufio.Reader, max int, emit emitFunc) error {
+	var buf []byte // long lines
 	for lineNo := 1; ; lineNo++ {
-		line, tooLong, readErr := readLine(br, max)
+		line, tooLong, readErr := readLine(br, max, &buf)
 		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(bytes.TrimSpace(line)) > 0 || tooLong {
+		if tooLong || !blank(line) {
 			var bad error
-			switch {
-			case tooLong:
+			if tooLong {
 				bad = fmt.Errorf("line %w (%s)", errTooLong, formatSize(int64(max)))
-			case format == inputNDJSON && !gjson.ValidBytes(line):
-				bad = notJSON(line)
 			}
 			if err := emit(line, lineNo, bad); err != nil {
 				return err
@@ -104,16 +103,32 @@ func readLines(br *bufio.Reader, format string, max int, emit emitFunc) error {
 // the report.
 const keepOfLongLine = 1 << 10
 
-// readLine returns the next line of br without its "\n", in a new slice.
-// A line longer than max is read to its end but only its first bytes are
+// blank reports whether line holds only white space. Lines are rarely
+// blank, and JSON lines start with a brace: an ASCII first byte that is not
+// a space or a control character decides.
+func blank(line []byte) bool {
+	if len(line) > 0 && line[0] > ' ' && line[0] < 0x80 {
+		return false
+	}
+	return len(bytes.TrimSpace(line)) == 0
+}
+
+// readLine returns the next line of br without its "\n". A line that fits
+// in br's buffer is returned in place, valid until the next read from br;
+// a longer one is gathered in *buf, whose memory is kept for the next. A
+// line longer than max is read to its end but only its first bytes are
 // returned, with tooLong set.
-func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+func readLine(br *bufio.Reader, max int, buf *[]byte) (line []byte, tooLong bool, err error) {
 	size := 0
-	for {
+	line = (*buf)[:0]
+	for first := true; ; first = false {
 		frag, err := br.ReadSlice('\n')
 		n := len(frag)
 		if err == nil {
 			n-- // the "\n"
+		}
+		if first && err != bufio.ErrBufferFull && n <= max {
+			return frag[:n], false, err
 		}
 		size += n
 		if size > max && !tooLong {
@@ -127,6 +142,9 @@ func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) 
 		}
 		if err == bufio.ErrBufferFull {
 			continue
+		}
+		if cap(line) <= 1<<20 {
+			*buf = line[:0] // a huge line's memory is not kept
 		}
 		return line, tooLong, err
 	}
@@ -151,6 +169,7 @@ func readRecords(br *bufio.Reader, max int, emit emitFunc) error {
 	dec := json.NewDecoder(br)
 	dec.UseNumber()
 	n := 0
+	var buf bytes.Buffer
 	elements := func() error {
 		for dec.More() {
 			var raw json.RawMessage
@@ -158,7 +177,7 @@ func readRecords(br *bufio.Reader, max int, emit emitFunc) error {
 				return err
 			}
 			n++
-			var buf bytes.Buffer
+			buf.Reset()
 			if err := json.Compact(&buf, raw); err != nil {
 				return err
 			}

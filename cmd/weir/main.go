@@ -51,6 +51,9 @@ func main() {
 		terminal:  term.IsTerminal(int(os.Stderr.Fd())),
 		chdir:     true,
 	}
+	if len(os.Args) > 1 && os.Args[1] == "run" {
+		tuneGC()
+	}
 	code := c.main(ctx, os.Args[1:])
 	abort()
 	os.Exit(code)

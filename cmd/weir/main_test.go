@@ -63,7 +63,9 @@ func lines(s string) []string {
 // alone:
 //   - test_fail fails on every event that contains "bad";
 //   - test_hold holds every event until a control message, then releases
-//     them all, oldest first, followed by the control message.
+//     them all, oldest first, followed by the control message. It holds
+//     copies: a transformer must not keep the messages it is given, which
+//     weir run reuses.
 func testRegistry(t *testing.T) *transform.Registry {
 	t.Helper()
 	reg := transform.Builtins()
@@ -84,7 +86,7 @@ func testRegistry(t *testing.T) *transform.Registry {
 			mu.Lock()
 			defer mu.Unlock()
 			if !msg.IsControl() {
-				held = append(held, msg)
+				held = append(held, weir.NewMessage(bytes.Clone(msg.Data())).SetMetadata(bytes.Clone(msg.Metadata())))
 				return nil, nil
 			}
 			out := append(held, msg)
