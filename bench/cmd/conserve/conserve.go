@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,10 +169,15 @@ var accounts = map[string]string{
 // setupTable creates a table on dynalite (directly, not through the
 // proxy) and stores the accounts.
 func setupTable(ctx context.Context, endpoint string) (string, error) {
+	// A transport of its own, closed on return: the SDK's default one
+	// keeps its connections (and their goroutines) open.
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
 	c := dynamodb.New(dynamodb.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("conserve", "conserve", ""),
+		HTTPClient:   &http.Client{Transport: tr},
 	})
 	table := fmt.Sprintf("conserve-%d", time.Now().UnixNano())
 	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"hash/crc32"
 	"hash/fnv"
@@ -297,8 +298,16 @@ func startDynamoProxy(target string, f dynamoFaults) (*dynamoProxy, error) {
 	return p, nil
 }
 
+// close stops the proxy once its handlers have returned (a handler still
+// forwarding would put its connection to dynalite back in the pool after
+// CloseIdleConnections, and leave it open), then closes the pooled ones.
 func (p *dynamoProxy) close() error {
-	err := p.srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := p.srv.Shutdown(ctx)
+	if err != nil {
+		err = p.srv.Close()
+	}
 	p.tr.CloseIdleConnections()
 	return err
 }
