@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protowire"
-
-	"github.com/weirhq/weir/aggregate"
 )
 
 // BenchmarkKPLSideBySide puts KPLAggregator beside what its encoders do
@@ -21,24 +18,7 @@ func BenchmarkKPLSideBySide(b *testing.B) {
 	for _, size := range []int{1000, 25000} {
 		data := bytes.Repeat([]byte("x"), size)
 		pks := []string{"a", "b", "c", "d"}
-		b.Run(fmt.Sprintf("record=%dB/aggregator", size), func(b *testing.B) {
-			a, err := aggregate.NewKPLAggregator(aggregate.KPLConfig{})
-			require.NoError(b, err)
-			var buf []byte
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				r := aggregate.KPLRecord{PartitionKey: pks[i%len(pks)], Data: data}
-				if a.Add(r) == aggregate.ErrKPLFull {
-					buf = a.Append(buf[:0])
-					a.Reset()
-					if err := a.Add(r); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			_ = buf
-		})
+		b.Run(fmt.Sprintf("record=%dB/aggregator", size), func(b *testing.B) { benchKPLAdd(b, size) })
 		b.Run(fmt.Sprintf("record=%dB/encoders", size), func(b *testing.B) {
 			// The same 4-key table, written once per aggregated record.
 			var msg, out []byte
