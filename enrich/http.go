@@ -242,18 +242,25 @@ func (h *HTTP) Post(ctx context.Context, url string, body []byte) ([]byte, error
 // returned slice belongs to the caller but, with a cache, must not be
 // modified (it is shared with the cache).
 func (h *HTTP) Do(ctx context.Context, method, url string, body []byte) ([]byte, error) {
+	resp, _, err := h.DoAttempts(ctx, method, url, body)
+	return resp, err
+}
+
+// DoAttempts is [HTTP.Do] that also returns how many requests it made: 0
+// for an answer from the cache, 1 without retries.
+func (h *HTTP) DoAttempts(ctx context.Context, method, url string, body []byte) ([]byte, int, error) {
 	var key string
 	if h.cache != nil {
 		key = cacheKey(method, url, body)
 		if v, ok, err := h.cache.Get(ctx, key); err == nil && ok {
-			return v, nil
+			return v, 0, nil
 		}
 	}
 	hdr := make(http.Header, len(h.headers))
 	for _, x := range h.headers {
 		v, err := h.interp(x.Value)
 		if err != nil {
-			return nil, fmt.Errorf("enrich: HTTP header %q: %w", x.Key, err)
+			return nil, 0, fmt.Errorf("enrich: HTTP header %q: %w", x.Key, err)
 		}
 		hdr.Add(x.Key, v)
 	}
@@ -261,7 +268,7 @@ func (h *HTTP) Do(ctx context.Context, method, url string, body []byte) ([]byte,
 		resp  []byte
 		retry bool
 	)
-	_, err, stopped := h.backoff.Do(ctx, func(error) bool { return retry }, func() error {
+	attempts, err, stopped := h.backoff.Do(ctx, func(error) bool { return retry }, func() error {
 		if h.limiter != nil {
 			if err := h.limiter.Wait(ctx); err != nil {
 				retry = false
@@ -274,14 +281,14 @@ func (h *HTTP) Do(ctx context.Context, method, url string, body []byte) ([]byte,
 	})
 	switch {
 	case stopped != nil:
-		return nil, h.redactErr(fmt.Errorf("%w (retry: %w)", err, stopped))
+		return nil, attempts, h.redactErr(fmt.Errorf("%w (retry: %w)", err, stopped))
 	case err != nil:
-		return nil, h.redactErr(err)
+		return nil, attempts, h.redactErr(err)
 	}
 	if h.cache != nil {
 		_ = h.cache.Set(ctx, key, resp, h.cacheTTL) // a cache that fails costs a request, not the answer
 	}
-	return resp, nil
+	return resp, attempts, nil
 }
 
 // attempt sends one request and reports whether its failure is retryable.

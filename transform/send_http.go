@@ -3,6 +3,7 @@ package transform
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strconv"
 
 	"github.com/weirhq/weir"
@@ -133,12 +134,13 @@ func (t *SendHTTPPost) send(ctx context.Context, _ string, data [][]byte) error 
 	if err != nil {
 		return err
 	}
-	se := &SendError{Service: "http", Total: len(data), Attempts: 1}
+	se := &SendError{Service: "http", Total: len(data)}
 	for i, d := range data {
-		_, perr := t.client.Post(ctx, url, d)
+		_, n, perr := t.client.DoAttempts(ctx, http.MethodPost, url, d)
 		if perr == nil {
 			continue
 		}
+		se.Attempts = max(se.Attempts, n)
 		code := ""
 		var st *enrich.StatusError
 		if errors.As(perr, &st) {

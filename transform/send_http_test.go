@@ -204,3 +204,27 @@ func BenchmarkSendHTTPPost(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// TestSendHTTPPostAttempts: the error of a batch that fails after retries
+// says how many requests were made for it.
+func TestSendHTTPPostAttempts(t *testing.T) {
+	t.Parallel()
+	col := &collector{fail: func(int64) int { return http.StatusServiceUnavailable }}
+	srv := httptest.NewServer(col)
+	defer srv.Close()
+	ctx := context.Background()
+	tf, err := transform.Builtins().New(ctx, weir.Config{Type: "send_http_post", Settings: map[string]any{
+		"url":   srv.URL,
+		"retry": map[string]any{"count": 3, "delay": "1ms", "max_delay": "1ms"},
+	}})
+	require.NoError(t, err)
+	defer tf.(interface{ Close() error }).Close()
+	_, err = tf.Transform(ctx, weir.NewMessage([]byte(`{"a":1}`)))
+	require.NoError(t, err)
+	_, err = tf.Transform(ctx, weir.NewControl())
+	var se *transform.SendError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 4, se.Attempts, "one request and three retries")
+	assert.Equal(t, int64(4), col.n.Load())
+	assert.Contains(t, err.Error(), "after 4 attempts")
+}
