@@ -81,7 +81,10 @@ func TestNoSecretInErrors(t *testing.T) {
 				for k, v := range tc.headers {
 					hdrs = append(hdrs, enrich.Header{Key: k, Value: v.(string)})
 				}
-				var tf transform.Transformer
+				var (
+					tf  transform.Transformer
+					err error // the subtests run in parallel: not the outer err
+				)
 				if typ == "enrich_http_get" {
 					tf, err = transform.NewEnrichHTTPGet(ctx, env, transform.EnrichHTTPGetConfig{
 						Object: transform.ObjectSettings{TargetKey: "r"}, URL: tc.url, Headers: hdrs, Options: opts})
@@ -90,7 +93,7 @@ func TestNoSecretInErrors(t *testing.T) {
 						Object: transform.EnrichHTTPPostObject{BodyKey: "b", TargetKey: "r"}, URL: tc.url, Headers: hdrs, Options: opts})
 				}
 				require.NoError(t, err)
-				_, err := tf.Transform(ctx, weir.NewMessage([]byte(`{"b":"body"}`)))
+				_, err = tf.Transform(ctx, weir.NewMessage([]byte(`{"b":"body"}`)))
 				require.Error(t, err)
 				text := err.Error()
 				for id, v := range secrets {
