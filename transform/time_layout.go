@@ -74,27 +74,34 @@ func timeFixedOf(layout string) *timeFixed {
 		l.chunks = append(l.chunks, timeChunk{kind: kind})
 		seen[kind] = true
 	}
+	// Chunks of fixed text, tried in this order: the numeric fields, then
+	// the zones, where a longer form this parser does not read (reject)
+	// comes before the shorter one it does.
+	const reject = 0xff
+	fixed := [...]struct {
+		text string
+		kind byte
+	}{
+		{"2006", tcYear}, {"01", tcMonth}, {"02", tcDay},
+		{"15", tcHour}, {"04", tcMinute}, {"05", tcSecond},
+		{"Z070000", reject}, {"Z07:00:00", reject}, {"-070000", reject}, {"-07:00:00", reject},
+		{"Z0700", tcZ4}, {"Z07:00", tcZ}, {"-0700", tcTZ4}, {"-07:00", tcTZ},
+		{"Z07", reject}, {"-07", reject},
+	}
+next:
 	for i := 0; i < len(layout); {
 		rest := layout[i:]
+		for _, f := range fixed {
+			if strings.HasPrefix(rest, f.text) {
+				if f.kind == reject {
+					return nil
+				}
+				add(f.kind)
+				i += len(f.text)
+				continue next
+			}
+		}
 		switch c := layout[i]; {
-		case strings.HasPrefix(rest, "2006"):
-			add(tcYear)
-			i += 4
-		case strings.HasPrefix(rest, "01"):
-			add(tcMonth)
-			i += 2
-		case strings.HasPrefix(rest, "02"):
-			add(tcDay)
-			i += 2
-		case strings.HasPrefix(rest, "15"):
-			add(tcHour)
-			i += 2
-		case strings.HasPrefix(rest, "04"):
-			add(tcMinute)
-			i += 2
-		case strings.HasPrefix(rest, "05"):
-			add(tcSecond)
-			i += 2
 		case c == '.' && len(rest) > 1 && rest[1] == '0':
 			j := 1
 			for j < len(rest) && rest[j] == '0' {
@@ -106,23 +113,6 @@ func timeFixedOf(layout string) *timeFixed {
 			l.chunks = append(l.chunks, timeChunk{kind: tcFrac, n: j - 1})
 			seen[tcFrac] = true
 			i += j
-		case strings.HasPrefix(rest, "Z070000"), strings.HasPrefix(rest, "Z07:00:00"),
-			strings.HasPrefix(rest, "-070000"), strings.HasPrefix(rest, "-07:00:00"):
-			return nil
-		case strings.HasPrefix(rest, "Z0700"):
-			add(tcZ4)
-			i += 5
-		case strings.HasPrefix(rest, "Z07:00"):
-			add(tcZ)
-			i += 6
-		case strings.HasPrefix(rest, "-0700"):
-			add(tcTZ4)
-			i += 5
-		case strings.HasPrefix(rest, "-07:00"):
-			add(tcTZ)
-			i += 6
-		case strings.HasPrefix(rest, "Z07"), strings.HasPrefix(rest, "-07"):
-			return nil
 		case c == 'T' || c == ':' || c == '/' || c == '-' || c == 'Z' || c == ' ':
 			lit(rest[:1])
 			i++
