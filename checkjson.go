@@ -15,14 +15,11 @@ var errDataNotJSON = fmt.Errorf("%w: the data is not valid JSON", ErrInvalidData
 // that rejects events that are not JSON before transforming them (as weir
 // run does) scans each event once for that, not twice.
 func (m *Message) CheckJSON() error {
-	d := &m.data
-	if m.ctrl || d.valid || d.dirty {
-		return nil // what writes leave is valid
+	if m.ctrl {
+		return nil
 	}
-	// validJSON answers as the check before a write does (gjson), faster.
-	if i := vjSpace(d.raw, 0); i < len(d.raw) && !validJSON(d.raw) {
+	if m.data.checkJSON() != nil {
 		return errDataNotJSON
 	}
-	d.valid = true
 	return nil
 }

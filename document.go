@@ -81,12 +81,8 @@ func (d *document) checkJSON() error {
 	if d.valid || d.dirty {
 		return nil
 	}
-	b := d.raw
-	i, j := 0, len(b)
-	for i < j && isWS(b[i]) {
-		i++
-	}
-	if i < j && !gjson.ValidBytes(b) {
+	// validJSON answers as gjson.ValidBytes does, faster.
+	if i := vjSpace(d.raw, 0); i < len(d.raw) && !validJSON(d.raw) {
 		return errNotJSON
 	}
 	d.valid = true
