@@ -105,11 +105,8 @@ func (t *SendAWSSNS) send(ctx context.Context, key string, data [][]byte) error 
 		if err != nil {
 			return nil, err
 		}
-		n := len(out.Failed)
-		ids, codes, msgs, sender := make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
-		for k, f := range out.Failed {
-			ids[k], codes[k], msgs[k], sender[k] = aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault
-		}
-		return batchResultFailures(ids, codes, msgs, sender), nil
+		return batchResultFailures(out.Failed, func(f types.BatchResultErrorEntry) (*string, *string, *string, bool) {
+			return f.Id, f.Code, f.Message, f.SenderFault
+		}), nil
 	})
 }

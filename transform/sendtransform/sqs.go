@@ -105,16 +105,18 @@ func (t *SendAWSSQS) queueURL(ctx context.Context) (string, error) {
 }
 
 // batchResultFailures maps the failed entries of an SQS or SNS batch
-// answer (by their Id, the entry index) to failures; a sender fault is not
-// retried.
-func batchResultFailures(ids []string, codes []string, msgs []string, sender []bool) map[int]sendretry.Failure {
+// (their Id is the plan entry's index) to retry failures; entry gives an
+// entry's id, error code, message and sender fault.
+func batchResultFailures[E any](entries []E, entry func(E) (id, code, msg *string, senderFault bool)) map[int]sendretry.Failure {
 	failed := map[int]sendretry.Failure{}
-	for k, id := range ids {
-		e, err := strconv.Atoi(id)
+	for _, f := range entries {
+		id, code, msg, sender := entry(f)
+		e, err := strconv.Atoi(aws.ToString(id))
 		if err != nil {
 			continue
 		}
-		failed[e] = sendretry.Failure{Code: codes[k], Err: errors.New(codes[k] + ": " + msgs[k]), Retryable: !sender[k] || retryableCode(codes[k])}
+		c := aws.ToString(code)
+		failed[e] = sendretry.Failure{Code: c, Err: errors.New(c + ": " + aws.ToString(msg)), Retryable: !sender || retryableCode(c)}
 	}
 	return failed
 }
@@ -159,11 +161,8 @@ func (t *SendAWSSQS) send(ctx context.Context, key string, data [][]byte) error 
 		if err != nil {
 			return nil, err
 		}
-		n := len(out.Failed)
-		ids, codes, msgs, sender := make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
-		for k, f := range out.Failed {
-			ids[k], codes[k], msgs[k], sender[k] = aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault
-		}
-		return batchResultFailures(ids, codes, msgs, sender), nil
+		return batchResultFailures(out.Failed, func(f types.BatchResultErrorEntry) (*string, *string, *string, bool) {
+			return f.Id, f.Code, f.Message, f.SenderFault
+		}), nil
 	})
 }
