@@ -37,10 +37,16 @@ type document struct {
 	// The last plain path read and the node it led to (-1: missing), valid
 	// until the next write: a pipeline often reads a field twice in a row
 	// (a condition tests it, then a transform copies it).
-	memoPath string
+	// The path is kept as bytes, not a string: storing a string stores a
+	// pointer, which costs a write barrier while the collector marks.
+	memoPath [memoMax]byte
+	memoLen  uint8
 	memoNode int32
 	memoOK   bool
 }
+
+// memoMax is the longest path the document remembers (see memoPath).
+const memoMax = 40
 
 // node is one JSON value in the index: an object member (or the root).
 type node struct {
@@ -409,7 +415,7 @@ func (d *document) text(x int32) []byte {
 	start := d.arenaStart(size)
 	buf := slices.Grow(d.arena, size)
 	buf = d.appendTo(buf, x)
-	d.arena = buf
+	d.setArena(buf)
 	return buf[start:len(buf):len(buf)]
 }
 
@@ -426,7 +432,7 @@ func (d *document) get(p *Path, parts []pathPart) Value {
 
 // getParts reads the plain path p below the root of an indexed document.
 func (d *document) getParts(p *Path, parts []pathPart) Value {
-	if d.memoOK && d.memoPath == p.inner {
+	if d.memoOK && int(d.memoLen) == len(p.inner) && string(d.memoPath[:d.memoLen]) == p.inner {
 		if d.memoNode < 0 {
 			return Value{}
 		}
@@ -443,7 +449,10 @@ func (d *document) getParts(p *Path, parts []pathPart) Value {
 			break
 		}
 	}
-	d.memoPath, d.memoNode, d.memoOK = p.inner, x, true
+	if len(p.inner) <= memoMax {
+		d.memoLen = uint8(copy(d.memoPath[:], p.inner))
+		d.memoNode, d.memoOK = x, true
+	}
 	if x < 0 {
 		return Value{}
 	}
@@ -479,6 +488,18 @@ func (d *document) setRaw(p *Path, parts []pathPart, value []byte) error {
 	d.set(out)
 	d.valid = true
 	return nil
+}
+
+// setArena makes b, the arena extended by an append, the arena. While b
+// shares the arena's memory it stores only the new length: storing the
+// slice would store its pointer, which costs a write barrier whenever the
+// collector is marking, on every write of every event.
+func (d *document) setArena(b []byte) {
+	if cap(b) == cap(d.arena) && unsafe.SliceData(b) == unsafe.SliceData(d.arena) {
+		d.arena = d.arena[:len(b)]
+		return
+	}
+	d.arena = b
 }
 
 // arenaStart readies the arena for a value of about hint bytes and returns
@@ -577,7 +598,7 @@ func (d *document) toArena(value []byte) (uint32, uint32) {
 		d.newArena(len(value))
 	}
 	start := len(d.arena)
-	d.arena = append(d.arena, value...)
+	d.setArena(append(d.arena, value...))
 	return uint32(start), uint32(len(value))
 }
 
@@ -627,7 +648,7 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 		d.newArena(len(name))
 	}
 	ks := uint32(len(d.arena))
-	d.arena = append(d.arena, key...)
+	d.setArena(append(d.arena, key...))
 	flags := keyInArena | valInArena
 	if esc {
 		flags |= keyEscaped
