@@ -488,3 +488,16 @@ func TestCtlOrHigh(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAppendEscaped escapes a W1 CloudTrail record, what
+// object_to_string does to every event.
+func BenchmarkAppendEscaped(b *testing.B) {
+	line, err := os.ReadFile("testdata/w1/cloudtrail.ndjson")
+	require.NoError(b, err)
+	s := string(line[:bytes.IndexByte(line, '\n')])
+	buf := make([]byte, 0, 2*len(s)+16)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		buf = appendEscaped(buf[:0], s)
+	}
+}
