@@ -77,16 +77,61 @@ var errNotJSON = errors.New("the payload is not valid JSON; it cannot be written
 // checkJSON fails if the payload, about to be written into, is neither
 // valid JSON nor empty. It checks the text once, before the first write:
 // what a write leaves is valid.
-func (d *document) checkJSON() error {
+//
+// If index is set and the payload is an object not indexed yet, the check
+// and the index are one pass over the text (see checkIndex), with room for
+// an arena if write is set too: a caller sets index when it reads or
+// writes through the index next.
+func (d *document) checkJSON(index, write bool) error {
 	if d.valid || d.dirty {
 		return nil
 	}
-	// validJSON answers as gjson.ValidBytes does, faster.
-	if i := vjSpace(d.raw, 0); i < len(d.raw) && !validJSON(d.raw) {
+	return d.check(index, write)
+}
+
+// check is checkJSON for a payload not checked yet.
+func (d *document) check(index, write bool) error {
+	b := d.raw
+	switch i := vjSpace(b, 0); {
+	case i == len(b):
+	case index && b[i] == '{' && !d.indexed:
+		if !d.checkIndex(i, write) {
+			return errNotJSON
+		}
+	case !validJSON(b): // validJSON answers as gjson.ValidBytes does, faster.
 		return errNotJSON
 	}
 	d.valid = true
 	return nil
+}
+
+// checkIndex indexes the payload, an object starting at raw[i], as
+// index and expand(0) would, checking on the way that it is valid JSON as
+// validJSON would: the values the index skips (arrays, scalars, objects
+// nested deeper than maxEagerDepth) are checked too, and only white space
+// may follow the object. It returns false, and leaves no index, if the
+// payload is not valid JSON.
+func (d *document) checkIndex(i int, write bool) bool {
+	b := d.raw
+	if d.nodes == nil {
+		d.alloc(len(b)/40+8, arenaIf(write))
+	}
+	d.nodes = append(d.nodes[:0], node{})
+	end, first, last, compact, escs := d.parseObject(b, i, 0, 0, 0, true)
+	if end < 0 || vjSpace(b, end) != len(b) {
+		d.nodes = d.nodes[:0]
+		return false
+	}
+	flags := expanded
+	if escs {
+		flags |= escKeys
+	}
+	if !compact || i > 0 || end < len(b) {
+		flags |= loose
+	}
+	d.nodes[0] = node{vs: uint32(i), vl: uint32(end - i), first: first, last: last, next: -1, flags: flags}
+	d.indexed = true
+	return true
 }
 
 // reuse replaces the payload with b and drops the index, keeping the
@@ -199,7 +244,7 @@ func (d *document) expand(x int32) bool {
 		return false
 	}
 	start := len(d.nodes)
-	end, first, last, compact, escs := d.parseObject(b, 0, n.vs, n.flags&valInArena, 0)
+	end, first, last, compact, escs := d.parseObject(b, 0, n.vs, n.flags&valInArena, 0, false)
 	if end != len(b) {
 		d.nodes = d.nodes[:start]
 		return false
@@ -227,7 +272,13 @@ const maxEagerDepth = 8
 // the object (-1 if it is malformed), the first and last member, whether
 // the object is compact (no white space between tokens) and whether a
 // member name holds escapes.
-func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, depth int) (end int, first, last int32, compact, escs bool) {
+//
+// With check set it also fails (-1) where validJSON would: on strings
+// with control characters or bad escapes, on malformed numbers and
+// literals, and on anything malformed in the values it does not index
+// (arrays, objects deeper than maxEagerDepth), which it checks with
+// vjValue. Without it, only the structure the index needs is checked.
+func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, depth int, check bool) (end int, first, last int32, compact, escs bool) {
 	first, last = -1, -1
 	compact = i+1 < len(b) && (b[i+1] == '"' || b[i+1] == '}')
 	i = skipWS(b, i+1)
@@ -240,7 +291,16 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 			return -1, -1, -1, false, false
 		}
 		ks := i + 1
-		ke, esc := scanString(b, i)
+		var ke int
+		var esc bool
+		if check {
+			var ok bool
+			if ke, esc, ok = vjString(b, ks); !ok {
+				ke = -1
+			}
+		} else {
+			ke, esc = scanString(b, i)
+		}
 		if ke < 0 {
 			return -1, -1, -1, false, false
 		}
@@ -274,20 +334,32 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 			return -1, -1, -1, false, false
 		case b[j] == '"':
 			var vesc bool
-			ve, vesc = scanString(b, j)
+			if check {
+				var ok bool
+				if ve, vesc, ok = vjString(b, j+1); !ok {
+					ve = -1
+				}
+			} else {
+				ve, vesc = scanString(b, j)
+			}
 			if !vesc {
 				nf |= plainStr
 			}
 		case b[j] == '{' && depth < maxEagerDepth:
 			// Members of a nested object go in the table before it.
 			var c, e bool
-			ve, f, l, c, e = d.parseObject(b, j, base, inArena, depth+1)
+			ve, f, l, c, e = d.parseObject(b, j, base, inArena, depth+1, check)
 			nf |= expanded
 			if e {
 				nf |= escKeys
 			}
 			if !c {
 				nf |= loose
+			}
+		case check:
+			var ok bool
+			if ve, ok = vjValue(b, j); !ok {
+				ve = -1
 			}
 		default:
 			ve = scanValue(b, j)
@@ -459,10 +531,11 @@ func (d *document) result(x int32) Value {
 // arena (as Message.Set leaves it) it is used in place, else copied there.
 func (d *document) setRaw(p *Path, parts []pathPart, value []byte) error {
 	d.memoOK = false
-	if err := d.checkJSON(); err != nil {
+	plain := parts != nil && !p.digits
+	if err := d.checkJSON(plain, true); err != nil {
 		return &PathError{Op: "set", Path: p.text, Err: err}
 	}
-	if parts != nil && !p.digits && d.index(true) {
+	if plain && d.index(true) {
 		vs, vl := d.toArena(value)
 		if d.setParts(p, parts, vs, vl) {
 			d.dirty = true
@@ -654,10 +727,11 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 // del removes p from the document.
 func (d *document) del(p *Path, parts []pathPart) error {
 	d.memoOK = false
-	if err := d.checkJSON(); err != nil {
+	plain := parts != nil && !p.digits
+	if err := d.checkJSON(plain, false); err != nil {
 		return &PathError{Op: "delete", Path: p.text, Err: err}
 	}
-	if parts != nil && !p.digits && d.index(false) {
+	if plain && d.index(false) {
 		if changed, handled := d.delParts(p, parts); handled {
 			if changed {
 				d.dirty = true
