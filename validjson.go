@@ -1,9 +1,6 @@
 package weir
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
+import "math/bits"
 
 // validJSON reports whether b is one JSON value, white space around it
 // allowed. It gives gjson.ValidBytes's answer for every input (UTF-8 is
@@ -151,7 +148,7 @@ func vjSpecial(x uint64) uint64 {
 func vjString(b []byte, i int) (end int, esc, ok bool) {
 	for {
 		for i+8 <= len(b) {
-			m := vjSpecial(binary.LittleEndian.Uint64(b[i:]))
+			m := vjSpecial(load64(b, i))
 			if m != 0 {
 				i += bits.TrailingZeros64(m) / 8
 				break
