@@ -367,18 +367,25 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 		if ve < 0 {
 			return -1, -1, -1, false, false
 		}
-		k := int32(len(d.nodes))
-		d.nodes = append(d.nodes, node{
-			ks: base + uint32(ks), kl: uint32(ke - 1 - ks), k0: k0,
-			vs: base + uint32(j), vl: uint32(ve - j),
-			first: f, last: l, next: -1, flags: nf,
-		})
-		if last >= 0 {
-			d.nodes[last].next = k
-		} else {
-			first = k
+		// The node is written in place: append would build it apart
+		// and copy it.
+		nodes := d.nodes
+		k := len(nodes)
+		if k == cap(nodes) {
+			nodes = slices.Grow(nodes, 1)
 		}
-		last = k
+		nodes = nodes[:k+1]
+		n := &nodes[k]
+		n.ks, n.kl, n.k0 = base+uint32(ks), uint32(ke-1-ks), k0
+		n.vs, n.vl = base+uint32(j), uint32(ve-j)
+		n.first, n.last, n.next, n.flags = f, l, -1, nf
+		if last >= 0 {
+			nodes[last].next = int32(k)
+		} else {
+			first = int32(k)
+		}
+		last = int32(k)
+		d.nodes = nodes
 		i = ve
 		if i < len(b) && isWS(b[i]) {
 			i = skipWS(b, i)
