@@ -148,10 +148,9 @@ func vjSpecial(x uint64) uint64 {
 func vjString(b []byte, i int) (end int, esc, ok bool) {
 	for {
 		for i+8 <= len(b) {
-			m := vjSpecial(load64(b, i))
-			if m != 0 {
+			if m := vjSpecial(load64(b, i)); m != 0 {
 				i += bits.TrailingZeros64(m) / 8
-				break
+				goto special
 			}
 			i += 8
 		}
@@ -163,6 +162,7 @@ func vjString(b []byte, i int) (end int, esc, ok bool) {
 		if i >= len(b) {
 			return i, esc, false
 		}
+	special:
 		switch b[i] {
 		case '"':
 			return i + 1, esc, true
