@@ -235,10 +235,13 @@ func (d *document) index(create bool) bool {
 // in it, in one pass over its text. It returns false if the node is not a
 // well-formed object; such a node is left to gjson and sjson.
 func (d *document) expand(x int32) bool {
+	// Small enough to be inlined: most calls find x expanded.
+	return d.nodes[x].flags&expanded != 0 || d.expandText(x)
+}
+
+// expandText is expand for a node not expanded yet.
+func (d *document) expandText(x int32) bool {
 	n := d.nodes[x]
-	if n.flags&expanded != 0 {
-		return true
-	}
 	b := d.val(&n)
 	if len(b) < 2 || b[0] != '{' {
 		return false
