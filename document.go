@@ -194,9 +194,12 @@ func (d *document) bytes() []byte {
 // as an empty object when create is set. It returns false if the payload is
 // not an object.
 func (d *document) index(create bool) bool {
-	if d.indexed {
-		return true
-	}
+	// Small enough to be inlined: most calls find the index built.
+	return d.indexed || d.indexRoot(create)
+}
+
+// indexRoot is index for a document not indexed yet.
+func (d *document) indexRoot(create bool) bool {
 	b := d.raw
 	i, j := 0, len(b)
 	for i < j && isWS(b[i]) {
