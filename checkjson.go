@@ -17,7 +17,7 @@ var errDataNotJSON = fmt.Errorf("%w: the data is not valid JSON", ErrInvalidData
 // the same pass builds the index that reads and writes of plain paths use
 // (see [Message]): checking an event that is then read costs about what
 // reading it without the check does. An event that is checked and never
-// read pays for an index it does not use, about a third more than the
+// read pays for an index it does not use, about a sixth more than the
 // check alone.
 func (m *Message) CheckJSON() error {
 	if m.ctrl {
