@@ -1,7 +1,9 @@
 package weir_test
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -62,4 +64,51 @@ func ExampleMessage_CheckJSON() {
 	// Output:
 	// {"user":"alice","checked":"yes"}
 	// rejected: weir: invalid data: the data is not valid JSON
+}
+
+// BenchmarkCheckJSON measures CheckJSON on W1's CloudTrail events with one
+// reused message, as weir run uses it: alone (nothing reads the event
+// after), followed by W1's 18 reads, and the 18 reads without a check.
+func BenchmarkCheckJSON(b *testing.B) {
+	data, err := os.ReadFile("testdata/w1/cloudtrail.ndjson")
+	require.NoError(b, err)
+	lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	paths := make([]weir.Path, 0, len(w1ReadPaths))
+	for _, p := range w1ReadPaths {
+		paths = append(paths, weir.ParsePath(p))
+	}
+	for _, bc := range []struct {
+		name        string
+		check, read bool
+	}{{"check", true, false}, {"check+read18", true, true}, {"read18", false, true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data) / len(lines)))
+			msg := weir.NewMessage(nil)
+			n, i := 0, 0
+			for b.Loop() {
+				msg.Reset(lines[i])
+				if bc.check && msg.CheckJSON() != nil {
+					b.Fatal("invalid")
+				}
+				if bc.read {
+					for _, p := range paths {
+						n += len(p.Get(msg).Raw())
+					}
+				}
+				if i++; i == len(lines) {
+					i = 0
+				}
+			}
+			_ = n
+		})
+	}
+}
+
+// w1ReadPaths are 18 CloudTrail fields workload W1 reads.
+var w1ReadPaths = []string{
+	"eventTime", "eventName", "eventID", "eventSource", "responseElements.ConsoleLogin", "errorCode",
+	"eventType", "awsRegion", "recipientAccountId", "sourceIPAddress", "userIdentity.principalId",
+	"userIdentity.userName", "userIdentity.arn", "userAgent", "tlsDetails.cipherSuite",
+	"tlsDetails.tlsVersion", "readOnly", "errorMessage",
 }

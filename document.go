@@ -83,16 +83,61 @@ var errNotJSON = errors.New("the payload is not valid JSON; it cannot be written
 // checkJSON fails if the payload, about to be written into, is neither
 // valid JSON nor empty. It checks the text once, before the first write:
 // what a write leaves is valid.
-func (d *document) checkJSON() error {
+//
+// If index is set and the payload is an object not indexed yet, the check
+// and the index are one pass over the text (see checkIndex), with room for
+// an arena if write is set too: a caller sets index when it reads or
+// writes through the index next.
+func (d *document) checkJSON(index, write bool) error {
 	if d.valid || d.dirty {
 		return nil
 	}
-	// validJSON answers as gjson.ValidBytes does, faster.
-	if i := vjSpace(d.raw, 0); i < len(d.raw) && !validJSON(d.raw) {
+	return d.check(index, write)
+}
+
+// check is checkJSON for a payload not checked yet.
+func (d *document) check(index, write bool) error {
+	b := d.raw
+	switch i := vjSpace(b, 0); {
+	case i == len(b):
+	case index && b[i] == '{' && !d.indexed:
+		if !d.checkIndex(i, write) {
+			return errNotJSON
+		}
+	case !validJSON(b): // validJSON answers as gjson.ValidBytes does, faster.
 		return errNotJSON
 	}
 	d.valid = true
 	return nil
+}
+
+// checkIndex indexes the payload, an object starting at raw[i], as
+// index and expand(0) would, checking on the way that it is valid JSON as
+// validJSON would: the values the index skips (arrays, scalars, objects
+// nested deeper than maxEagerDepth) are checked too, and only white space
+// may follow the object. It returns false, and leaves no index, if the
+// payload is not valid JSON.
+func (d *document) checkIndex(i int, write bool) bool {
+	b := d.raw
+	if d.nodes == nil {
+		d.alloc(len(b)/40+8, arenaIf(write))
+	}
+	d.nodes = append(d.nodes[:0], node{})
+	end, first, last, compact, escs := d.parseObject(b, i, 0, 0, 0, true)
+	if end < 0 || vjSpace(b, end) != len(b) {
+		d.nodes = d.nodes[:0]
+		return false
+	}
+	flags := expanded
+	if escs {
+		flags |= escKeys
+	}
+	if !compact || i > 0 || end < len(b) {
+		flags |= loose
+	}
+	d.nodes[0] = node{vs: uint32(i), vl: uint32(end - i), first: first, last: last, next: -1, flags: flags}
+	d.indexed = true
+	return true
 }
 
 // reuse replaces the payload with b and drops the index, keeping the
@@ -155,9 +200,12 @@ func (d *document) bytes() []byte {
 // as an empty object when create is set. It returns false if the payload is
 // not an object.
 func (d *document) index(create bool) bool {
-	if d.indexed {
-		return true
-	}
+	// Small enough to be inlined: most calls find the index built.
+	return d.indexed || d.indexRoot(create)
+}
+
+// indexRoot is index for a document not indexed yet.
+func (d *document) indexRoot(create bool) bool {
 	b := d.raw
 	i, j := 0, len(b)
 	for i < j && isWS(b[i]) {
@@ -196,16 +244,19 @@ func (d *document) index(create bool) bool {
 // in it, in one pass over its text. It returns false if the node is not a
 // well-formed object; such a node is left to gjson and sjson.
 func (d *document) expand(x int32) bool {
+	// Small enough to be inlined: most calls find x expanded.
+	return d.nodes[x].flags&expanded != 0 || d.expandText(x)
+}
+
+// expandText is expand for a node not expanded yet.
+func (d *document) expandText(x int32) bool {
 	n := d.nodes[x]
-	if n.flags&expanded != 0 {
-		return true
-	}
 	b := d.val(&n)
 	if len(b) < 2 || b[0] != '{' {
 		return false
 	}
 	start := len(d.nodes)
-	end, first, last, compact, escs := d.parseObject(b, 0, n.vs, n.flags&valInArena, 0)
+	end, first, last, compact, escs := d.parseObject(b, 0, n.vs, n.flags&valInArena, 0, false)
 	if end != len(b) {
 		d.nodes = d.nodes[:start]
 		return false
@@ -233,7 +284,13 @@ const maxEagerDepth = 8
 // the object (-1 if it is malformed), the first and last member, whether
 // the object is compact (no white space between tokens) and whether a
 // member name holds escapes.
-func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, depth int) (end int, first, last int32, compact, escs bool) {
+//
+// With check set it also fails (-1) where validJSON would: on strings
+// with control characters or bad escapes, on malformed numbers and
+// literals, and on anything malformed in the values it does not index
+// (arrays, objects deeper than maxEagerDepth), which it checks with
+// vjValue. Without it, only the structure the index needs is checked.
+func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, depth int, check bool) (end int, first, last int32, compact, escs bool) {
 	first, last = -1, -1
 	compact = i+1 < len(b) && (b[i+1] == '"' || b[i+1] == '}')
 	i = skipWS(b, i+1)
@@ -246,7 +303,16 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 			return -1, -1, -1, false, false
 		}
 		ks := i + 1
-		ke, esc := scanString(b, i)
+		var ke int
+		var esc bool
+		if check {
+			var ok bool
+			if ke, esc, ok = vjString(b, ks); !ok {
+				ke = -1
+			}
+		} else {
+			ke, esc = scanString(b, i)
+		}
 		if ke < 0 {
 			return -1, -1, -1, false, false
 		}
@@ -280,14 +346,21 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 			return -1, -1, -1, false, false
 		case b[j] == '"':
 			var vesc bool
-			ve, vesc = scanString(b, j)
+			if check {
+				var ok bool
+				if ve, vesc, ok = vjString(b, j+1); !ok {
+					ve = -1
+				}
+			} else {
+				ve, vesc = scanString(b, j)
+			}
 			if !vesc {
 				nf |= plainStr
 			}
 		case b[j] == '{' && depth < maxEagerDepth:
 			// Members of a nested object go in the table before it.
 			var c, e bool
-			ve, f, l, c, e = d.parseObject(b, j, base, inArena, depth+1)
+			ve, f, l, c, e = d.parseObject(b, j, base, inArena, depth+1, check)
 			nf |= expanded
 			if e {
 				nf |= escKeys
@@ -295,24 +368,36 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 			if !c {
 				nf |= loose
 			}
+		case check:
+			var ok bool
+			if ve, ok = vjValue(b, j); !ok {
+				ve = -1
+			}
 		default:
 			ve = scanValue(b, j)
 		}
 		if ve < 0 {
 			return -1, -1, -1, false, false
 		}
-		k := int32(len(d.nodes))
-		d.nodes = append(d.nodes, node{
-			ks: base + uint32(ks), kl: uint32(ke - 1 - ks), k0: k0,
-			vs: base + uint32(j), vl: uint32(ve - j),
-			first: f, last: l, next: -1, flags: nf,
-		})
-		if last >= 0 {
-			d.nodes[last].next = k
-		} else {
-			first = k
+		// The node is written in place: append would build it apart
+		// and copy it.
+		nodes := d.nodes
+		k := len(nodes)
+		if k == cap(nodes) {
+			nodes = slices.Grow(nodes, 1)
 		}
-		last = k
+		nodes = nodes[:k+1]
+		n := &nodes[k]
+		n.ks, n.kl, n.k0 = base+uint32(ks), uint32(ke-1-ks), k0
+		n.vs, n.vl = base+uint32(j), uint32(ve-j)
+		n.first, n.last, n.next, n.flags = f, l, -1, nf
+		if last >= 0 {
+			nodes[last].next = int32(k)
+		} else {
+			first = int32(k)
+		}
+		last = int32(k)
+		d.nodes = nodes
 		i = ve
 		if i < len(b) && isWS(b[i]) {
 			i = skipWS(b, i)
@@ -468,10 +553,11 @@ func (d *document) result(x int32) Value {
 // arena (as Message.Set leaves it) it is used in place, else copied there.
 func (d *document) setRaw(p *Path, parts []pathPart, value []byte) error {
 	d.memoOK = false
-	if err := d.checkJSON(); err != nil {
+	plain := parts != nil && !p.digits
+	if err := d.checkJSON(plain, true); err != nil {
 		return &PathError{Op: "set", Path: p.text, Err: err}
 	}
-	if parts != nil && !p.digits && d.index(true) {
+	if plain && d.index(true) {
 		vs, vl := d.toArena(value)
 		if d.setParts(p, parts, vs, vl) {
 			d.dirty = true
@@ -675,10 +761,11 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 // del removes p from the document.
 func (d *document) del(p *Path, parts []pathPart) error {
 	d.memoOK = false
-	if err := d.checkJSON(); err != nil {
+	plain := parts != nil && !p.digits
+	if err := d.checkJSON(plain, false); err != nil {
 		return &PathError{Op: "delete", Path: p.text, Err: err}
 	}
-	if parts != nil && !p.digits && d.index(false) {
+	if plain && d.index(false) {
 		if changed, handled := d.delParts(p, parts); handled {
 			if changed {
 				d.dirty = true

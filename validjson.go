@@ -1,9 +1,6 @@
 package weir
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
+import "math/bits"
 
 // validJSON reports whether b is one JSON value, white space around it
 // allowed. It gives gjson.ValidBytes's answer for every input (UTF-8 is
@@ -11,20 +8,27 @@ import (
 // keeps no recursion, and scans strings, which are most of an event, eight
 // bytes at a time.
 func validJSON(b []byte) bool {
+	i, ok := vjValue(b, 0)
+	return ok && vjSpace(b, i) == len(b)
+}
+
+// vjValue checks the JSON value that starts at b[i], after white space, as
+// validJSON does, and returns the index just after it. What follows the
+// value is for the caller to judge.
+func vjValue(b []byte, i int) (int, bool) {
 	// open holds the containers the value at i is inside: '{' or '['.
 	var stackBuf [64]byte
 	open := stackBuf[:0]
-	i := 0
 	var ok bool
 value:
 	i = vjSpace(b, i)
 	if i >= len(b) {
-		return false
+		return i, false
 	}
 	switch c := b[i]; c {
 	case '{':
 		if i = vjSpace(b, i+1); i >= len(b) {
-			return false
+			return i, false
 		}
 		if b[i] == '}' {
 			i++
@@ -34,7 +38,7 @@ value:
 		goto key
 	case '[':
 		if i = vjSpace(b, i+1); i >= len(b) {
-			return false
+			return i, false
 		}
 		if b[i] == ']' {
 			i++
@@ -43,40 +47,36 @@ value:
 		open = append(open, '[')
 		goto value
 	case '"':
-		if i, ok = vjString(b, i+1); !ok {
-			return false
+		if i, _, ok = vjString(b, i+1); !ok {
+			return i, false
 		}
 	case 't':
 		if i+4 > len(b) || b[i+1] != 'r' || b[i+2] != 'u' || b[i+3] != 'e' {
-			return false
+			return i, false
 		}
 		i += 4
 	case 'f':
 		if i+5 > len(b) || b[i+1] != 'a' || b[i+2] != 'l' || b[i+3] != 's' || b[i+4] != 'e' {
-			return false
+			return i, false
 		}
 		i += 5
 	case 'n':
 		if i+4 > len(b) || b[i+1] != 'u' || b[i+2] != 'l' || b[i+3] != 'l' {
-			return false
+			return i, false
 		}
 		i += 4
 	default:
 		if c != '-' && (c < '0' || c > '9') {
-			return false
+			return i, false
 		}
 		if i, ok = vjNumber(b, i); !ok {
-			return false
+			return i, false
 		}
 	}
 	// A value ended at i: what follows it in its container.
-	for {
-		i = vjSpace(b, i)
-		if len(open) == 0 {
-			return i == len(b)
-		}
-		if i >= len(b) {
-			return false
+	for len(open) > 0 {
+		if i = vjSpace(b, i); i >= len(b) {
+			return i, false
 		}
 		top := open[len(open)-1]
 		switch b[i] {
@@ -88,28 +88,29 @@ value:
 			goto value
 		case '}':
 			if top != '{' {
-				return false
+				return i, false
 			}
 		case ']':
 			if top != '[' {
-				return false
+				return i, false
 			}
 		default:
-			return false
+			return i, false
 		}
 		open = open[:len(open)-1]
 		i++
 	}
+	return i, true
 key:
 	// A member's name, then its colon, then its value.
 	if i = vjSpace(b, i); i >= len(b) || b[i] != '"' {
-		return false
+		return i, false
 	}
-	if i, ok = vjString(b, i+1); !ok {
-		return false
+	if i, _, ok = vjString(b, i+1); !ok {
+		return i, false
 	}
 	if i = vjSpace(b, i); i >= len(b) || b[i] != ':' {
-		return false
+		return i, false
 	}
 	i++
 	goto value
@@ -143,14 +144,13 @@ func vjSpecial(x uint64) uint64 {
 }
 
 // vjString returns the index after the closing quote of the string
-// whose opening quote is at i-1.
-func vjString(b []byte, i int) (int, bool) {
+// whose opening quote is at i-1, and whether the string holds escapes.
+func vjString(b []byte, i int) (end int, esc, ok bool) {
 	for {
 		for i+8 <= len(b) {
-			m := vjSpecial(binary.LittleEndian.Uint64(b[i:]))
-			if m != 0 {
+			if m := vjSpecial(load64(b, i)); m != 0 {
 				i += bits.TrailingZeros64(m) / 8
-				break
+				goto special
 			}
 			i += 8
 		}
@@ -160,29 +160,31 @@ func vjString(b []byte, i int) (int, bool) {
 			}
 		}
 		if i >= len(b) {
-			return i, false
+			return i, esc, false
 		}
+	special:
 		switch b[i] {
 		case '"':
-			return i + 1, true
+			return i + 1, esc, true
 		case '\\':
+			esc = true
 			i++
 			if i >= len(b) {
-				return i, false
+				return i, esc, false
 			}
 			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i++
 			case 'u':
 				if i+5 > len(b) || !vjHex(b[i+1]) || !vjHex(b[i+2]) || !vjHex(b[i+3]) || !vjHex(b[i+4]) {
-					return i, false
+					return i, esc, false
 				}
 				i += 5
 			default:
-				return i, false
+				return i, esc, false
 			}
 		default: // a control character
-			return i, false
+			return i, esc, false
 		}
 	}
 }

@@ -60,6 +60,7 @@ func FuzzValidJSON(f *testing.F) {
 		if got, want := validJSON(b), gjson.ValidBytes(b); got != want {
 			t.Fatalf("validJSON(%q) = %v, gjson.ValidBytes: %v", b, got, want)
 		}
+		checkFused(t, b) // the same answer with the index built on the way
 	})
 }
 
