@@ -65,20 +65,38 @@ type ticket struct {
 	msg *weir.Message
 }
 
-// task is work on its way to a worker.
+// task is work on its way to a worker: one item, or a batch of data items
+// that one worker runs in turn (Stream.SendBatch).
 type task struct {
 	n      uint64 // the stage's task number, in submission order
 	queued int64  // Stream.now() at submission
-	it     item
+	it     item   // when batch is nil
+	batch  []entry
 }
 
 // result is a worker's answer.
 type result struct {
-	n   uint64
-	it  item // the task's item
+	n     uint64
+	it    item // the task's item
+	out   []*weir.Message
+	err   error
+	batch []entry // the task's batch, each entry with its out and err
+}
+
+// entry is one input message of a batch: its ticket, its item and, once a
+// worker has run it, what the transformer returned. A batch's entries are
+// one allocation, which its tickets keep alive as long as they are in use.
+type entry struct {
+	tk  ticket
+	it  item
 	out []*weir.Message
 	err error
 }
+
+// maxBatch is the most data items a batch task holds: enough that the
+// hand-offs between goroutines cost little per message, few enough that a
+// batch's work stays a small part of the window's.
+const maxBatch = 16
 
 // errStopped and errInterrupted end a wait: the stream stopped, or the
 // caller's context is done.
@@ -99,6 +117,10 @@ type stage struct {
 	work  chan task
 	done  chan result
 	n     uint64 // the next task number; the submitter's
+	// batch is the most data items one task may hold: maxBatch, or fewer
+	// so that the window holds at least four tasks a worker (a stage of
+	// hundreds of workers waiting on the network gets one message each).
+	batch int
 
 	// PerKey: the submitter writes the key of task n at keys[n%window], then
 	// publishes tail = n+1; the collector reads the keys below tail. A key
@@ -122,6 +144,7 @@ func newStage(s *Stream, name string, t transform.Transformer, workers, window i
 		work:    make(chan task, window),
 		done:    make(chan result, window),
 		stats:   make([]workerStats, workers),
+		batch:   max(1, min(maxBatch, window/(4*workers))),
 	}
 	if s.order == PerKey {
 		st.keys = make([]string, window)
@@ -167,6 +190,16 @@ func (st *stage) push(it item) {
 	st.work <- task{n: n, queued: st.s.now(), it: it}
 }
 
+// pushBatch puts a batch of data items, whose slots (one each) are
+// reserved, on the work queue as one task. Not with PerKey: a task has one
+// key.
+func (st *stage) pushBatch(batch []entry) {
+	n := st.n
+	st.n++
+	// Never blocks: the queue has room for every slot.
+	st.work <- task{n: n, queued: st.s.now(), batch: batch}
+}
+
 // weight returns the slots it takes: one, or all for a barrier.
 func (st *stage) weight(it item) int64 {
 	if it.kind == kindControl || it.kind == kindSync {
@@ -205,10 +238,39 @@ func (st *stage) work1(ctx context.Context, ws *workerStats) {
 			last = 0
 		}
 		var r result
-		r, last = st.run(ctx, ws, t, last)
+		if t.batch != nil {
+			var ok bool
+			if r, last, ok = st.runBatch(ctx, ws, t, last); !ok {
+				return
+			}
+		} else {
+			r, last = st.run(ctx, ws, t, last)
+		}
 		// Never blocks: the queue has room for every slot.
 		st.done <- r
 	}
+}
+
+// runBatch transforms a batch's items in turn, as run, checking before each
+// but the first that the stream goes on (a stopped stream abandons the
+// rest). It reports false if it stopped.
+func (st *stage) runBatch(ctx context.Context, ws *workerStats, t task, last int64) (result, int64, bool) {
+	for i := range t.batch {
+		e := &t.batch[i]
+		if i > 0 {
+			select {
+			case <-st.s.stop:
+				return result{}, 0, false
+			case <-ctx.Done():
+				return result{}, 0, false
+			default:
+			}
+		}
+		var r result
+		r, last = st.run(ctx, ws, task{n: t.n, queued: t.queued, it: e.it}, last)
+		e.out, e.err = r.out, r.err
+	}
+	return result{n: t.n, batch: t.batch}, last, true
 }
 
 // run transforms one task's item. start is the current time or 0, and end
@@ -375,6 +437,17 @@ func (c *collector) sweep() {
 // r's slot (every slot, for a barrier).
 func (c *collector) handOn(ctx context.Context, r result) error {
 	st := c.st
+	if r.batch != nil {
+		for i := range r.batch {
+			e := &r.batch[i]
+			if err := c.handOnData(ctx, result{n: r.n, it: e.it, out: e.out, err: e.err}); err != nil {
+				return err
+			}
+			e.out, e.err = nil, nil
+		}
+		st.slots.release(int64(len(r.batch)))
+		return nil
+	}
 	it := r.it
 	var err error
 	switch it.kind {
