@@ -18,6 +18,10 @@
 // (weir run does so with one worker). [Config.Release] hands each message
 // back once everything that came from it has left the stream, so that the
 // sender reuses it ([weir.Message.Reset]) instead of making one per event.
+// A sender whose records come in batches (a Kinesis or SQS receive, the
+// lines at hand in a read buffer) gives them to [Stream.SendBatch]: a worker
+// takes up to 16 at once, so the hand-offs between goroutines are paid per
+// batch (weir run does so with several workers).
 //
 // # Order
 //
@@ -96,6 +100,14 @@
 // Inline, a stream costs under a thousand instructions per message over
 // calling the transformer directly (weir run on W1: 871 of 137,000 per
 // event, counted by callgrind; bench/README.md).
+//
+// With several workers, SendBatch makes the stream's cost per message a few
+// hundred instructions too (weir run on W1 with 2 workers: 377 over the
+// inline run's, against 2,771 with a Send per event), and a worker that
+// never waits yields its thread every 50 µs so that the goroutines feeding
+// and draining the stage keep up: weir run -workers 2 spends 2% more CPU
+// than the inline run instead of 7%, and runs 1.83× as fast on two cores
+// instead of 1.6–1.75×.
 //
 // A stream costs less than 1 µs per message over calling the transformer
 // directly: about 0.35–0.45 µs in order, 0.4–0.6 µs unordered and 0.6–0.9

@@ -253,8 +253,9 @@ func (st *stage) work1(ctx context.Context, ws *workerStats) {
 		if last != 0 {
 			if ran == 0 {
 				ran = last
-			} else if last-ran >= yieldAfter {
-				// Let the goroutines that feed and drain the stage run.
+			} else if last-ran >= yieldAfter && len(st.work) > 0 {
+				// Let the goroutines that feed and drain the stage run
+				// (a worker about to wait for a task lets them anyway).
 				runtime.Gosched()
 				ran = 0
 			}
