@@ -221,12 +221,8 @@ func (st *stage) work1(ctx context.Context, ws *workerStats) {
 		// cancellation of New's context (which stops the stream a moment
 		// later), are checked before every task, so a worker finishes at
 		// most the call it is in.
-		select {
-		case <-st.s.stop:
+		if st.s.halted(ctx) {
 			return
-		case <-ctx.Done():
-			return
-		default:
 		}
 		var t task
 		select {
@@ -281,14 +277,8 @@ const yieldAfter = 50_000
 func (st *stage) runBatch(ctx context.Context, ws *workerStats, t task, last int64) (result, int64, bool) {
 	for i := range t.batch {
 		e := &t.batch[i]
-		if i > 0 {
-			select {
-			case <-st.s.stop:
-				return result{}, 0, false
-			case <-ctx.Done():
-				return result{}, 0, false
-			default:
-			}
+		if i > 0 && st.s.halted(ctx) {
+			return result{}, 0, false
 		}
 		var r result
 		r, last = st.run(ctx, ws, task{n: t.n, queued: t.queued, it: e.it}, last)
@@ -364,12 +354,8 @@ func (st *stage) collect(ctx context.Context) {
 				return
 			}
 		}
-		select {
-		case <-st.s.stop:
+		if st.s.halted(ctx) {
 			return // abandon what is left
-		case <-ctx.Done():
-			return
-		default:
 		}
 		var err error
 		switch st.s.order {

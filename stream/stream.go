@@ -236,10 +236,11 @@ type Stream struct {
 
 	budget budget
 
-	cancel context.CancelCauseFunc // cancels the transformers' context
-	stop   chan struct{}           // closed once err is set
-	errMu  sync.Mutex
-	err    error // why the stream stopped; errDone after a clean Close
+	cancel  context.CancelCauseFunc // cancels the transformers' context
+	stop    chan struct{}           // closed once err is set
+	stopped atomic.Bool             // set just before stop is closed
+	errMu   sync.Mutex
+	err     error // why the stream stopped; errDone after a clean Close
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -704,12 +705,21 @@ func (s *Stream) fail(err error) {
 	first := s.err == nil
 	if first {
 		s.err = err
+		s.stopped.Store(true)
 		close(s.stop)
 	}
 	s.errMu.Unlock()
 	if first {
 		s.cancel(err)
 	}
+}
+
+// halted reports whether the stream has stopped or ctx, the transformers'
+// context, is done (the stream stops a moment later): workers and
+// collectors check it before each message. Two atomic loads; a select on
+// the two channels would lock both, which every worker shares.
+func (s *Stream) halted(ctx context.Context) bool {
+	return s.stopped.Load() || ctx.Err() != nil
 }
 
 // now returns the time since the stream started, for durations.
