@@ -101,13 +101,14 @@
 // calling the transformer directly (weir run on W1: 871 of 137,000 per
 // event, counted by callgrind; bench/README.md).
 //
-// With several workers, SendBatch makes the stream's cost per message a few
-// hundred instructions too (weir run on W1 with 2 workers: 377 over the
-// inline run's, against 2,771 with a Send per event), and a worker that
-// never waits yields its thread every 50 µs so that the goroutines feeding
-// and draining the stage keep up: weir run -workers 2 spends 2% more CPU
-// than the inline run instead of 7%, and runs 1.83× as fast on two cores
-// instead of 1.6–1.75×.
+// With several workers and SendBatch, the stream's own instructions per
+// message are about the inline run's (weir run on W1 with 2 workers:
+// 134,793 per event against 135,027 inline; 137,528 with a Send per
+// event), and a worker that has run 50 µs without waiting yields its thread
+// so that the goroutines feeding and draining the stage keep up: weir run
+// -workers 2 spends 1–4% more CPU than the inline run instead of 5–7%, and
+// runs 1.82–1.88 times as fast on two free cores instead of 1.75–1.77
+// (bench/README.md).
 //
 // A stream costs less than 1 µs per message over calling the transformer
 // directly: about 0.35–0.45 µs in order, 0.4–0.6 µs unordered and 0.6–0.9
