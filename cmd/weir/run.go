@@ -876,6 +876,7 @@ func (r *runner) processInput(ctx context.Context, s *stream.Stream, name string
 			err = serr
 		}
 	}
+	clear(pending) // events not sent, after a stop
 	r.pending, r.pendingLine = pending[:0], lineOf[:0]
 	switch {
 	case err == nil:
