@@ -209,8 +209,8 @@ type Config struct {
 // a fast producer is held back instead of buffering without bound. Results
 // reach the sink in input order by default (see Order). Flush is a barrier
 // that flushes every stage exactly once; Close flushes, drains and stops
-// every goroutine. Send, Flush, Sync, Stats and Close are safe for
-// concurrent use; messages sent concurrently are ordered as their calls
+// every goroutine. Send, SendBatch, Flush, Sync, Stats and Close are safe
+// for concurrent use; messages sent concurrently are ordered as their calls
 // take the stream's send lock.
 type Stream struct {
 	stages []*stage
