@@ -198,7 +198,9 @@ func TestSendBatchBlockedByCancel(t *testing.T) {
 		n, err := s.SendBatch(context.Background(), messages(100, 1))
 		done <- sent{n, err}
 	}()
-	time.Sleep(20 * time.Millisecond) // let SendBatch block
+	// SendBatch blocks once the 8 messages the stream holds are in.
+	require.Eventually(t, func() bool { return s.Stats().Sent == 8 }, 10*time.Second, time.Millisecond)
+	time.Sleep(10 * time.Millisecond)
 	cancel()
 	r := <-done
 	assert.ErrorIs(t, r.err, stream.ErrStopped)
