@@ -106,8 +106,9 @@
 // 134,793 per event against 135,027 inline; 137,528 with a Send per
 // event), and a worker that has run 50 µs without waiting yields its thread
 // so that the goroutines feeding and draining the stage keep up: weir run
-// -workers 2 spends 1–4% more CPU than the inline run instead of 5–7%, and
-// runs 1.82–1.88 times as fast on two free cores instead of 1.75–1.77
+// -workers 2 spends 0–4% more CPU than the inline run instead of 5–7%, and
+// runs 1.92 times as fast on two free cores over 100,000 W1 events (1.84
+// over 60,000, where start-up weighs more) instead of 1.77–1.78
 // (bench/README.md).
 //
 // A stream costs less than 1 µs per message over calling the transformer
