@@ -74,15 +74,35 @@ func checkSink(b *testing.B) stream.Sink {
 // returns its final counters.
 func runStream(b *testing.B, sink stream.Sink, cfg stream.Config, msg func(i int) *weir.Message) stream.Stats {
 	b.Helper()
+	return runStreamBatch(b, sink, cfg, msg, 0)
+}
+
+// runStreamBatch is runStream with the messages sent batch at a time
+// (SendBatch), or one at a time (Send) when batch is 0.
+func runStreamBatch(b *testing.B, sink stream.Sink, cfg stream.Config, msg func(i int) *weir.Message, batch int) stream.Stats {
+	b.Helper()
 	ctx := context.Background()
 	s, err := stream.New(ctx, sink, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	for i := range b.N {
-		if err := s.Send(ctx, msg(i)); err != nil {
-			b.Fatal(err)
+	if batch > 0 {
+		msgs := make([]*weir.Message, 0, batch)
+		for i := 0; i < b.N; {
+			msgs = msgs[:0]
+			for ; i < b.N && len(msgs) < batch; i++ {
+				msgs = append(msgs, msg(i))
+			}
+			if _, err := s.SendBatch(ctx, msgs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	} else {
+		for i := range b.N {
+			if err := s.Send(ctx, msg(i)); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	if err := s.Close(ctx); err != nil {
@@ -117,6 +137,11 @@ func BenchmarkW1(b *testing.B) {
 			runStream(b, checkSink(b), stream.Config{Stages: []stream.Stage{{Transformer: w1, Workers: workers}}}, msg)
 		})
 	}
+	// SendBatch, 32 messages a call (as weir run's reader).
+	b.Run("stream/workers=2/batch", func(b *testing.B) {
+		b.ReportAllocs()
+		runStreamBatch(b, checkSink(b), stream.Config{Stages: []stream.Stage{{Transformer: w1, Workers: 2}}}, msg, 32)
+	})
 }
 
 // BenchmarkOverhead measures the stream's own cost per message: a
@@ -147,6 +172,11 @@ func BenchmarkOverhead(b *testing.B) {
 			})
 		}
 	}
+	b.Run(fmt.Sprintf("stream/ordered/workers=%d/batch", runtime.GOMAXPROCS(0)), func(b *testing.B) {
+		b.ReportAllocs()
+		cfg := stream.Config{Stages: []stream.Stage{{Transformer: pass, Workers: runtime.GOMAXPROCS(0)}}}
+		runStreamBatch(b, checkSink(b), cfg, next, 32)
+	})
 	b.Run("stream/ordered/stages=3", func(b *testing.B) {
 		b.ReportAllocs()
 		stage := stream.Stage{Transformer: pass, Workers: 1}

@@ -222,6 +222,38 @@ func ExampleStream_SendLines() {
 	// GetObject
 }
 
+// SendBatch suits a source that delivers records in batches (a Kinesis
+// GetRecords call, an SQS receive, a Lambda event, the lines at hand in a
+// read buffer): the stream hands several of them to a worker at once,
+// which costs less per message than a Send each.
+func ExampleStream_SendBatch() {
+	ctx := context.Background()
+	s, err := stream.New(ctx, func(_ context.Context, msg *weir.Message) error {
+		if !msg.IsControl() {
+			fmt.Println(msg)
+		}
+		return nil
+	}, stream.Config{Stages: []stream.Stage{{Transformer: transform.Chain(), Workers: 2}}})
+	if err != nil {
+		panic(err)
+	}
+	records := [][]byte{[]byte(`{"n":1}`), []byte(`{"n":2}`), []byte(`{"n":3}`)}
+	batch := make([]*weir.Message, len(records))
+	for i, r := range records {
+		batch[i] = weir.NewMessage(r)
+	}
+	n, sendErr := s.SendBatch(ctx, batch)
+	if err := s.Close(ctx); err != nil {
+		panic(err)
+	}
+	fmt.Println("sent", n, sendErr)
+	// Output:
+	// {"n":1}
+	// {"n":2}
+	// {"n":3}
+	// sent 3 <nil>
+}
+
 // Stats reports what each stage did.
 func ExampleStream_Stats() {
 	ctx := context.Background()

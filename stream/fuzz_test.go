@@ -27,6 +27,9 @@ func FuzzStream(f *testing.F) {
 	f.Add([]byte{2, 8, 16, 3, 3, 3, 0, 0, 0})
 	f.Add([]byte{0, 0, 0xc4, 0, 1, 2, 3, 4, 5, 0xff, 0x12, 0x22})
 	f.Add([]byte{0, 3, 0x44, 0, 1, 2, 3, 4, 5, 0xff, 0x12, 0x22})
+	f.Add([]byte{0, 0x80, 0x5f, 0, 1, 2, 3, 4, 5, 6, 0xff, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21})
+	f.Add([]byte{1, 0x81, 0x1f, 0x12, 0x22, 0x32, 5, 5, 1, 1, 1, 1, 1, 1, 0xff, 6})
+	f.Add([]byte{2, 0x80, 0xdf, 3, 3, 3, 0, 0, 0, 0xff, 1})
 	f.Fuzz(func(t *testing.T, prog []byte) {
 		if len(prog) < 3 || len(prog) > 512 {
 			t.Skip()
@@ -48,6 +51,7 @@ func FuzzStream(f *testing.F) {
 		window := 1 + int(prog[2]%32)
 		inline := prog[2]&0x80 != 0
 		release := prog[2]&0x40 != 0
+		batches := prog[1]&0x80 != 0 // SendBatch, a flush inside a batch
 		ops := prog[3:]
 		if inline {
 			workers = 1
@@ -131,9 +135,28 @@ func FuzzStream(f *testing.F) {
 			t.Fatal(err)
 		}
 		want, wantReported := 0, 0
+		var batch []*weir.Message
+		sendBatch := func() {
+			if n, err := s.SendBatch(context.Background(), batch); err != nil || n != len(batch) {
+				t.Fatalf("SendBatch: %d of %d: %v", n, len(batch), err)
+			}
+			batch = batch[:0]
+		}
 		for i, b := range ops {
-			if err := s.Send(context.Background(), newMessage(fmt.Appendf(nil, "%d", i))); err != nil {
-				t.Fatal(err)
+			msg := newMessage(fmt.Appendf(nil, "%d", i))
+			switch {
+			case batches:
+				batch = append(batch, msg)
+				if b == 0xff {
+					batch = append(batch, weir.NewControl())
+				}
+				if b%5 == 0 || i == len(ops)-1 {
+					sendBatch()
+				}
+			default:
+				if err := s.Send(context.Background(), msg); err != nil {
+					t.Fatal(err)
+				}
 			}
 			switch b % 7 {
 			case 1:
@@ -144,7 +167,7 @@ func FuzzStream(f *testing.F) {
 			default:
 				want++
 			}
-			if b == 0xff {
+			if b == 0xff && !batches {
 				if err := s.Flush(context.Background()); err != nil {
 					t.Fatal(err)
 				}

@@ -157,6 +157,7 @@ func TestInvariantUnderFaults(t *testing.T) {
 		stop        bool
 		inline      bool
 		release     bool // recycle messages (Config.Release)
+		batch       bool // send with SendBatch, flushes inside batches
 	}
 	var cases []tc
 	for _, order := range []stream.Order{stream.Ordered, stream.Unordered, stream.PerKey} {
@@ -164,20 +165,27 @@ func TestInvariantUnderFaults(t *testing.T) {
 			for _, workers := range []int{1, 7} {
 				cases = append(cases, tc{order: order, stages: stages, workers: workers, maxInFlight: 8 + 200*(workers/7)})
 				cases = append(cases, tc{order: order, stages: stages, workers: workers, maxInFlight: 8 + 200*(workers/7), release: true})
+				cases = append(cases, tc{order: order, stages: stages, workers: workers, maxInFlight: 8 + 200*(workers/7), release: true, batch: true})
 			}
+			// Batches of the most messages a task takes.
+			cases = append(cases, tc{order: order, stages: stages, workers: 2, maxInFlight: 256, release: true, batch: true})
 			cases = append(cases, tc{order: order, stages: stages, workers: 1, inline: true})
 			cases = append(cases, tc{order: order, stages: stages, workers: 1, inline: true, release: true})
+			cases = append(cases, tc{order: order, stages: stages, workers: 1, inline: true, release: true, batch: true})
 		}
 	}
 	cases = append(cases,
 		tc{order: stream.Ordered, stages: 3, workers: 5, maxInFlight: 16, stop: true},
 		tc{order: stream.Ordered, stages: 3, workers: 5, maxInFlight: 16, stop: true, release: true},
 		tc{order: stream.Ordered, stages: 3, workers: 1, stop: true, inline: true, release: true},
+		tc{order: stream.Ordered, stages: 3, workers: 5, maxInFlight: 16, stop: true, release: true, batch: true},
+		tc{order: stream.Ordered, stages: 1, workers: 2, maxInFlight: 256, stop: true, release: true, batch: true},
+		tc{order: stream.Ordered, stages: 3, workers: 1, stop: true, inline: true, release: true, batch: true},
 	)
 
 	for _, c := range cases {
-		name := fmt.Sprintf("%v/stages=%d/workers=%d/inflight=%d/stop=%v/inline=%v/release=%v",
-			c.order, c.stages, c.workers, c.maxInFlight, c.stop, c.inline, c.release)
+		name := fmt.Sprintf("%v/stages=%d/workers=%d/inflight=%d/stop=%v/inline=%v/release=%v/batch=%v",
+			c.order, c.stages, c.workers, c.maxInFlight, c.stop, c.inline, c.release, c.batch)
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			faults := make([]*faulty, c.stages)
@@ -248,6 +256,10 @@ func TestInvariantUnderFaults(t *testing.T) {
 
 			var wg sync.WaitGroup
 			for g := range senders {
+				if c.batch {
+					wg.Go(func() { sendBatches(t, s, g, senders, inputs, c.stop, newMessage, &flushes) })
+					continue
+				}
 				wg.Go(func() {
 					for i := g; i < inputs; i += senders {
 						if err := s.Send(context.Background(), newMessage(strconv.Itoa(i))); err != nil {
@@ -340,5 +352,35 @@ func TestInvariantUnderFaults(t *testing.T) {
 				assert.Equal(t, uint64(flushes.Load()+1), ss.Flushes, f.name)
 			}
 		})
+	}
+}
+
+// sendBatches sends the inputs g, g+senders, … with SendBatch, in batches of
+// pseudo-random lengths (1 to 40), the first sender's with a control
+// message in some of them (a flush, counted in flushes once it returned).
+func sendBatches(t *testing.T, s *stream.Stream, g, senders, inputs int, stop bool, newMessage func(string) *weir.Message, flushes *atomic.Int32) {
+	var batch []*weir.Message
+	for i := g; i < inputs; {
+		batch = batch[:0]
+		n := 1 + int(hash(strconv.Itoa(i), 5)%40)
+		flushAt := -1
+		for ; i < inputs && len(batch) < n; i += senders {
+			if g == 0 && i%150 == 0 && flushAt < 0 {
+				flushAt = len(batch)
+				batch = append(batch, weir.NewControl())
+			}
+			batch = append(batch, newMessage(strconv.Itoa(i)))
+		}
+		k, err := s.SendBatch(context.Background(), batch)
+		if err != nil {
+			assert.True(t, stop, "SendBatch: %v", err)
+			assert.ErrorIs(t, err, stream.ErrStopped)
+			assert.Less(t, k, len(batch))
+			return
+		}
+		assert.Equal(t, len(batch), k)
+		if flushAt >= 0 {
+			flushes.Add(1)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync/atomic"
@@ -65,20 +66,38 @@ type ticket struct {
 	msg *weir.Message
 }
 
-// task is work on its way to a worker.
+// task is work on its way to a worker: one item, or a batch of data items
+// that one worker runs in turn (Stream.SendBatch).
 type task struct {
 	n      uint64 // the stage's task number, in submission order
 	queued int64  // Stream.now() at submission
-	it     item
+	it     item   // when batch is nil
+	batch  []entry
 }
 
 // result is a worker's answer.
 type result struct {
-	n   uint64
-	it  item // the task's item
+	n     uint64
+	it    item // the task's item
+	out   []*weir.Message
+	err   error
+	batch []entry // the task's batch, each entry with its out and err
+}
+
+// entry is one input message of a batch: its ticket, its item and, once a
+// worker has run it, what the transformer returned. A batch's entries are
+// one allocation, which its tickets keep alive as long as they are in use.
+type entry struct {
+	tk  ticket
+	it  item
 	out []*weir.Message
 	err error
 }
+
+// maxBatch is the most data items a batch task holds: enough that the
+// hand-offs between goroutines cost little per message, few enough that a
+// batch's work stays a small part of the window's.
+const maxBatch = 16
 
 // errStopped and errInterrupted end a wait: the stream stopped, or the
 // caller's context is done.
@@ -99,6 +118,10 @@ type stage struct {
 	work  chan task
 	done  chan result
 	n     uint64 // the next task number; the submitter's
+	// batch is the most data items one task may hold: maxBatch, or fewer
+	// so that the window holds at least four tasks a worker (a stage of
+	// hundreds of workers waiting on the network gets one message each).
+	batch int
 
 	// PerKey: the submitter writes the key of task n at keys[n%window], then
 	// publishes tail = n+1; the collector reads the keys below tail. A key
@@ -122,6 +145,7 @@ func newStage(s *Stream, name string, t transform.Transformer, workers, window i
 		work:    make(chan task, window),
 		done:    make(chan result, window),
 		stats:   make([]workerStats, workers),
+		batch:   max(1, min(maxBatch, window/(4*workers))),
 	}
 	if s.order == PerKey {
 		st.keys = make([]string, window)
@@ -167,6 +191,16 @@ func (st *stage) push(it item) {
 	st.work <- task{n: n, queued: st.s.now(), it: it}
 }
 
+// pushBatch puts a batch of data items, whose slots (one each) are
+// reserved, on the work queue as one task. Not with PerKey: a task has one
+// key.
+func (st *stage) pushBatch(batch []entry) {
+	n := st.n
+	st.n++
+	// Never blocks: the queue has room for every slot.
+	st.work <- task{n: n, queued: st.s.now(), batch: batch}
+}
+
 // weight returns the slots it takes: one, or all for a barrier.
 func (st *stage) weight(it item) int64 {
 	if it.kind == kindControl || it.kind == kindSync {
@@ -178,6 +212,7 @@ func (st *stage) weight(it item) int64 {
 // work1 is one worker.
 func (st *stage) work1(ctx context.Context, ws *workerStats) {
 	var last int64 // when the previous task ended
+	var ran int64  // when the worker last started running without a wait or a yield, or 0
 	for {
 		// Reading the clock costs as much as a channel operation here, so a
 		// worker that finds its next task waiting takes the end of the
@@ -186,12 +221,8 @@ func (st *stage) work1(ctx context.Context, ws *workerStats) {
 		// cancellation of New's context (which stops the stream a moment
 		// later), are checked before every task, so a worker finishes at
 		// most the call it is in.
-		select {
-		case <-st.s.stop:
+		if st.s.halted(ctx) {
 			return
-		case <-ctx.Done():
-			return
-		default:
 		}
 		var t task
 		select {
@@ -202,13 +233,58 @@ func (st *stage) work1(ctx context.Context, ws *workerStats) {
 			case <-st.s.stop:
 				return
 			}
-			last = 0
+			last, ran = 0, 0
 		}
 		var r result
-		r, last = st.run(ctx, ws, t, last)
+		if t.batch != nil {
+			var ok bool
+			if r, last, ok = st.runBatch(ctx, ws, t, last); !ok {
+				return
+			}
+		} else {
+			r, last = st.run(ctx, ws, t, last)
+		}
 		// Never blocks: the queue has room for every slot.
 		st.done <- r
+		if last != 0 {
+			if ran == 0 {
+				ran = last
+			} else if last-ran >= yieldAfter && len(st.work) > 0 {
+				// Let the goroutines that feed and drain the stage run
+				// (a worker about to wait for a task lets them anyway).
+				runtime.Gosched()
+				ran = 0
+			}
+		}
 	}
+}
+
+// yieldAfter is how long (in nanoseconds) a worker that never has to wait
+// for a task runs before it yields its thread (runtime.Gosched). Go does
+// not preempt a goroutine for another that is ready until it has run 10
+// ms, so with as many busy workers as threads (GOMAXPROCS), the collector
+// that a worker's result woke, and the sender that the collector's
+// release of room woke, would wait for a worker to find the queue empty:
+// the workers would drain the window, then idle while it is refilled. A
+// yield every 50 µs lets them in at the cost of a scheduler round trip
+// (well under 1% of the time); a worker yields only when a task is waiting
+// for it, as one that is about to wait lets the others run anyway.
+const yieldAfter = 50_000
+
+// runBatch transforms a batch's items in turn, as run, checking before each
+// but the first that the stream goes on (a stopped stream abandons the
+// rest). It reports false if it stopped.
+func (st *stage) runBatch(ctx context.Context, ws *workerStats, t task, last int64) (result, int64, bool) {
+	for i := range t.batch {
+		e := &t.batch[i]
+		if i > 0 && st.s.halted(ctx) {
+			return result{}, 0, false
+		}
+		var r result
+		r, last = st.run(ctx, ws, task{n: t.n, queued: t.queued, it: e.it}, last)
+		e.out, e.err = r.out, r.err
+	}
+	return result{n: t.n, batch: t.batch}, last, true
 }
 
 // run transforms one task's item. start is the current time or 0, and end
@@ -278,12 +354,8 @@ func (st *stage) collect(ctx context.Context) {
 				return
 			}
 		}
-		select {
-		case <-st.s.stop:
+		if st.s.halted(ctx) {
 			return // abandon what is left
-		case <-ctx.Done():
-			return
-		default:
 		}
 		var err error
 		switch st.s.order {
@@ -375,6 +447,17 @@ func (c *collector) sweep() {
 // r's slot (every slot, for a barrier).
 func (c *collector) handOn(ctx context.Context, r result) error {
 	st := c.st
+	if r.batch != nil {
+		for i := range r.batch {
+			e := &r.batch[i]
+			if err := c.handOnData(ctx, result{n: r.n, it: e.it, out: e.out, err: e.err}); err != nil {
+				return err
+			}
+			e.out, e.err = nil, nil
+		}
+		st.slots.release(int64(len(r.batch)))
+		return nil
+	}
 	it := r.it
 	var err error
 	switch it.kind {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -169,4 +170,49 @@ func TestRunWorkersCanceled(t *testing.T) {
 	assert.Equal(t, exitFailure, code)
 	assert.Equal(t, "{\"a\":1}\n", stdout.String())
 	assert.Equal(t, "weir: <stdin>:2: context canceled\n", stderr.String())
+}
+
+// lockedBuilder is a strings.Builder safe for concurrent use.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestRunWorkersSlowInput checks that with several workers, which get the
+// lines read in batches, a line is not held back waiting for more input:
+// each event is written while the next line has not been written yet.
+func TestRunWorkersSlowInput(t *testing.T) {
+	t.Parallel()
+	config := writeFile(t, "pipeline.json", passThrough)
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	var stdout, stderr lockedBuilder
+	code := make(chan int, 1)
+	go func() {
+		code <- run(context.Background(), nil, []string{"run", "-config", config, "-workers", "2", "-flush-interval", "0"}, r, &stdout, &stderr)
+	}()
+	var want strings.Builder
+	for i := range 3 {
+		// Two lines in one write: both are read at once, as a batch.
+		fmt.Fprintf(w, "{\"a\":%d}\n{\"b\":%d}\n", i, i)
+		fmt.Fprintf(&want, "{\"a\":%d}\n{\"b\":%d}\n", i, i)
+		assert.Eventually(t, func() bool { return stdout.String() == want.String() }, 10*time.Second, 5*time.Millisecond,
+			"the events of write %d are written before the next", i)
+	}
+	w.Close()
+	assert.Equal(t, exitOK, <-code, stderr.String())
+	assert.Equal(t, want.String(), stdout.String())
 }

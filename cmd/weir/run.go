@@ -384,11 +384,16 @@ type runner struct {
 	progress    bool          // stderr is a terminal: progress and a summary
 	stats       bool          // -stats: a JSON summary
 
-	sent       uint64    // events sent to the stream
-	lines      positions // where each sent event came from
-	bytesRead  atomic.Int64
-	totalBytes int64 // the inputs' size, or -1 when unknown
-	notJSON    atomic.Int64
+	sent   uint64 // events sent to the stream
+	inline bool   // the stream runs inline (one worker)
+	// pending holds the events read but not yet sent (processInput), and
+	// pendingLine their line numbers; kept from one input to the next.
+	pending     []*weir.Message
+	pendingLine []int
+	lines       positions // where each sent event came from
+	bytesRead   atomic.Int64
+	totalBytes  int64 // the inputs' size, or -1 when unknown
+	notJSON     atomic.Int64
 
 	bad        sync.Map     // *weir.Message → error: events that failed before the pipeline
 	badPending atomic.Int64 // entries in bad
@@ -464,6 +469,7 @@ func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int 
 			}
 		}()
 	}
+	r.inline = r.workers == 1
 	cfg := stream.Config{
 		Stages: []stream.Stage{{Transformer: r, Workers: r.workers, Name: "pipeline"}},
 		// One bad record is one reported error, not a crashed run.
@@ -473,7 +479,7 @@ func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int 
 		Release: r.free.put,
 		// One worker runs in the reading goroutine: no hand-offs, and an
 		// event is still in the caches when it is written.
-		Inline: r.workers == 1,
+		Inline: r.inline,
 		// Enough events in flight to keep the workers busy while the
 		// reader and the writer wait their turn for a core, few enough
 		// that recycled messages are still in the CPUs' caches: on W1
@@ -715,6 +721,10 @@ func (r *runner) writeUndelivered(e *stream.Error, lost [][]byte, partial bool) 
 	return nil
 }
 
+// sendBatch is the most events the reader hands the stream at once
+// (stream.SendBatch) when several workers run them.
+const sendBatch = 32
+
 // noSeq is no event's sequence number.
 const noSeq = ^uint64(0)
 
@@ -794,8 +804,42 @@ func (r *runner) processInput(ctx context.Context, s *stream.Stream, name string
 	}
 	defer closeDecoder()
 
+	// With several workers, the lines read go to the stream together
+	// (stream.SendBatch), so that a worker takes several per hand-off:
+	// those at hand in br's buffer, up to sendBatch, sent before a read
+	// that may wait, so that a slow input is not held back. One worker
+	// runs inline, in this goroutine, one event at a time: each is still
+	// in the caches when it is written.
+	batching := !r.inline && r.format != inputRecords
+	pending := r.pending[:0]
+	lineOf := r.pendingLine[:0]
+	sendErr := func(err error, n int) error {
+		if r.isInterrupted() {
+			return errInterrupted
+		}
+		if ctx.Err() != nil {
+			return r.fail(errStop, "%s:%d: %v", display, n, context.Cause(ctx))
+		}
+		return errStop // the stream stopped: Close says why
+	}
+	sendPending := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		k, err := s.SendBatch(ctx, pending)
+		r.sent += uint64(k)
+		if err != nil {
+			err = sendErr(err, lineOf[k])
+		}
+		clear(pending)
+		pending, lineOf = pending[:0], lineOf[:0]
+		return err
+	}
 	emit := func(data []byte, n int, bad error) error {
 		if r.isInterrupted() {
+			if err := sendPending(); err != nil {
+				return err
+			}
 			return errInterrupted
 		}
 		if ctx.Err() != nil {
@@ -806,24 +850,34 @@ func (r *runner) processInput(ctx context.Context, s *stream.Stream, name string
 			r.badPending.Add(1)
 			r.bad.Store(msg, &badEvent{bad})
 		}
-		r.lines.add(r.sent, display, n, r.format)
-		if err := s.Send(ctx, msg); err != nil {
-			if r.isInterrupted() {
-				return errInterrupted
+		r.lines.add(r.sent+uint64(len(pending)), display, n, r.format)
+		if !batching {
+			if err := s.Send(ctx, msg); err != nil {
+				return sendErr(err, n)
 			}
-			if ctx.Err() != nil {
-				return r.fail(errStop, "%s:%d: %v", display, n, context.Cause(ctx))
-			}
-			return errStop // the stream stopped: Close says why
+			r.sent++
+			return nil
 		}
-		r.sent++
-		return nil
+		pending, lineOf = append(pending, msg), append(lineOf, n)
+		if len(pending) < sendBatch && br.Buffered() > 0 {
+			return nil
+		}
+		return sendPending()
 	}
 	if r.format == inputRecords {
 		err = readRecords(br, r.maxLine, emit)
 	} else {
 		err = readLines(br, r.maxLine, emit)
 	}
+	if !errors.Is(err, errStop) {
+		// What was read goes on, as a line at a time would have: at the
+		// end of the input, before a read error and after an interrupt.
+		if serr := sendPending(); serr != nil && !errors.Is(err, errInterrupted) {
+			err = serr
+		}
+	}
+	clear(pending) // events not sent, after a stop
+	r.pending, r.pendingLine = pending[:0], lineOf[:0]
 	switch {
 	case err == nil:
 		return nil
