@@ -47,7 +47,7 @@ type Message struct {
 func NewMessage(data []byte) *Message {
 	m := &Message{}
 	m.data.raw = data
-	m.meta.basis = len(data)
+	m.meta.setBasis(len(data))
 	return m
 }
 
@@ -63,7 +63,7 @@ func (m *Message) Reset(data []byte) *Message {
 	m.ctrl = false
 	m.data.reuse(data)
 	m.meta.reuse(nil)
-	m.meta.basis = len(data)
+	m.meta.setBasis(len(data))
 	return m
 }
 
@@ -134,7 +134,7 @@ func (m *Message) Clone() *Message {
 	if !m.ctrl {
 		c.data.raw = m.data.bytes()
 		c.meta.raw = m.meta.bytes()
-		c.meta.basis = len(c.data.raw)
+		c.meta.setBasis(len(c.data.raw))
 	}
 	return c
 }
