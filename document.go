@@ -432,15 +432,19 @@ func (d *document) appendTo(buf []byte, x int32) []byte {
 // is built at the end of the arena: like every arena value, it is never
 // changed afterwards.
 func (d *document) text(x int32) []byte {
-	n := &d.nodes[x]
-	if n.flags&modified == 0 {
+	if n := &d.nodes[x]; n.flags&modified == 0 {
 		return d.val(n)
 	}
+	return d.build(x)
+}
+
+// build builds the text of the modified object x at the end of the arena.
+func (d *document) build(x int32) []byte {
 	size := d.size(x)
 	start := d.arenaStart(size)
 	buf := slices.Grow(d.arena, size)
 	buf = d.appendTo(buf, x)
-	d.arena = buf
+	d.setArena(buf)
 	return buf[start:len(buf):len(buf)]
 }
 
@@ -449,7 +453,7 @@ func (d *document) get(p *Path, parts []pathPart) Value {
 	switch {
 	case p.inner == "@this":
 		return valueOf(gjson.Parse(b2s(d.bytes())))
-	case parts != nil && d.index(false):
+	case parts != nil && (d.indexed || d.index(false)):
 		return d.getParts(p, parts)
 	}
 	return valueOf(getPath(b2s(d.bytes()), p.inner))
@@ -501,7 +505,14 @@ func (d *document) parHit(p *Path, parts []pathPart) bool {
 
 // result returns node x's value without rescanning it.
 func (d *document) result(x int32) Value {
-	return textValue(b2s(d.text(x)), d.nodes[x].flags&plainStr != 0)
+	n := &d.nodes[x]
+	var b []byte
+	if n.flags&modified == 0 {
+		b = d.val(n) // text, without a call
+	} else {
+		b = d.build(x)
+	}
+	return textValue(b2s(b), n.flags&plainStr != 0)
 }
 
 // setRaw writes the JSON text value at p. If value is the tail of the
@@ -511,7 +522,7 @@ func (d *document) setRaw(p *Path, parts []pathPart, value []byte) error {
 	if err := d.checkJSON(); err != nil {
 		return &PathError{Op: "set", Path: p.text, Err: err}
 	}
-	if parts != nil && !p.digits && d.index(true) {
+	if parts != nil && !p.digits && (d.indexed || d.index(true)) {
 		vs, vl := d.toArena(value)
 		if d.setParts(p, parts, vs, vl) {
 			d.dirty = true
@@ -625,6 +636,18 @@ const (
 // written into: the fields of an output event, with some scratch.
 const metaNodes = 40
 
+// setArena makes b, the arena extended by appends, the arena. It writes
+// only the length when b has not moved: a pointer written while the
+// garbage collector marks costs a write barrier, and the arena is extended
+// a few dozen times per event.
+func (d *document) setArena(b []byte) {
+	if unsafe.SliceData(b) == unsafe.SliceData(d.arena) && cap(b) == cap(d.arena) {
+		d.arena = d.arena[:len(b)]
+		return
+	}
+	d.arena = b
+}
+
 // setTail writes the arena bytes from start on (a value just appended) at
 // p.
 func (d *document) setTail(p *Path, parts []pathPart, start int) error {
@@ -641,7 +664,7 @@ func (d *document) toArena(value []byte) (uint32, uint32) {
 		d.newArena(len(value))
 	}
 	start := len(d.arena)
-	d.arena = append(d.arena, value...)
+	d.setArena(append(d.arena, value...))
 	return uint32(start), uint32(len(value))
 }
 
@@ -699,7 +722,7 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 		d.newArena(len(name))
 	}
 	ks := uint32(len(d.arena))
-	d.arena = append(d.arena, key...)
+	d.setArena(append(d.arena, key...))
 	flags := keyInArena | valInArena
 	if esc {
 		flags |= keyEscaped

@@ -120,7 +120,9 @@ func (m *Message) SetMetadata(meta []byte) *Message {
 //
 // Appending to the slice copies it, as its capacity is one.
 func (m *Message) AsSlice() []*Message {
-	m.self[0] = m
+	if m.self[0] != m { // set once: a pointer written costs a write barrier while the GC marks
+		m.self[0] = m
+	}
 	return m.self[:]
 }
 
@@ -208,7 +210,7 @@ func (m *Message) set(p *Path, parts []pathPart, v any) error {
 	if err != nil {
 		return &PathError{Op: "set", Path: p.text, Err: err}
 	}
-	d.arena = arena
+	d.setArena(arena)
 	return d.setTail(p, parts, start)
 }
 
@@ -226,7 +228,7 @@ func (m *Message) setValue(p *Path, parts []pathPart, v Value) error {
 	}
 	d := m.doc(p)
 	start := d.arenaStart(0)
-	d.arena = appendValueOf(d.arena, v)
+	d.setArena(appendValueOf(d.arena, v))
 	return d.setTail(p, parts, start)
 }
 
@@ -245,7 +247,7 @@ func (m *Message) setText(p *Path, parts []pathPart, s string) error {
 	}
 	d := m.doc(p)
 	start := d.arenaStart(len(s))
-	d.arena = appendText(d.arena, s)
+	d.setArena(appendText(d.arena, s))
 	return d.setTail(p, parts, start)
 }
 
@@ -263,7 +265,7 @@ func (m *Message) setInt(p *Path, parts []pathPart, n int64) error {
 	}
 	d := m.doc(p)
 	start := d.arenaStart(0)
-	d.arena = strconv.AppendInt(d.arena, n, 10)
+	d.setArena(strconv.AppendInt(d.arena, n, 10))
 	return d.setTail(p, parts, start)
 }
 
@@ -282,7 +284,7 @@ func (m *Message) setString(p *Path, parts []pathPart, s string) error {
 	}
 	d := m.doc(p)
 	start := d.arenaStart(len(s))
-	d.arena = appendString(d.arena, s)
+	d.setArena(appendString(d.arena, s))
 	return d.setTail(p, parts, start)
 }
 
