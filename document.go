@@ -475,7 +475,7 @@ func (d *document) getParts(p *Path, parts []pathPart) Value {
 	parW := i > 0 && d.parW
 	for ; i < len(parts); i++ {
 		part := parts[i]
-		if !d.expand(x) {
+		if d.nodes[x].flags&expanded == 0 && !d.expand(x) { // (no call when expanded)
 			// Not an object: let gjson resolve the rest (array indexes,
 			// or nothing on a scalar).
 			return valueOf(gjson.Get(b2s(d.text(x)), p.inner[part.src:]))
@@ -682,7 +682,7 @@ func (d *document) setParts(p *Path, parts []pathPart, vs, vl uint32) bool {
 		x, i = d.parNode, last
 	}
 	for ; ; i++ {
-		if !d.expand(x) || d.nodes[x].flags&loose != 0 {
+		if f := d.nodes[x].flags; f&loose != 0 || f&expanded == 0 && (!d.expand(x) || d.nodes[x].flags&loose != 0) {
 			return false
 		}
 		d.nodes[x].flags |= modified
@@ -732,7 +732,16 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 	if len(key) > 0 {
 		k0 = key[0]
 	}
-	d.nodes = append(d.nodes, node{ks: ks, kl: uint32(len(key)), k0: k0, first: -1, last: -1, next: -1, flags: flags})
+	// The node is written in place: building it apart and copying it in
+	// costs more.
+	if len(d.nodes) == cap(d.nodes) {
+		d.nodes = slices.Grow(d.nodes, 1)
+	}
+	d.nodes = d.nodes[:k+1]
+	n := &d.nodes[k]
+	n.ks, n.kl, n.vs, n.vl = ks, uint32(len(key)), 0, 0
+	n.first, n.last, n.next = -1, -1, -1
+	n.flags, n.k0 = flags, k0
 	p := &d.nodes[x]
 	if esc {
 		p.flags |= escKeys
