@@ -507,11 +507,14 @@ func appendEscaped(buf []byte, s string) []byte {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			// Copy the run before c. Runs between quotes are short in JSON
-			// text: copy eight bytes in one store when there is room (the
-			// bytes past the run are overwritten next), saving a memmove.
-			if n := i - start; n <= 8 && start+8 <= len(s) && cap(buf)-len(buf) >= 16 {
+			// text: copy sixteen bytes in two stores when there is room
+			// (the bytes past the run are overwritten next), saving a
+			// memmove.
+			if n := i - start; n <= 16 && start+16 <= len(s) && cap(buf)-len(buf) >= 24 {
 				l := len(buf)
-				binary.LittleEndian.PutUint64(buf[l:l+8], binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[start:]), 8)))
+				dst, src := buf[l:l+16], unsafe.Slice(unsafe.StringData(s[start:]), 16)
+				binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src))
+				binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(src[8:]))
 				buf = buf[:l+n]
 			} else {
 				buf = append(buf, s[start:i]...)
