@@ -47,7 +47,7 @@ type Message struct {
 func NewMessage(data []byte) *Message {
 	m := &Message{}
 	m.data.raw = data
-	m.meta.basis = len(data)
+	m.meta.setBasis(len(data))
 	return m
 }
 
@@ -63,7 +63,7 @@ func (m *Message) Reset(data []byte) *Message {
 	m.ctrl = false
 	m.data.reuse(data)
 	m.meta.reuse(nil)
-	m.meta.basis = len(data)
+	m.meta.setBasis(len(data))
 	return m
 }
 
@@ -138,7 +138,7 @@ func (m *Message) Clone() *Message {
 	if !m.ctrl {
 		c.data.raw = m.data.bytes()
 		c.meta.raw = m.meta.bytes()
-		c.meta.basis = len(c.data.raw)
+		c.meta.setBasis(len(c.data.raw))
 	}
 	return c
 }
@@ -509,11 +509,14 @@ func appendEscaped(buf []byte, s string) []byte {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			// Copy the run before c. Runs between quotes are short in JSON
-			// text: copy eight bytes in one store when there is room (the
-			// bytes past the run are overwritten next), saving a memmove.
-			if n := i - start; n <= 8 && start+8 <= len(s) && cap(buf)-len(buf) >= 16 {
+			// text: copy sixteen bytes in two stores when there is room
+			// (the bytes past the run are overwritten next), saving a
+			// memmove.
+			if n := i - start; n <= 16 && start+16 <= len(s) && cap(buf)-len(buf) >= 24 {
 				l := len(buf)
-				binary.LittleEndian.PutUint64(buf[l:l+8], binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[start:]), 8)))
+				dst, src := buf[l:l+16], unsafe.Slice(unsafe.StringData(s[start:]), 16)
+				binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src))
+				binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(src[8:]))
 				buf = buf[:l+n]
 			} else {
 				buf = append(buf, s[start:i]...)

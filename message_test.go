@@ -266,7 +266,10 @@ func FuzzMessage(f *testing.F) {
 			require.Error(t, m.Set(path, value))
 			return
 		}
-		wantSet, werr := sjson.SetBytes(bytes.Clone(data), path, value)
+		// Set writes a string as Substation does (appendText: one that holds
+		// a JSON object or array as that JSON, one in double quotes around
+		// JSON without them); sjson places that text.
+		wantSet, werr := sjson.SetRawBytes(bytes.Clone(data), path, appendText(nil, value))
 		err := m.Set(path, value)
 		// sjson ignores paths with "@name" parts; Weir writes the member.
 		if werr == nil && err == nil && json.Valid(data) && !strings.Contains(path, "@") && !bytes.Equal(wantSet, m.Data()) {
@@ -396,7 +399,8 @@ func sjsonPath(p string) string {
 }
 
 func FuzzAppendEscaped(f *testing.F) {
-	for _, s := range []string{"", "plain", "quo\"te", "<a&b>", "\b\f\n\r\t\x00\x1f", "é", "\u2028\u2029", "\xff\xfe", "a\xc3", "日本"} {
+	for _, s := range []string{"", "plain", "quo\"te", "<a&b>", "\b\f\n\r\t\x00\x1f", "é", "\u2028\u2029", "\xff\xfe", "a\xc3", "日本",
+		`{"eventVersion":"1.08","userIdentity":{"type":"IAMUser"},"a":"<b>&amp;</b>"}`, "0123456789abcdef\x7f\x80\u2028 tail of some length"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -404,6 +408,27 @@ func FuzzAppendEscaped(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(appendEscaped(nil, s)))
 	})
+}
+
+// TestAppendEscapedEveryByte checks appendEscaped, which skips eight
+// bytes at a time, against encoding/json for every byte value at every
+// position of a word, alone and after another byte to escape.
+func TestAppendEscapedEveryByte(t *testing.T) {
+	t.Parallel()
+	for c := range 256 {
+		for pos := range 17 {
+			for _, before := range []byte{'a', '"', 0x01, 0xc3} {
+				b := bytes.Repeat([]byte{'a'}, 19)
+				b[pos] = byte(c)
+				if pos > 0 {
+					b[pos-1] = before
+				}
+				want, err := json.Marshal(string(b))
+				require.NoError(t, err)
+				require.Equal(t, string(want), string(appendEscaped(nil, string(b))), "byte %#x at %d after %#x", c, pos, before)
+			}
+		}
+	}
 }
 
 // TestMessageRereadAfterWrite checks that a path read again after a write
@@ -499,5 +524,103 @@ func BenchmarkAppendEscaped(b *testing.B) {
 	b.SetBytes(int64(len(s)))
 	for b.Loop() {
 		buf = appendEscaped(buf[:0], s)
+	}
+}
+
+// FuzzMessageSequence runs a sequence of reads, writes and deletions over
+// paths that share all but their last parts (what the document's memos of
+// the last path and of its parent object serve) and checks every read, and
+// the data at the end, against gjson and sjson applied to the text.
+func FuzzMessageSequence(f *testing.F) {
+	f.Add(0, []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
+	f.Add(1, []byte{16, 17, 18, 33, 34, 49, 50, 65, 66, 1, 2, 3})
+	f.Add(2, []byte{40, 41, 42, 43, 80, 81, 82, 83, 120, 121, 122, 123, 1, 9, 17})
+	f.Add(0, []byte{72, 73, 74, 75, 76, 77, 78, 79, 100, 101, 102, 103, 104})
+	starts := []string{`{}`, `{"a":{"b":{"c":1},"x":2},"e":{"f":3}}`, `{"a":1,"e":[{"f":1}]}`, `{"a": {"b" : 1}}`}
+	paths := []string{"a", "a.b", "a.x", "a.b.c", "a.b.d", "e.f", "e.g", "a.b.c.d"}
+	values := []string{`1`, `"s"`, `{"c":2,"d":{"z":1}}`, `[1,2]`, `{}`, `null`}
+	f.Fuzz(func(t *testing.T, start int, prog []byte) {
+		if start < 0 {
+			start = -start
+		}
+		if len(prog) > 200 {
+			prog = prog[:200] // long programs repeat short ones, slowly
+		}
+		ref := []byte(starts[start%len(starts)])
+		m := NewMessage(bytes.Clone(ref))
+		meta := NewMessage(nil) // the same program on an empty metadata document
+		metaRef := []byte(nil)
+		parsed := make([]Path, len(paths))
+		for i, p := range paths {
+			parsed[i] = ParsePath(p)
+		}
+		for _, op := range prog {
+			path, v := paths[op%8], values[(op/8)%6]
+			p := parsed[op%8]
+			mp := ParsePath("meta " + path)
+			switch op / 48 {
+			case 0, 1: // read, through a parsed path or a string
+				want := gjson.GetBytes(ref, path).Raw
+				got := p.Get(m).Raw()
+				if op%2 == 0 {
+					got = m.Get(path).Raw()
+				}
+				require.Equal(t, want, got, "get %q from %s", path, ref)
+				require.Equal(t, gjson.GetBytes(metaRef, path).Raw, mp.Get(meta).Raw(), "get meta %q from %s", path, metaRef)
+			case 2, 3, 4: // write
+				// sjson fails to write a member into an array; so must Weir.
+				if out, err := sjson.SetRawBytes(ref, path, []byte(v)); err != nil {
+					require.Error(t, p.SetRaw(m, []byte(v)), "set %q in %s", path, ref)
+				} else {
+					ref = out
+					require.NoError(t, p.SetRaw(m, []byte(v)))
+				}
+				if out, err := sjson.SetRawBytes(metaRef, path, []byte(v)); err != nil {
+					require.Error(t, mp.SetRaw(meta, []byte(v)), "set meta %q in %s", path, metaRef)
+				} else {
+					metaRef = out
+					require.NoError(t, mp.SetRaw(meta, []byte(v)))
+				}
+			default: // delete
+				var err error
+				ref, err = sjson.DeleteBytes(ref, path)
+				require.NoError(t, err)
+				require.NoError(t, p.Delete(m))
+				metaRef, err = sjson.DeleteBytes(metaRef, path)
+				require.NoError(t, err)
+				require.NoError(t, mp.Delete(meta))
+			}
+		}
+		assertSameJSON(t, ref, m.Data())
+		assertSameJSON(t, metaRef, meta.Metadata())
+	})
+}
+
+// assertSameJSON checks that got is the JSON want is (empty when want is).
+func assertSameJSON(t *testing.T, want, got []byte) {
+	t.Helper()
+	if len(want) == 0 {
+		assert.Empty(t, got)
+		return
+	}
+	assert.JSONEq(t, string(want), string(got))
+}
+
+// TestMemberNameLengths checks member lookups, which compare names of 4 to
+// 16 bytes by word loads, against gjson for names of every length that
+// differ from one another in one byte, at every position.
+func TestMemberNameLengths(t *testing.T) {
+	t.Parallel()
+	for l := 1; l <= 20; l++ {
+		for pos := range l {
+			a := strings.Repeat("k", l)
+			b := a[:pos] + "b" + a[pos+1:]
+			c := a[:pos] + "c" + a[pos+1:]
+			doc := []byte(`{"` + b + `":1,"` + a + `":2,"x":{"` + a + `":3,"` + b + `":4}}`)
+			m := NewMessage(doc)
+			for _, p := range []string{a, b, c, "x." + a, "x." + b, "x." + c} {
+				assert.Equal(t, gjson.GetBytes(doc, p).Raw, m.Get(p).Raw(), "%q in %s", p, doc)
+			}
+		}
 	}
 }
