@@ -564,7 +564,7 @@ func (d *document) get(p *Path, parts []pathPart) Value {
 	switch {
 	case p.inner == "@this":
 		return valueOf(gjson.Parse(b2s(d.bytes())))
-	case parts != nil && (d.indexed || d.index(false)):
+	case parts != nil && d.index(false):
 		return d.getParts(p, parts)
 	}
 	return valueOf(getPath(b2s(d.bytes()), p.inner))
@@ -586,7 +586,7 @@ func (d *document) getParts(p *Path, parts []pathPart) Value {
 	parW := i > 0 && d.parW
 	for ; i < len(parts); i++ {
 		part := parts[i]
-		if d.nodes[x].flags&expanded == 0 && !d.expand(x) { // (no call when expanded)
+		if !d.expand(x) {
 			// Not an object: let gjson resolve the rest (array indexes,
 			// or nothing on a scalar).
 			return valueOf(gjson.Get(b2s(d.text(x)), p.inner[part.src:]))
@@ -796,7 +796,7 @@ func (d *document) setParts(p *Path, parts []pathPart, vs, vl uint32) bool {
 		x, i = d.parNode, last
 	}
 	for ; ; i++ {
-		if f := d.nodes[x].flags; f&loose != 0 || f&expanded == 0 && (!d.expand(x) || d.nodes[x].flags&loose != 0) {
+		if !d.expand(x) || d.nodes[x].flags&loose != 0 {
 			return false
 		}
 		d.nodes[x].flags |= modified

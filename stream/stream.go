@@ -394,7 +394,7 @@ func (s *Stream) Send(ctx context.Context, msg *weir.Message) error {
 	if s.key != nil {
 		key = s.key(msg) // a user callback: outside the lock
 	}
-	size := int64(len(msg.Data()) + len(msg.Metadata()))
+	size := msgSize(msg)
 
 	if err := s.lock(ctx); err != nil {
 		return err
@@ -485,7 +485,7 @@ func (s *Stream) SendBatch(ctx context.Context, msgs []*weir.Message) (int, erro
 			var err error
 			if s.inline {
 				m := msgs[n]
-				err = s.sendInline(m, "", int64(len(m.Data())+len(m.Metadata())))
+				err = s.sendInline(m, "", msgSize(m))
 				if err == nil {
 					k = 1
 				}
@@ -511,7 +511,7 @@ func (s *Stream) sendTask(ctx context.Context, msgs []*weir.Message) (int, error
 	first := s.stages[0]
 	if len(msgs) == 1 || first.batch == 1 {
 		m := msgs[0]
-		if err := s.send(ctx, m, "", int64(len(m.Data())+len(m.Metadata()))); err != nil {
+		if err := s.send(ctx, m, "", msgSize(m)); err != nil {
 			return 0, err
 		}
 		return 1, nil
@@ -519,7 +519,7 @@ func (s *Stream) sendTask(ctx context.Context, msgs []*weir.Message) (int, error
 	if err := s.usable(); err != nil {
 		return 0, err
 	}
-	size := int64(len(msgs[0].Data()) + len(msgs[0].Metadata()))
+	size := msgSize(msgs[0])
 	if err := s.budget.acquire(ctx.Done(), size, s.stop); err != nil {
 		return 0, s.waitErr(ctx, err)
 	}
@@ -530,7 +530,7 @@ func (s *Stream) sendTask(ctx context.Context, msgs []*weir.Message) (int, error
 	sizes := [maxBatch]int64{size}
 	k := 1
 	for limit := min(len(msgs), first.batch); k < limit; k++ {
-		size := int64(len(msgs[k].Data()) + len(msgs[k].Metadata()))
+		size := msgSize(msgs[k])
 		if !s.budget.tryAcquire(size) {
 			break
 		}
@@ -712,6 +712,12 @@ func (s *Stream) fail(err error) {
 	if first {
 		s.cancel(err)
 	}
+}
+
+// msgSize is what msg counts against Config.MaxInFlightBytes: its data
+// and metadata as sent.
+func msgSize(msg *weir.Message) int64 {
+	return int64(len(msg.Data()) + len(msg.Metadata()))
 }
 
 // halted reports whether the stream has stopped or ctx, the transformers'

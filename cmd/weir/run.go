@@ -384,8 +384,7 @@ type runner struct {
 	progress    bool          // stderr is a terminal: progress and a summary
 	stats       bool          // -stats: a JSON summary
 
-	sent   uint64 // events sent to the stream
-	inline bool   // the stream runs inline (one worker)
+	sent uint64 // events sent to the stream
 	// pending holds the events read but not yet sent (processInput), and
 	// pendingLine their line numbers; kept from one input to the next.
 	pending     []*weir.Message
@@ -469,7 +468,6 @@ func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int 
 			}
 		}()
 	}
-	r.inline = r.workers == 1
 	cfg := stream.Config{
 		Stages: []stream.Stage{{Transformer: r, Workers: r.workers, Name: "pipeline"}},
 		// One bad record is one reported error, not a crashed run.
@@ -479,7 +477,7 @@ func (r *runner) run(ctx context.Context, inputs []string, stdin io.Reader) int 
 		Release: r.free.put,
 		// One worker runs in the reading goroutine: no hand-offs, and an
 		// event is still in the caches when it is written.
-		Inline: r.inline,
+		Inline: r.workers == 1,
 		// Enough events in flight to keep the workers busy while the
 		// reader and the writer wait their turn for a core, few enough
 		// that recycled messages are still in the CPUs' caches: on W1
@@ -810,7 +808,7 @@ func (r *runner) processInput(ctx context.Context, s *stream.Stream, name string
 	// that may wait, so that a slow input is not held back. One worker
 	// runs inline, in this goroutine, one event at a time: each is still
 	// in the caches when it is written.
-	batching := !r.inline && r.format != inputRecords
+	batching := r.workers > 1 && r.format != inputRecords
 	pending := r.pending[:0]
 	lineOf := r.pendingLine[:0]
 	sendErr := func(err error, n int) error {
