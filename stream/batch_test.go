@@ -152,7 +152,7 @@ func TestSendBatchCancelAbandonsQueued(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	slow := newSlowT(10 * time.Millisecond)
+	slow := newSlowT(time.Minute) // only the first call starts before the cancel
 	var rec recorder
 	s, err := stream.New(ctx, rec.sink, stream.Config{
 		Stages:      []stream.Stage{{Transformer: slow, Workers: 1}},

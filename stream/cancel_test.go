@@ -67,7 +67,9 @@ func closeWithin(t *testing.T, close func() error) (error, time.Duration) {
 }
 
 // TestCancelAbandonsQueued: with 500 messages queued before one worker
-// whose transformer takes 10 ms, canceling New's context abandons the
+// whose transformer would take a minute (so that which calls have started
+// when the test cancels does not depend on how fast the machine is: only
+// the first), canceling New's context abandons the
 // queue: no call starts after the cancel beyond one per worker (the call a
 // worker may have begun as the cancel happened), the call in progress sees
 // its context canceled, and Stats().InFlight counts what was abandoned.
@@ -80,7 +82,7 @@ func TestCancelAbandonsQueued(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			slow := newSlowT(10 * time.Millisecond)
+			slow := newSlowT(time.Minute)
 			var rec recorder
 			s, err := stream.New(ctx, rec.sink, stream.Config{
 				Stages:      []stream.Stage{{Transformer: slow, Workers: 1}},
