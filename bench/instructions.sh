@@ -7,12 +7,14 @@
 # included). Prints the total and the functions that cost the most.
 #
 # Usage: bench/instructions.sh [engine ...]   (default: floor config typed)
+# TAGS=weirall links transform/all into the benchmark binary (see
+# linkall_test.go).
 # Needs valgrind and callgrind_annotate. Takes a few minutes per engine.
 set -eu
 cd "$(dirname "$0")"
 out=${TMPDIR:-/tmp}/weir-w1-instructions
 mkdir -p "$out"
-go test -c -o "$out/bench.test" .
+go test -c ${TAGS:+-tags "$TAGS"} -o "$out/bench.test" .
 
 # profile FILE: "count function" lines of callgrind's per-function table.
 profile() {

@@ -123,6 +123,9 @@ fi
 # ---- timing ------------------------------------------------------------------
 load0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 $GO test -c -o "$work/bench.test" ./bench/
+# The same benchmarks linked with transform/all (the AWS SDK's schemas in
+# the heap, as in weir run): config-new is timed in both.
+$GO test -c -tags weirall -o "$work/bench-all.test" ./bench/
 : >"$work/weir.txt"
 : >"$work/floor.txt"
 : >"$work/benthos.txt"
@@ -157,6 +160,10 @@ for round in $(seq "$ROUNDS"); do
 	log "time: round $round of $ROUNDS: Weir BenchmarkW1 (config, typed, floor), GOMAXPROCS=1, $N events each"
 	(cd bench && WEIR_W1_CORPUS="$work/ct.ndjson" "$work/bench.test" -test.run '^$' -test.bench 'W1$' \
 		-test.benchmem -test.cpu 1 -test.count 1 -test.benchtime "${N}x" -test.timeout 60m) | tee -a "$work/weir.txt" >&2
+	log "time: round $round of $ROUNDS: Weir BenchmarkW1/config-new linked with transform/all, GOMAXPROCS=1, $N events"
+	(cd bench && WEIR_W1_CORPUS="$work/ct.ndjson" "$work/bench-all.test" -test.run '^$' -test.bench 'W1$/config-new$' \
+		-test.benchmem -test.cpu 1 -test.count 1 -test.benchtime "${N}x" -test.timeout 60m) |
+		sed 's#^BenchmarkW1/config-new#BenchmarkW1/config-new-all#' | tee -a "$work/weir.txt" >&2
 	if $have_floor; then
 		log "time: round $round of $ROUNDS: peer floor, GOMAXPROCS=1"
 		GOMAXPROCS=1 "$work/bin/floor" -in "$work/ct.ndjson" -reps 1 | tee -a "$work/floor.txt" >&2
@@ -190,9 +197,10 @@ field() {
 
 declare -A best med cpu allocs bytes name
 engines=()
-for e in config typed config-new idiomatic-new floor; do
+for e in config typed config-new config-new-all idiomatic-new floor; do
 	engines+=("$e")
 	name[$e]="weir $e"
+	[ "$e" = config-new-all ] && name[$e]="weir config-new, all linked"
 	best[$e]=$(weir "$e" ns/op | minimum)
 	med[$e]=$(weir "$e" ns/op | median)
 	cpu[$e]=$(weir "$e" cpu-ns/op | median)
@@ -291,6 +299,7 @@ table=$work/table.txt
 	ratio 'Weir-typed / Weir-floor' typed floor
 	# Issue 15's targets: a new Message per event, and the whole command.
 	ratio 'Weir config-new / Weir-floor' config-new floor 1.5 1.5x
+	ratio '  linked with transform/all' config-new-all floor 1.5 1.5x
 	ratio 'Weir idiomatic-new / Weir-floor' idiomatic-new floor 1.5 1.5x
 	ratio 'weir run idiomatic / runner floor' run-idiomatic-1 runfloor 1.5 1.5x
 	cpuratio '  in CPU time (medians)' run-idiomatic-1 runfloor

@@ -1,4 +1,4 @@
-package bench_test
+package builtins_test
 
 // Per-type micro-benchmarks of every registered built-in, driven by the
 // registries: BenchmarkBuiltins has one sub-benchmark per type,
@@ -8,7 +8,7 @@ package bench_test
 // included). TestBuiltinBenchmarksCoverRegistry fails naming any registered
 // type without a config here, or a config for a type no longer registered.
 //
-//	go test -run '^$' -bench 'Builtins/transform/object_copy$' -benchmem ./bench/
+//	go test -run '^$' -bench 'Builtins/transform/object_copy$' -benchmem ./bench/builtins/
 //
 // The configs follow the sweeps (transform/builtin_test.go,
 // condition/builtin_test.go) and the conformance vectors; where a type is
@@ -193,7 +193,7 @@ func conditionCases() []builtinCase {
 }
 
 // builtinVectorDir holds the transform conformance vectors.
-const builtinVectorDir = "../testdata/conformance/substation-v2/transform"
+const builtinVectorDir = "../../testdata/conformance/substation-v2/transform"
 
 // loadCase decodes c's config (numbers as json.Number, as production code
 // does) and returns it with the message data.
