@@ -52,9 +52,10 @@ const (
 
 // meta is what the meta inspectors share.
 type meta struct {
-	mode metaMode
-	key  weir.Path
-	is   []Inspector
+	mode  metaMode
+	key   weir.Path
+	keyed bool // key is set; kept apart: key.String() copies the Path
+	is    []Inspector
 }
 
 func newMeta(ctx context.Context, env *Env, typ string, mode metaMode, cfg MetaConfig) (meta, error) {
@@ -75,7 +76,7 @@ func newMeta(ctx context.Context, env *Env, typ string, mode metaMode, cfg MetaC
 		}
 		is = append(is, in)
 	}
-	return meta{mode: mode, key: weir.ParsePath(cfg.Object.SourceKey), is: is}, nil
+	return meta{mode: mode, key: weir.ParsePath(cfg.Object.SourceKey), keyed: cfg.Object.SourceKey != "", is: is}, nil
 }
 
 // eval combines the nested inspectors' answers for one message.
@@ -98,7 +99,7 @@ func (m *meta) eval(ctx context.Context, msg *weir.Message) (bool, error) {
 }
 
 func (m *meta) inspect(ctx context.Context, msg *weir.Message) (bool, error) {
-	if m.key.String() == "" {
+	if !m.keyed {
 		return m.eval(ctx, msg)
 	}
 	v := m.key.Get(msg)

@@ -195,7 +195,7 @@ func (t *TimeFromString) Transform(_ context.Context, msg *weir.Message) ([]*wei
 	if err != nil {
 		return nil, err
 	}
-	return strSetInt(msg, t.io.dst, ns, "time_from_string", t.id)
+	return strSetInt(msg, &t.io.dst, ns, "time_from_string", t.id)
 }
 
 // TimeToStringConfig configures [TimeToString].
@@ -254,7 +254,7 @@ func (t *TimeToString) Transform(ctx context.Context, msg *weir.Message) ([]*wei
 		t.control(ctx)
 		return strOne(msg)
 	}
-	ns, ok, err := timeRead(&t.coercer, msg, t.io)
+	ns, ok, err := timeRead(&t.coercer, msg, &t.io)
 	if err != nil || !ok {
 		return timeOut(msg, err)
 	}
@@ -262,7 +262,7 @@ func (t *TimeToString) Transform(ctx context.Context, msg *weir.Message) ([]*wei
 		msg.SetData([]byte(t.format(ns)))
 		return strOne(msg)
 	}
-	return strSetText(msg, t.io.dst, t.format(ns), "time_to_string", t.id)
+	return strSetText(msg, &t.io.dst, t.format(ns), "time_to_string", t.id)
 }
 
 // timeOut is the result of a transform that read no timestamp (err nil:
@@ -280,12 +280,12 @@ func timeOut(msg *weir.Message, err error) ([]*weir.Message, error) {
 // dropped). It returns ok false when the source key is missing. A reading
 // that does not stand for the value (anything but a JSON number or a
 // string holding one, with the same integer) is a coercion.
-func timeRead(c *coercer, msg *weir.Message, io strIO) (n int64, ok bool, err error) {
+func timeRead(c *coercer, msg *weir.Message, io *strIO) (n int64, ok bool, err error) {
 	var (
-		text, field string
-		faithful    int64
-		ferr        error
-		val         weir.Value
+		text     string
+		faithful int64
+		ferr     error
+		val      weir.Value
 	)
 	if io.whole() {
 		d := msg.Data()
@@ -297,11 +297,15 @@ func timeRead(c *coercer, msg *weir.Message, io strIO) (n int64, ok bool, err er
 		if !val.Exists() {
 			return 0, false, nil
 		}
-		field, text = io.src.String(), val.Raw()
+		text = val.Raw()
 		faithful, ferr = timeValueInt(val)
 		n = val.Int()
 	}
 	if ferr != nil || faithful != n {
+		var field string
+		if !io.whole() {
+			field = io.src.String()
+		}
 		if err := c.coerce(msg, field, text, "integer timestamp"); err != nil {
 			return 0, false, err
 		}
@@ -335,7 +339,7 @@ func (t *timeUnix) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Me
 		t.control(ctx)
 		return strOne(msg)
 	}
-	n, ok, err := timeRead(&t.coercer, msg, t.io)
+	n, ok, err := timeRead(&t.coercer, msg, &t.io)
 	if err != nil || !ok {
 		return timeOut(msg, err)
 	}
@@ -351,7 +355,7 @@ func (t *timeUnix) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Me
 		msg.SetData(strconv.AppendInt(nil, out, 10))
 		return strOne(msg)
 	}
-	return strSetInt(msg, t.io.dst, out, t.typ, t.id)
+	return strSetInt(msg, &t.io.dst, out, t.typ, t.id)
 }
 
 // timeScale returns a conversion that multiplies by k, failing on overflow.
@@ -499,5 +503,5 @@ func (t *TimeNow) Transform(_ context.Context, msg *weir.Message) ([]*weir.Messa
 		msg.SetData(strconv.AppendInt(nil, ns, 10))
 		return strOne(msg)
 	}
-	return strSet(msg, t.target, ns, "time_now", t.id)
+	return strSet(msg, &t.target, ns, "time_now", t.id)
 }
