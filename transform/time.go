@@ -297,6 +297,11 @@ func timeRead(c *coercer, msg *weir.Message, io *strIO) (n int64, ok bool, err e
 		if !val.Exists() {
 			return 0, false, nil
 		}
+		if val.IsNumber() {
+			if n, ok := timeDigits(val.Raw()); ok {
+				return n, true, nil
+			}
+		}
 		text = val.Raw()
 		faithful, ferr = timeValueInt(val)
 		n = val.Int()
@@ -311,6 +316,38 @@ func timeRead(c *coercer, msg *weir.Message, io *strIO) (n int64, ok bool, err e
 		}
 	}
 	return n, true, nil
+}
+
+// timeDigits reads a JSON number written as decimal digits (after an
+// optional '-') whose value fits an int64. For such a number
+// strconv.ParseInt and weir.Value.Int give the same integer, so timeRead
+// needs neither.
+func timeDigits(s string) (int64, bool) {
+	i := 0
+	if len(s) > 0 && s[0] == '-' {
+		i = 1
+	}
+	if i == len(s) || len(s)-i > 19 { // 19 digits cannot overflow a uint64
+		return 0, false
+	}
+	var n uint64
+	for ; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		n = n*10 + uint64(c)
+	}
+	if s[0] == '-' {
+		if n > 1<<63 {
+			return 0, false
+		}
+		return int64(-n), true
+	}
+	if n > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(n), true
 }
 
 // timeUnix is the shared body of the types that convert one integer
