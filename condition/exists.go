@@ -32,6 +32,9 @@ func NewExists(cfg ExistsConfig) (*Exists, error) {
 }
 
 // Inspect implements Inspector.
+// SourceKey returns the field the inspector looks for, object.source_key.
+func (e *Exists) SourceKey() string { return e.key.String() }
+
 func (e *Exists) Inspect(_ context.Context, msg *weir.Message) (bool, error) {
 	v := e.key.Get(msg) // missing for a control message
 	return v.Exists() && !v.IsNull(), nil

@@ -152,6 +152,36 @@ type MetaSwitch struct {
 type metaSwitchCase struct {
 	cond condition.Inspector // nil: always
 	tfs  []Transformer
+	// exists is the field of cond when cond is a *condition.Exists, which
+	// the switch then reads itself (nil otherwise); first is tfs[0] when
+	// it reads that field first, and is handed the value read.
+	exists *weir.Path
+	first  fieldReader
+}
+
+// fieldReader is implemented by transformers whose work on a data message
+// begins by reading one field, and which pass the message unchanged when
+// it is missing. A meta_switch whose exists condition has just read the
+// field hands its value over rather than have it read twice.
+type fieldReader interface {
+	// reads reports whether the field read is the one at key.
+	reads(key string) bool
+	// withValue is Transform for a data message whose field is v, present.
+	withValue(msg *weir.Message, v weir.Value) ([]*weir.Message, error)
+}
+
+// newSwitchCase returns the case running ts when cond is true.
+func newSwitchCase(cond condition.Inspector, ts []Transformer) metaSwitchCase {
+	c := metaSwitchCase{cond: cond, tfs: ts}
+	if e, ok := cond.(*condition.Exists); ok {
+		key := e.SourceKey()
+		p := weir.ParsePath(key)
+		c.exists = &p
+		if r, ok := ts[0].(fieldReader); ok && r.reads(key) {
+			c.first = r
+		}
+	}
+	return c
 }
 
 // NewMetaSwitch returns a MetaSwitch running cfg's cases. It takes ownership
@@ -169,7 +199,7 @@ func NewMetaSwitch(cfg MetaSwitchConfig) (*MetaSwitch, error) {
 		if err := checkTransformers(field, c.Transforms); err != nil {
 			return nil, configErr("meta_switch", err)
 		}
-		s.cases[i] = metaSwitchCase{cond: c.Condition, tfs: append([]Transformer(nil), c.Transforms...)}
+		s.cases[i] = newSwitchCase(c.Condition, append([]Transformer(nil), c.Transforms...))
 	}
 	return s, nil
 }
@@ -225,7 +255,23 @@ func (s *MetaSwitch) Transform(ctx context.Context, msg *weir.Message) ([]*weir.
 	}
 	for i := range s.cases {
 		c := &s.cases[i]
-		if c.cond != nil {
+		if c.exists != nil {
+			// The exists condition, read here.
+			v := c.exists.Get(msg)
+			if !v.Exists() || v.IsNull() {
+				continue
+			}
+			if c.first != nil {
+				out, err := c.first.withValue(msg, v)
+				if err == nil && len(c.tfs) > 1 {
+					out, err = apply(ctx, c.tfs[1:], out)
+				}
+				if err != nil {
+					return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
+				}
+				return out, nil
+			}
+		} else if c.cond != nil {
 			ok, err := c.cond.Inspect(ctx, msg)
 			if err != nil {
 				return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
@@ -234,7 +280,13 @@ func (s *MetaSwitch) Transform(ctx context.Context, msg *weir.Message) ([]*weir.
 				continue
 			}
 		}
-		out, err := applyOne(ctx, c.tfs, msg)
+		var out []*weir.Message
+		var err error
+		if len(c.tfs) == 1 {
+			out, err = c.tfs[0].Transform(ctx, msg)
+		} else {
+			out, err = applyOne(ctx, c.tfs, msg)
+		}
 		if err != nil {
 			return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
 		}

@@ -96,22 +96,12 @@ func (t *ObjectCopy) Transform(_ context.Context, msg *weir.Message) ([]*weir.Me
 		return objPass(msg), nil
 	}
 	switch t.mode {
-	case copyField:
+	case copyField, copyToData:
 		v := t.src.Get(msg)
 		if !v.Exists() {
 			return objPass(msg), nil
 		}
-		if err := t.dst.SetValue(msg, v); err != nil {
-			return nil, &Error{Type: "object_copy", ID: t.id, Err: err}
-		}
-		return objPass(msg), nil
-	case copyToData:
-		v := t.src.Get(msg)
-		if !v.Exists() {
-			return objPass(msg), nil
-		}
-		msg.SetDataValue(v)
-		return objPass(msg), nil
+		return t.withValue(msg, v)
 	case copyIntoField:
 		data := msg.Data()
 		if len(data) == 0 {
@@ -124,6 +114,23 @@ func (t *ObjectCopy) Transform(_ context.Context, msg *weir.Message) ([]*weir.Me
 		return objPass(msg), nil
 	}
 	return objPass(msg), nil // copyNone
+}
+
+// reads implements fieldReader.
+func (t *ObjectCopy) reads(key string) bool {
+	return (t.mode == copyField || t.mode == copyToData) && t.src.String() == key
+}
+
+// withValue implements fieldReader: it copies v, the source value.
+func (t *ObjectCopy) withValue(msg *weir.Message, v weir.Value) ([]*weir.Message, error) {
+	if t.mode == copyToData {
+		msg.SetDataValue(v)
+		return objPass(msg), nil
+	}
+	if err := t.dst.SetValue(msg, v); err != nil {
+		return nil, &Error{Type: "object_copy", ID: t.id, Err: err}
+	}
+	return objPass(msg), nil
 }
 
 // ObjectDeleteConfig configures [NewObjectDelete] (type "object_delete").

@@ -63,6 +63,10 @@ func newStrIO(typ string, o ObjectSettings) (strIO, error) {
 // whole reports whether the transform works on the whole data.
 func (io *strIO) whole() bool { return !io.keyed }
 
+// reads reports whether the transform reads the field at key (see
+// fieldReader).
+func (io *strIO) reads(key string) bool { return io.keyed && io.src.String() == key }
+
 // strOne returns msg as the only result.
 func strOne(msg *weir.Message) ([]*weir.Message, error) {
 	return msg.AsSlice(), nil
@@ -301,6 +305,14 @@ func (t *StringCapture) Transform(_ context.Context, msg *weir.Message) ([]*weir
 	if !v.Exists() {
 		return strOne(msg)
 	}
+	return t.withValue(msg, v)
+}
+
+// reads implements fieldReader.
+func (t *StringCapture) reads(key string) bool { return t.io.reads(key) }
+
+// withValue implements fieldReader.
+func (t *StringCapture) withValue(msg *weir.Message, v weir.Value) ([]*weir.Message, error) {
 	s := v.String()
 	switch {
 	case t.named != nil:
@@ -424,6 +436,14 @@ func (t *StringReplace) Transform(_ context.Context, msg *weir.Message) ([]*weir
 	if !v.Exists() {
 		return strOne(msg)
 	}
+	return t.withValue(msg, v)
+}
+
+// reads implements fieldReader.
+func (t *StringReplace) reads(key string) bool { return t.io.reads(key) }
+
+// withValue implements fieldReader.
+func (t *StringReplace) withValue(msg *weir.Message, v weir.Value) ([]*weir.Message, error) {
 	var out string
 	if t.lit != nil {
 		out = t.lit.replaceAll(v.String(), t.repl)
@@ -650,6 +670,14 @@ func (t *strMap) Transform(_ context.Context, msg *weir.Message) ([]*weir.Messag
 	if !v.Exists() {
 		return strOne(msg)
 	}
+	return t.withValue(msg, v)
+}
+
+// reads implements fieldReader.
+func (t *strMap) reads(key string) bool { return t.io.reads(key) }
+
+// withValue implements fieldReader.
+func (t *strMap) withValue(msg *weir.Message, v weir.Value) ([]*weir.Message, error) {
 	return strSetText(msg, &t.io.dst, t.onStr(v.String()), t.typ, t.id)
 }
 
