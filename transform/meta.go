@@ -147,6 +147,10 @@ type MetaSwitchCase struct {
 type MetaSwitch struct {
 	id    string
 	cases []metaSwitchCase
+	// one is the only case when it reads its exists condition's field
+	// and hands it to its only transform: the common meta_switch, run by
+	// a shorter path.
+	one *metaSwitchCase
 }
 
 type metaSwitchCase struct {
@@ -201,6 +205,9 @@ func NewMetaSwitch(cfg MetaSwitchConfig) (*MetaSwitch, error) {
 		}
 		s.cases[i] = newSwitchCase(c.Condition, append([]Transformer(nil), c.Transforms...))
 	}
+	if len(s.cases) == 1 && s.cases[0].first != nil && len(s.cases[0].tfs) == 1 {
+		s.one = &s.cases[0]
+	}
 	return s, nil
 }
 
@@ -252,6 +259,17 @@ func toSwitchCases(cs []MetaSwitchCase) []metaSwitchCase {
 func (s *MetaSwitch) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	if msg.IsControl() {
 		return s.flush(ctx, msg)
+	}
+	if c := s.one; c != nil {
+		v := c.exists.Get(msg)
+		if !v.Exists() || v.IsNull() {
+			return msg.AsSlice(), nil
+		}
+		out, err := c.first.withValue(msg, v)
+		if err != nil {
+			return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
+		}
+		return out, nil
 	}
 	for i := range s.cases {
 		c := &s.cases[i]

@@ -37,4 +37,11 @@ func TestMetaSwitchExistsWiring(t *testing.T) {
 		assert.Equal(t, want.exists, cases[i].exists != nil, "case %d reads its condition's field", i)
 		assert.Equal(t, want.first, cases[i].first != nil, "case %d hands the value to its first transform", i)
 	}
+	assert.Nil(t, tf.(*MetaSwitch).one)
+
+	// A switch of one such case with one transform takes the short path.
+	one, err := NewMetaSwitch(MetaSwitchConfig{Cases: []MetaSwitchCase{{
+		Condition: tf.(*MetaSwitch).cases[0].cond, Transforms: tf.(*MetaSwitch).cases[0].tfs}}})
+	require.NoError(t, err)
+	assert.Same(t, &one.cases[0], one.one)
 }
