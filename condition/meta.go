@@ -127,6 +127,34 @@ func (m *meta) inspect(ctx context.Context, msg *weir.Message) (bool, error) {
 	return result, nil
 }
 
+// Simplify returns the inspector that in amounts to once its trivial
+// wrappers are taken off: a meta_all or meta_any without
+// object.source_key around a single nested inspector answers every
+// message (control messages included) and fails exactly as that inspector
+// does, so Simplify returns the nested one, unwrapped in turn. Any other
+// inspector is returned as it is.
+//
+// A caller that inspects many messages may run Simplify(in) instead of
+// in, to spare the wrapper's call. It still owns in, and closes in, not
+// the result.
+func Simplify(in Inspector) Inspector {
+	for {
+		var m *meta
+		switch w := in.(type) {
+		case *MetaAll:
+			m = &w.meta
+		case *MetaAny:
+			m = &w.meta
+		default:
+			return in
+		}
+		if m.keyed || len(m.is) != 1 {
+			return in
+		}
+		in = m.is[0]
+	}
+}
+
 // MetaAllConfig is the configuration of meta_all.
 type MetaAllConfig = MetaConfig
 

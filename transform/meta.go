@@ -155,6 +155,7 @@ type MetaSwitch struct {
 
 type metaSwitchCase struct {
 	cond condition.Inspector // nil: always
+	test condition.Inspector // cond simplified (condition.Simplify), run in its place
 	tfs  []Transformer
 	// exists is the field of cond when cond is a *condition.Exists, which
 	// the switch then reads itself (nil otherwise); first is tfs[0] when
@@ -176,8 +177,8 @@ type fieldReader interface {
 
 // newSwitchCase returns the case running ts when cond is true.
 func newSwitchCase(cond condition.Inspector, ts []Transformer) metaSwitchCase {
-	c := metaSwitchCase{cond: cond, tfs: ts}
-	if e, ok := cond.(*condition.Exists); ok {
+	c := metaSwitchCase{cond: cond, test: condition.Simplify(cond), tfs: ts}
+	if e, ok := c.test.(*condition.Exists); ok {
 		key := e.SourceKey()
 		p := weir.ParsePath(key)
 		c.exists = &p
@@ -289,8 +290,8 @@ func (s *MetaSwitch) Transform(ctx context.Context, msg *weir.Message) ([]*weir.
 				}
 				return out, nil
 			}
-		} else if c.cond != nil {
-			ok, err := c.cond.Inspect(ctx, msg)
+		} else if c.test != nil {
+			ok, err := c.test.Inspect(ctx, msg)
 			if err != nil {
 				return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
 			}

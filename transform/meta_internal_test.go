@@ -23,6 +23,8 @@ func TestMetaSwitchExistsWiring(t *testing.T) {
 		 "transforms":[{"type":"object_copy","settings":{"object":{"source_key":"b","target_key":"meta x"}}}]},
 		{"condition":{"type":"exists","settings":{"object":{"source_key":"a"}}},
 		 "transforms":[{"type":"string_to_lower","settings":{"object":{"source_key":"a","target_key":"x"}}}]},
+		{"condition":{"type":"meta_all","settings":{"conditions":[{"type":"exists","settings":{"object":{"source_key":"a"}}}]}},
+		 "transforms":[{"type":"object_copy","settings":{"object":{"source_key":"a","target_key":"meta x"}}}]},
 		{"condition":{"type":"string_equal_to","settings":{"object":{"source_key":"a"},"value":"v"}},
 		 "transforms":[{"type":"object_copy","settings":{"object":{"source_key":"a","target_key":"x"}}}]},
 		{"transforms":[{"type":"object_copy","settings":{"object":{"source_key":"a","target_key":"x"}}}]}
@@ -32,8 +34,8 @@ func TestMetaSwitchExistsWiring(t *testing.T) {
 	tf, err := New(context.Background(), cfg)
 	require.NoError(t, err)
 	cases := tf.(*MetaSwitch).cases
-	require.Len(t, cases, 5)
-	for i, want := range []struct{ exists, first bool }{{true, true}, {true, false}, {true, true}, {false, false}, {false, false}} {
+	require.Len(t, cases, 6)
+	for i, want := range []struct{ exists, first bool }{{true, true}, {true, false}, {true, true}, {true, true}, {false, false}, {false, false}} {
 		assert.Equal(t, want.exists, cases[i].exists != nil, "case %d reads its condition's field", i)
 		assert.Equal(t, want.first, cases[i].first != nil, "case %d hands the value to its first transform", i)
 	}

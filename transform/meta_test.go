@@ -768,9 +768,10 @@ func BenchmarkMetaSwitch(b *testing.B) {
 }
 
 // TestMetaSwitchExists compares meta_switch cases whose condition is
-// exists, which the switch reads itself (handing the value to a first
-// transform that reads the same field), with the same cases behind a
-// condition that hides its type: data, metadata and errors agree.
+// exists, alone or as the only inspector of a meta_all, which the switch
+// reads itself (handing the value to a first transform that reads the same
+// field), with the same cases behind a condition that hides its type:
+// data, metadata and errors agree.
 func TestMetaSwitchExists(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -820,6 +821,11 @@ func TestMetaSwitchExists(t *testing.T) {
 					slow, err := transform.NewMetaSwitch(transform.MetaSwitchConfig{ID: "s", Cases: []transform.MetaSwitchCase{
 						{Condition: condition.Func(exists.Inspect), Transforms: tfs()}}})
 					require.NoError(t, err)
+					all, err := condition.NewMetaAll(ctx, nil, condition.MetaAllConfig{Inspectors: []condition.Inspector{exists}})
+					require.NoError(t, err)
+					wrapped, err := transform.NewMetaSwitch(transform.MetaSwitchConfig{ID: "s", Cases: []transform.MetaSwitchCase{
+						{Condition: all, Transforms: tfs()}}})
+					require.NoError(t, err)
 					for _, v := range values {
 						for _, data := range []string{`{"a":%s,"other":1}`, `{"a":{"b":%s}}`, `not json`, `{"out":"s","a":%s}`} {
 							if v == `` {
@@ -845,7 +851,9 @@ func TestMetaSwitchExists(t *testing.T) {
 								}
 								return b.String()
 							}
-							assert.Equal(t, run(slow), run(fast), "data %s, metadata %s", data, meta)
+							want := run(slow)
+							assert.Equal(t, want, run(fast), "data %s, metadata %s", data, meta)
+							assert.Equal(t, want, run(wrapped), "meta_all: data %s, metadata %s", data, meta)
 						}
 					}
 				})
