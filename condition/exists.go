@@ -31,10 +31,10 @@ func NewExists(cfg ExistsConfig) (*Exists, error) {
 	return &Exists{key: weir.ParsePath(cfg.Object.SourceKey)}, nil
 }
 
-// Inspect implements Inspector.
 // SourceKey returns the field the inspector looks for, object.source_key.
 func (e *Exists) SourceKey() string { return e.key.String() }
 
+// Inspect implements Inspector.
 func (e *Exists) Inspect(_ context.Context, msg *weir.Message) (bool, error) {
 	v := e.key.Get(msg) // missing for a control message
 	return v.Exists() && !v.IsNull(), nil

@@ -157,7 +157,7 @@ type metaSwitchCase struct {
 	cond condition.Inspector // nil: always
 	test condition.Inspector // cond simplified (condition.Simplify), run in its place
 	tfs  []Transformer
-	// exists is the field of cond when cond is a *condition.Exists, which
+	// exists is the field of test when test is a *condition.Exists, which
 	// the switch then reads itself (nil otherwise); first is tfs[0] when
 	// it reads that field first, and is handed the value read.
 	exists *weir.Path
