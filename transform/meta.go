@@ -182,11 +182,32 @@ func newSwitchCase(cond condition.Inspector, ts []Transformer) metaSwitchCase {
 		key := e.SourceKey()
 		p := weir.ParsePath(key)
 		c.exists = &p
-		if r, ok := ts[0].(fieldReader); ok && r.reads(key) {
+		if r := asFieldReader(ts[0]); r != nil && r.reads(key) {
 			c.first = r
 		}
 	}
 	return c
+}
+
+// asFieldReader returns t as a fieldReader if it is one of the built-ins
+// that are. It matches the types themselves: a type that embeds one of
+// them has the methods too, but may have a Transform of its own.
+func asFieldReader(t Transformer) fieldReader {
+	switch r := t.(type) {
+	case *ObjectCopy:
+		return r
+	case *StringReplace:
+		return r
+	case *StringCapture:
+		return r
+	case *StringToLower:
+		return r
+	case *StringToUpper:
+		return r
+	case *StringToSnake:
+		return r
+	}
+	return nil
 }
 
 // NewMetaSwitch returns a MetaSwitch running cfg's cases. It takes ownership

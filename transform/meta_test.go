@@ -861,3 +861,31 @@ func TestMetaSwitchExists(t *testing.T) {
 		}
 	}
 }
+
+// copyTwice embeds an object_copy and has a Transform of its own.
+type copyTwice struct{ *transform.ObjectCopy }
+
+func (c copyTwice) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if _, err := c.ObjectCopy.Transform(ctx, msg); err != nil {
+		return nil, err
+	}
+	return msg.AsSlice(), msg.Set("twice", true)
+}
+
+// TestMetaSwitchExistsCustom checks that a custom transformer embedding a
+// built-in that a meta_switch hands values to keeps its own Transform.
+func TestMetaSwitchExistsCustom(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	exists, err := condition.NewExists(condition.ExistsConfig{Object: condition.ObjectSettings{SourceKey: "a"}})
+	require.NoError(t, err)
+	cp, err := transform.NewObjectCopy(transform.ObjectCopyConfig{Object: transform.ObjectSettings{SourceKey: "a", TargetKey: "b"}})
+	require.NoError(t, err)
+	sw, err := transform.NewMetaSwitch(transform.MetaSwitchConfig{Cases: []transform.MetaSwitchCase{
+		{Condition: exists, Transforms: []transform.Transformer{copyTwice{cp}}}}})
+	require.NoError(t, err)
+	out, err := sw.Transform(ctx, weir.NewMessage([]byte(`{"a":1}`)))
+	require.NoError(t, err)
+	require.Len(t, out, 1)
+	assert.JSONEq(t, `{"a":1,"b":1,"twice":true}`, string(out[0].Data()))
+}
