@@ -31,6 +31,9 @@ func NewExists(cfg ExistsConfig) (*Exists, error) {
 	return &Exists{key: weir.ParsePath(cfg.Object.SourceKey)}, nil
 }
 
+// SourceKey returns the field the inspector looks for, object.source_key.
+func (e *Exists) SourceKey() string { return e.key.String() }
+
 // Inspect implements Inspector.
 func (e *Exists) Inspect(_ context.Context, msg *weir.Message) (bool, error) {
 	v := e.key.Get(msg) // missing for a control message

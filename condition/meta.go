@@ -52,9 +52,10 @@ const (
 
 // meta is what the meta inspectors share.
 type meta struct {
-	mode metaMode
-	key  weir.Path
-	is   []Inspector
+	mode  metaMode
+	key   weir.Path
+	keyed bool // key is set; kept apart: key.String() copies the Path
+	is    []Inspector
 }
 
 func newMeta(ctx context.Context, env *Env, typ string, mode metaMode, cfg MetaConfig) (meta, error) {
@@ -75,7 +76,7 @@ func newMeta(ctx context.Context, env *Env, typ string, mode metaMode, cfg MetaC
 		}
 		is = append(is, in)
 	}
-	return meta{mode: mode, key: weir.ParsePath(cfg.Object.SourceKey), is: is}, nil
+	return meta{mode: mode, key: weir.ParsePath(cfg.Object.SourceKey), keyed: cfg.Object.SourceKey != "", is: is}, nil
 }
 
 // eval combines the nested inspectors' answers for one message.
@@ -98,7 +99,7 @@ func (m *meta) eval(ctx context.Context, msg *weir.Message) (bool, error) {
 }
 
 func (m *meta) inspect(ctx context.Context, msg *weir.Message) (bool, error) {
-	if m.key.String() == "" {
+	if !m.keyed {
 		return m.eval(ctx, msg)
 	}
 	v := m.key.Get(msg)
@@ -124,6 +125,34 @@ func (m *meta) inspect(ctx context.Context, msg *weir.Message) (bool, error) {
 		return false, err
 	}
 	return result, nil
+}
+
+// Simplify returns the inspector that in amounts to once its trivial
+// wrappers are taken off: a meta_all or meta_any without
+// object.source_key around a single nested inspector answers every
+// message (control messages included) and fails exactly as that inspector
+// does, so Simplify returns the nested one, unwrapped in turn. Any other
+// inspector is returned as it is.
+//
+// A caller that inspects many messages may run Simplify(in) instead of
+// in, to spare the wrapper's call. It still owns in, and closes in, not
+// the result.
+func Simplify(in Inspector) Inspector {
+	for {
+		var m *meta
+		switch w := in.(type) {
+		case *MetaAll:
+			m = &w.meta
+		case *MetaAny:
+			m = &w.meta
+		default:
+			return in
+		}
+		if m.keyed || len(m.is) != 1 {
+			return in
+		}
+		in = m.is[0]
+	}
 }
 
 // MetaAllConfig is the configuration of meta_all.

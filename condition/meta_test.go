@@ -136,3 +136,75 @@ func TestMetaTypedConstructors(t *testing.T) {
 	_, err = condition.NewMetaNone(ctx, nil, condition.MetaNoneConfig{Inspectors: []condition.Inspector{nil}})
 	assert.ErrorIs(t, err, weir.ErrInvalidConfig)
 }
+
+// TestSimplify checks which wrappers Simplify takes off, and that what it
+// returns answers and fails as the wrapper does, control messages included.
+func TestSimplify(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	boom := errors.New("boom")
+	isA := condition.Func(func(_ context.Context, msg *weir.Message) (bool, error) {
+		if string(msg.Data()) == "boom" {
+			return false, boom
+		}
+		return msg.IsControl() || string(msg.Data()) == "a", nil
+	})
+	exists, err := condition.NewExists(condition.ExistsConfig{Object: condition.ObjectSettings{SourceKey: "x"}})
+	require.NoError(t, err)
+	wrap := func(mode string, key string, is ...condition.Inspector) condition.Inspector {
+		cfg := condition.MetaConfig{Inspectors: is, Object: condition.ObjectSettings{SourceKey: key}}
+		var in condition.Inspector
+		var err error
+		switch mode {
+		case "all":
+			in, err = condition.NewMetaAll(ctx, nil, cfg)
+		case "any":
+			in, err = condition.NewMetaAny(ctx, nil, cfg)
+		default:
+			in, err = condition.NewMetaNone(ctx, nil, cfg)
+		}
+		require.NoError(t, err)
+		return in
+	}
+	msgs := []*weir.Message{weir.NewMessage([]byte("a")), weir.NewMessage([]byte("b")), weir.NewMessage([]byte("boom")),
+		weir.NewMessage([]byte(`{"x":1}`)), weir.NewMessage([]byte(`{"x":null}`)), weir.NewControl()}
+	tests := []struct {
+		name string
+		in   condition.Inspector
+		want condition.Inspector // what Simplify returns
+	}{
+		{"all of one", wrap("all", "", isA), isA},
+		{"any of one", wrap("any", "", exists), exists},
+		{"nested", wrap("all", "", wrap("any", "", wrap("all", "", exists))), exists},
+		{"none of one", wrap("none", "", isA), nil},
+		{"all of two", wrap("all", "", isA, exists), nil},
+		{"all of none", wrap("all", ""), nil},
+		{"with a source key", wrap("all", "x", isA), nil},
+		{"not a wrapper", exists, nil},
+		{"nil", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := condition.Simplify(tt.in)
+			want := tt.want
+			if want == nil {
+				want = tt.in // left as it is
+			}
+			if _, ok := want.(condition.Func); ok {
+				assert.NotNil(t, got) // funcs do not compare; the answers below do
+			} else {
+				assert.Equal(t, want, got)
+			}
+			if tt.in == nil {
+				return
+			}
+			for _, msg := range msgs {
+				ok1, err1 := tt.in.Inspect(ctx, msg)
+				ok2, err2 := got.Inspect(ctx, msg)
+				assert.Equal(t, ok1, ok2, "%s", msg.Data())
+				assert.Equal(t, err1, err2, "%s", msg.Data())
+			}
+		})
+	}
+}

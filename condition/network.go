@@ -32,15 +32,16 @@ type NetworkIPConfig struct {
 // networkIP is what every network_ip_* inspector does: parse an address and
 // test it.
 type networkIP struct {
-	key  weir.Path
-	test func(a netip.Addr) bool
+	key   weir.Path
+	keyed bool // key is set; kept apart: key.String() copies the Path
+	test  func(a netip.Addr) bool
 }
 
 func newNetworkIP(typ string, cfg NetworkIPConfig, test func(netip.Addr) bool) (networkIP, error) {
 	if err := rejectTargetKey(typ, cfg.Object); err != nil {
 		return networkIP{}, err
 	}
-	return networkIP{key: weir.ParsePath(cfg.Object.SourceKey), test: test}, nil
+	return networkIP{key: weir.ParsePath(cfg.Object.SourceKey), keyed: cfg.Object.SourceKey != "", test: test}, nil
 }
 
 func (n *networkIP) inspect(msg *weir.Message) bool {
@@ -48,7 +49,7 @@ func (n *networkIP) inspect(msg *weir.Message) bool {
 		return false
 	}
 	var s string
-	if n.key.String() == "" {
+	if !n.keyed {
 		s = string(msg.Data())
 	} else {
 		s = n.key.Get(msg).String()

@@ -89,8 +89,12 @@ func (op stringOp) bytes(x, y []byte) bool {
 type stringCompare struct {
 	op          stringOp
 	key, target weir.Path
-	value       string
-	valueBytes  []byte
+	// keyed and hasTarget say whether key (else the data is compared) and
+	// target are set: calling a method of weir.Path on a field
+	// (key.String()) copies the whole Path.
+	keyed, hasTarget bool
+	value            string
+	valueBytes       []byte
 	// requireSource makes a missing source field false; otherwise it is
 	// the empty string.
 	requireSource bool
@@ -104,6 +108,8 @@ func newStringCompare(op stringOp, cfg StringConfig) stringCompare {
 		op:             op,
 		key:            weir.ParsePath(cfg.Object.SourceKey),
 		target:         weir.ParsePath(cfg.Object.TargetKey),
+		keyed:          cfg.Object.SourceKey != "",
+		hasTarget:      cfg.Object.TargetKey != "",
 		value:          cfg.Value,
 		valueBytes:     []byte(cfg.Value),
 		requireSource:  op == opEqual,
@@ -116,19 +122,19 @@ func (s *stringCompare) inspect(msg *weir.Message) bool {
 		return false
 	}
 	y, yb := s.value, s.valueBytes
-	if s.target.String() != "" {
+	if s.hasTarget {
 		t := s.target.Get(msg)
 		switch {
 		case t.Exists():
 			y = t.String()
-			if s.key.String() == "" {
+			if !s.keyed {
 				yb = []byte(y)
 			}
 		case !s.targetFallback:
 			return false
 		}
 	}
-	if s.key.String() == "" {
+	if !s.keyed {
 		return s.op.bytes(msg.Data(), yb)
 	}
 	v := s.key.Get(msg)

@@ -592,13 +592,8 @@ func (q *fifo) pop() result {
 // runInline transforms it and hands the results on, in the calling
 // goroutine (Config.Inline). It returns errStopped if the stream stopped.
 func (st *stage) runInline(ctx context.Context, it item) error {
-	select {
-	case <-st.s.stop:
-		return errStopped
-	default:
-		if ctx.Err() != nil {
-			return errStopped // the stream stops a moment later
-		}
+	if st.s.halted(ctx) {
+		return errStopped // if ctx is done, the stream stops a moment later
 	}
 	c := collector{st: st}
 	if it.kind != kindData && it.kind != kindControl {

@@ -672,12 +672,10 @@ func (s *Stream) usable() error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	select {
-	case <-s.stop:
+	if s.stopped.Load() { // set before stop is closed, and cheaper to check
 		return s.stoppedErr()
-	default:
-		return nil
 	}
+	return nil
 }
 
 // waitErr turns the error of an interrupted wait into what the caller

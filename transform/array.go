@@ -41,7 +41,7 @@ func arrJSONContainer(d []byte) bool {
 // arrSource returns the array a transform reads: the whole data when io
 // says so and the data is a JSON array, else the value at the source key.
 // ok is false when there is no array; the message then passes unchanged.
-func arrSource(msg *weir.Message, io strIO) (arr weir.Value, ok bool) {
+func arrSource(msg *weir.Message, io *strIO) (arr weir.Value, ok bool) {
 	if io.whole() {
 		d := msg.Data()
 		if len(d) == 0 || d[0] != '[' || !arrJSONContainer(d) {
@@ -55,7 +55,7 @@ func arrSource(msg *weir.Message, io strIO) (arr weir.Value, ok bool) {
 
 // arrWriteRaw writes the JSON text raw as the result: the whole data, or
 // the value at the target.
-func arrWriteRaw(msg *weir.Message, io strIO, raw []byte, typ, id string) ([]*weir.Message, error) {
+func arrWriteRaw(msg *weir.Message, io *strIO, raw []byte, typ, id string) ([]*weir.Message, error) {
 	if io.whole() {
 		msg.SetData(raw)
 		return strOne(msg)
@@ -105,7 +105,7 @@ func (t *ArrayJoin) Transform(_ context.Context, msg *weir.Message) ([]*weir.Mes
 	if msg.IsControl() {
 		return strOne(msg)
 	}
-	arr, ok := arrSource(msg, t.io)
+	arr, ok := arrSource(msg, &t.io)
 	if !ok {
 		return strOne(msg)
 	}
@@ -134,7 +134,7 @@ func (t *ArrayJoin) Transform(_ context.Context, msg *weir.Message) ([]*weir.Mes
 		sb.WriteString(v.String())
 		return true
 	})
-	return strSet(msg, t.io.dst, sb.String(), "array_join", t.id)
+	return strSet(msg, &t.io.dst, sb.String(), "array_join", t.id)
 }
 
 // ArrayZipConfig configures [ArrayZip].
@@ -174,7 +174,7 @@ func (t *ArrayZip) Transform(_ context.Context, msg *weir.Message) ([]*weir.Mess
 	if msg.IsControl() {
 		return strOne(msg)
 	}
-	arr, ok := arrSource(msg, t.io)
+	arr, ok := arrSource(msg, &t.io)
 	if !ok {
 		return strOne(msg)
 	}
@@ -193,13 +193,13 @@ func (t *ArrayZip) Transform(_ context.Context, msg *weir.Message) ([]*weir.Mess
 			msg.SetData([]byte{})
 			return strOne(msg)
 		}
-		return arrWriteRaw(msg, t.io, []byte("null"), "array_zip", t.id)
+		return arrWriteRaw(msg, &t.io, []byte("null"), "array_zip", t.id)
 	}
 	raw, err := json.Marshal(zipped)
 	if err != nil {
 		return nil, &Error{Type: "array_zip", ID: t.id, Err: fmt.Errorf("%w: %w", weir.ErrInvalidData, err)}
 	}
-	return arrWriteRaw(msg, t.io, raw, "array_zip", t.id)
+	return arrWriteRaw(msg, &t.io, raw, "array_zip", t.id)
 }
 
 // ArrayFlattenConfig configures [ArrayFlatten].
@@ -249,7 +249,7 @@ func (t *ArrayFlatten) Transform(_ context.Context, msg *weir.Message) ([]*weir.
 	if msg.IsControl() {
 		return strOne(msg)
 	}
-	arr, ok := arrSource(msg, t.io)
+	arr, ok := arrSource(msg, &t.io)
 	if !ok {
 		return strOne(msg)
 	}
@@ -262,7 +262,7 @@ func (t *ArrayFlatten) Transform(_ context.Context, msg *weir.Message) ([]*weir.
 	buf = append(buf, '[')
 	buf = arrAppendFlat(buf, arr, t.depth)
 	buf = append(buf, ']')
-	return arrWriteRaw(msg, t.io, buf, "array_flatten", t.id)
+	return arrWriteRaw(msg, &t.io, buf, "array_flatten", t.id)
 }
 
 // arrAppendFlat appends the elements of arr to buf, separated by commas,
@@ -327,7 +327,7 @@ func (t *ArrayDedupe) Transform(_ context.Context, msg *weir.Message) ([]*weir.M
 	if msg.IsControl() {
 		return strOne(msg)
 	}
-	arr, ok := arrSource(msg, t.io)
+	arr, ok := arrSource(msg, &t.io)
 	if !ok {
 		return strOne(msg)
 	}
@@ -353,7 +353,7 @@ func (t *ArrayDedupe) Transform(_ context.Context, msg *weir.Message) ([]*weir.M
 		return true
 	})
 	buf = append(buf, ']')
-	return arrWriteRaw(msg, t.io, buf, "array_dedupe", t.id)
+	return arrWriteRaw(msg, &t.io, buf, "array_dedupe", t.id)
 }
 
 // arrAppendKey appends a canonical encoding of the JSON value v to dst:

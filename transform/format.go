@@ -197,7 +197,7 @@ func (t *FormatFromBase64) Transform(_ context.Context, msg *weir.Message) ([]*w
 	if !utf8.Valid(b) {
 		return nil, formatInvalid(typ, t.id, errFormatBinary)
 	}
-	return strSet(msg, t.io.dst, b, typ, t.id)
+	return strSet(msg, &t.io.dst, b, typ, t.id)
 }
 
 // FormatToBase64Config configures [FormatToBase64].
@@ -239,7 +239,7 @@ func (t *FormatToBase64) Transform(_ context.Context, msg *weir.Message) ([]*wei
 	if !v.Exists() {
 		return formatOne(msg)
 	}
-	return strSet(msg, t.io.dst, base64.StdEncoding.EncodeToString([]byte(v.String())), "format_to_base64", t.id)
+	return strSet(msg, &t.io.dst, base64.StdEncoding.EncodeToString([]byte(v.String())), "format_to_base64", t.id)
 }
 
 // FormatFromPrettyPrintConfig configures [FormatFromPrettyPrint].

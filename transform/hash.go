@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/binary"
-	"encoding/hex"
 	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
@@ -69,24 +68,24 @@ func (a hashAlgo) appendHex(dst, b []byte) []byte {
 	switch a {
 	case hashMD5:
 		s := md5.Sum(b)
-		return hex.AppendEncode(dst, s[:])
+		return appendLowerHex(dst, s[:])
 	case hashSHA1:
 		s := sha1.Sum(b)
-		return hex.AppendEncode(dst, s[:])
+		return appendLowerHex(dst, s[:])
 	case hashSHA256:
 		s := sha256.Sum256(b)
-		return hex.AppendEncode(dst, s[:])
+		return appendLowerHex(dst, s[:])
 	case hashSHA512:
 		s := sha512.Sum512(b)
-		return hex.AppendEncode(dst, s[:])
+		return appendLowerHex(dst, s[:])
 	case hashXXHash64:
 		var s [8]byte
 		binary.BigEndian.PutUint64(s[:], xxhash.Sum64(b))
-		return hex.AppendEncode(dst, s[:])
+		return appendLowerHex(dst, s[:])
 	default: // hashFNV
 		var s [8]byte
 		binary.BigEndian.PutUint64(s[:], fnv1a64(b))
-		return hex.AppendEncode(dst, s[:])
+		return appendLowerHex(dst, s[:])
 	}
 }
 
@@ -141,6 +140,33 @@ func (h *hasher) Transform(_ context.Context, msg *weir.Message) ([]*weir.Messag
 		return nil, &Error{Type: h.typ, ID: h.id, Err: err}
 	}
 	return strOne(msg)
+}
+
+// appendLowerHex appends the lowercase hex digits of b to dst, as
+// hex.AppendEncode does, four bytes at a time: each byte goes to a 16-bit
+// lane of a word, its two nibbles to the lane's two bytes (the high nibble
+// first), and every nibble becomes its digit at once: '0' plus the nibble,
+// plus 39 more ('a' - '0' - 10) where adding 6 carries into bit 4.
+func appendLowerHex(dst, b []byte) []byte {
+	const (
+		lanes   = 0x0000ffff0000ffff
+		bytes16 = 0x00ff00ff00ff00ff
+		nibbles = 0x000f000f000f000f
+		ones    = 0x0101010101010101
+	)
+	for len(b) >= 4 {
+		x := uint64(binary.LittleEndian.Uint32(b))
+		x = (x | x<<16) & lanes
+		x = (x | x<<8) & bytes16
+		n := x>>4&nibbles | (x&nibbles)<<8
+		dst = binary.LittleEndian.AppendUint64(dst, n+'0'*ones+((n+6*ones)>>4&ones)*('a'-'0'-10))
+		b = b[4:]
+	}
+	for _, c := range b {
+		hi, lo := c>>4, c&15
+		dst = append(dst, '0'+hi+(hi+6)>>4*('a'-'0'-10), '0'+lo+(lo+6)>>4*('a'-'0'-10))
+	}
+	return dst
 }
 
 // HashMD5Config configures [HashMD5].

@@ -147,11 +147,67 @@ type MetaSwitchCase struct {
 type MetaSwitch struct {
 	id    string
 	cases []metaSwitchCase
+	// one is the only case when it reads its exists condition's field
+	// and hands it to its only transform: the common meta_switch, run by
+	// a shorter path.
+	one *metaSwitchCase
 }
 
 type metaSwitchCase struct {
 	cond condition.Inspector // nil: always
+	test condition.Inspector // cond simplified (condition.Simplify), run in its place
 	tfs  []Transformer
+	// exists is the field of test when test is a *condition.Exists, which
+	// the switch then reads itself (nil otherwise); first is tfs[0] when
+	// it reads that field first, and is handed the value read.
+	exists *weir.Path
+	first  fieldReader
+}
+
+// fieldReader is implemented by transformers whose work on a data message
+// begins by reading one field, and which pass the message unchanged when
+// it is missing. A meta_switch whose exists condition has just read the
+// field hands its value over rather than have it read twice.
+type fieldReader interface {
+	// reads reports whether the field read is the one at key.
+	reads(key string) bool
+	// withValue is Transform for a data message whose field is v, present.
+	withValue(msg *weir.Message, v weir.Value) ([]*weir.Message, error)
+}
+
+// newSwitchCase returns the case running ts when cond is true.
+func newSwitchCase(cond condition.Inspector, ts []Transformer) metaSwitchCase {
+	c := metaSwitchCase{cond: cond, test: condition.Simplify(cond), tfs: ts}
+	if e, ok := c.test.(*condition.Exists); ok {
+		key := e.SourceKey()
+		p := weir.ParsePath(key)
+		c.exists = &p
+		if r := asFieldReader(ts[0]); r != nil && r.reads(key) {
+			c.first = r
+		}
+	}
+	return c
+}
+
+// asFieldReader returns t as a fieldReader if it is one of the built-ins
+// that are. It matches the types themselves: a type that embeds one of
+// them has the methods too, but may have a Transform of its own.
+func asFieldReader(t Transformer) fieldReader {
+	switch r := t.(type) {
+	case *ObjectCopy:
+		return r
+	case *StringReplace:
+		return r
+	case *StringCapture:
+		return r
+	case *StringToLower:
+		return r
+	case *StringToUpper:
+		return r
+	case *StringToSnake:
+		return r
+	}
+	return nil
 }
 
 // NewMetaSwitch returns a MetaSwitch running cfg's cases. It takes ownership
@@ -169,7 +225,10 @@ func NewMetaSwitch(cfg MetaSwitchConfig) (*MetaSwitch, error) {
 		if err := checkTransformers(field, c.Transforms); err != nil {
 			return nil, configErr("meta_switch", err)
 		}
-		s.cases[i] = metaSwitchCase{cond: c.Condition, tfs: append([]Transformer(nil), c.Transforms...)}
+		s.cases[i] = newSwitchCase(c.Condition, append([]Transformer(nil), c.Transforms...))
+	}
+	if len(s.cases) == 1 && s.cases[0].first != nil && len(s.cases[0].tfs) == 1 {
+		s.one = &s.cases[0]
 	}
 	return s, nil
 }
@@ -223,10 +282,37 @@ func (s *MetaSwitch) Transform(ctx context.Context, msg *weir.Message) ([]*weir.
 	if msg.IsControl() {
 		return s.flush(ctx, msg)
 	}
+	if c := s.one; c != nil {
+		v := c.exists.Get(msg)
+		if !v.Exists() || v.IsNull() {
+			return msg.AsSlice(), nil
+		}
+		out, err := c.first.withValue(msg, v)
+		if err != nil {
+			return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
+		}
+		return out, nil
+	}
 	for i := range s.cases {
 		c := &s.cases[i]
-		if c.cond != nil {
-			ok, err := c.cond.Inspect(ctx, msg)
+		if c.exists != nil {
+			// The exists condition, read here.
+			v := c.exists.Get(msg)
+			if !v.Exists() || v.IsNull() {
+				continue
+			}
+			if c.first != nil {
+				out, err := c.first.withValue(msg, v)
+				if err == nil && len(c.tfs) > 1 {
+					out, err = apply(ctx, c.tfs[1:], out)
+				}
+				if err != nil {
+					return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
+				}
+				return out, nil
+			}
+		} else if c.test != nil {
+			ok, err := c.test.Inspect(ctx, msg)
 			if err != nil {
 				return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
 			}
@@ -234,7 +320,13 @@ func (s *MetaSwitch) Transform(ctx context.Context, msg *weir.Message) ([]*weir.
 				continue
 			}
 		}
-		out, err := applyOne(ctx, c.tfs, msg)
+		var out []*weir.Message
+		var err error
+		if len(c.tfs) == 1 {
+			out, err = c.tfs[0].Transform(ctx, msg)
+		} else {
+			out, err = applyOne(ctx, c.tfs, msg)
+		}
 		if err != nil {
 			return nil, &Error{Type: "meta_switch", ID: s.id, Err: err}
 		}

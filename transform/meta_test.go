@@ -766,3 +766,126 @@ func BenchmarkMetaSwitch(b *testing.B) {
 		})
 	}
 }
+
+// TestMetaSwitchExists compares meta_switch cases whose condition is
+// exists, alone or as the only inspector of a meta_all, which the switch
+// reads itself (handing the value to a first transform that reads the same
+// field), with the same cases behind a condition that hides its type:
+// data, metadata and errors agree.
+func TestMetaSwitchExists(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	firsts := []string{ // %[1]s is the key the condition looks for
+		`{"type":"object_copy","settings":{"object":{"source_key":"%[1]s","target_key":"meta out.x"}}}`,
+		`{"type":"object_copy","settings":{"object":{"source_key":"%[1]s","target_key":"out"}}}`,
+		`{"type":"object_copy","settings":{"object":{"source_key":"%[1]s"}}}`,
+		`{"type":"object_copy","settings":{"object":{"target_key":"out"}}}`,
+		`{"type":"object_copy","settings":{"object":{"source_key":"other","target_key":"out"}}}`,
+		`{"type":"string_replace","settings":{"pattern":"^x","replacement":"y","object":{"source_key":"%[1]s","target_key":"out"}}}`,
+		`{"type":"string_replace","settings":{"pattern":"x","replacement":"y"}}`,
+		`{"type":"string_to_lower","settings":{"object":{"source_key":"%[1]s","target_key":"out"}}}`,
+		`{"type":"string_capture","settings":{"pattern":"([^/]*)$","object":{"source_key":"%[1]s","target_key":"out"}}}`,
+		`{"type":"string_capture","settings":{"pattern":"(?P<g>.)","object":{"source_key":"%[1]s","target_key":"out"}}}`,
+		`{"type":"string_capture","settings":{"pattern":"(.)","count":2,"object":{"source_key":"%[1]s","target_key":"out"}}}`,
+	}
+	second := `{"type":"string_to_upper","settings":{"object":{"source_key":"out","target_key":"again"}}}`
+	values := []string{``, `null`, `"xX/Y"`, `""`, `12`, `true`, `{"b":[1,"x"]}`, `[1,2]`, `"\u00e9\"x/"`, `"a\\u0041"`}
+	build := func(t *testing.T, js string) transform.Transformer {
+		var cfg weir.Config
+		require.NoError(t, json.Unmarshal([]byte(js), &cfg))
+		tf, err := transform.New(ctx, cfg)
+		require.NoError(t, err, js)
+		return tf
+	}
+	for _, key := range []string{"a", "meta m", "a.b"} {
+		for fi, first := range firsts {
+			if strings.Count(first, "%[1]s") > 0 {
+				first = fmt.Sprintf(first, key)
+			}
+			for _, chained := range []bool{false, true} {
+				name := fmt.Sprintf("%s/%d/%v", key, fi, chained)
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					exists, err := condition.NewExists(condition.ExistsConfig{Object: condition.ObjectSettings{SourceKey: key}})
+					require.NoError(t, err)
+					tfs := func() []transform.Transformer {
+						ts := []transform.Transformer{build(t, first)}
+						if chained {
+							ts = append(ts, build(t, second))
+						}
+						return ts
+					}
+					fast, err := transform.NewMetaSwitch(transform.MetaSwitchConfig{ID: "s", Cases: []transform.MetaSwitchCase{
+						{Condition: exists, Transforms: tfs()}}})
+					require.NoError(t, err)
+					slow, err := transform.NewMetaSwitch(transform.MetaSwitchConfig{ID: "s", Cases: []transform.MetaSwitchCase{
+						{Condition: condition.Func(exists.Inspect), Transforms: tfs()}}})
+					require.NoError(t, err)
+					all, err := condition.NewMetaAll(ctx, nil, condition.MetaAllConfig{Inspectors: []condition.Inspector{exists}})
+					require.NoError(t, err)
+					wrapped, err := transform.NewMetaSwitch(transform.MetaSwitchConfig{ID: "s", Cases: []transform.MetaSwitchCase{
+						{Condition: all, Transforms: tfs()}}})
+					require.NoError(t, err)
+					for _, v := range values {
+						for _, data := range []string{`{"a":%s,"other":1}`, `{"a":{"b":%s}}`, `not json`, `{"out":"s","a":%s}`} {
+							if v == `` {
+								data = strings.ReplaceAll(strings.ReplaceAll(data, `"a":%s,`, ``), `"a":%s`, `"z":0`)
+								data = strings.ReplaceAll(data, `{"b":%s}`, `{}`)
+							}
+							if strings.Contains(data, "%s") {
+								data = fmt.Sprintf(data, v)
+							}
+							meta := `{}`
+							if v != `` {
+								meta = `{"m":` + v + `}`
+							}
+							run := func(sw transform.Transformer) string {
+								msg := weir.NewMessage([]byte(data)).SetMetadata([]byte(meta))
+								out, err := sw.Transform(ctx, msg)
+								if err != nil {
+									return "error: " + err.Error()
+								}
+								var b strings.Builder
+								for _, m := range out {
+									fmt.Fprintf(&b, "%s | %s\n", m.Data(), m.Metadata())
+								}
+								return b.String()
+							}
+							want := run(slow)
+							assert.Equal(t, want, run(fast), "data %s, metadata %s", data, meta)
+							assert.Equal(t, want, run(wrapped), "meta_all: data %s, metadata %s", data, meta)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// copyTwice embeds an object_copy and has a Transform of its own.
+type copyTwice struct{ *transform.ObjectCopy }
+
+func (c copyTwice) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
+	if _, err := c.ObjectCopy.Transform(ctx, msg); err != nil {
+		return nil, err
+	}
+	return msg.AsSlice(), msg.Set("twice", true)
+}
+
+// TestMetaSwitchExistsCustom checks that a custom transformer embedding a
+// built-in that a meta_switch hands values to keeps its own Transform.
+func TestMetaSwitchExistsCustom(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	exists, err := condition.NewExists(condition.ExistsConfig{Object: condition.ObjectSettings{SourceKey: "a"}})
+	require.NoError(t, err)
+	cp, err := transform.NewObjectCopy(transform.ObjectCopyConfig{Object: transform.ObjectSettings{SourceKey: "a", TargetKey: "b"}})
+	require.NoError(t, err)
+	sw, err := transform.NewMetaSwitch(transform.MetaSwitchConfig{Cases: []transform.MetaSwitchCase{
+		{Condition: exists, Transforms: []transform.Transformer{copyTwice{cp}}}}})
+	require.NoError(t, err)
+	out, err := sw.Transform(ctx, weir.NewMessage([]byte(`{"a":1}`)))
+	require.NoError(t, err)
+	require.Len(t, out, 1)
+	assert.JSONEq(t, `{"a":1,"b":1,"twice":true}`, string(out[0].Data()))
+}

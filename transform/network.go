@@ -79,7 +79,7 @@ func (t *netDomain) Transform(ctx context.Context, msg *weir.Message) ([]*weir.M
 		msg.SetData([]byte(r))
 		return strOne(msg)
 	}
-	return strSet(msg, t.io.dst, r, t.typ, t.id)
+	return strSet(msg, &t.io.dst, r, t.typ, t.id)
 }
 
 // netSuffix is publicsuffix.PublicSuffix as Substation's version of it
@@ -272,5 +272,5 @@ func (t *NetworkIPInCIDR) Transform(_ context.Context, msg *weir.Message) ([]*we
 	if !v.Exists() {
 		return strOne(msg)
 	}
-	return strSet(msg, t.io.dst, t.ranges.Contains(v.String()), "network_ip_in_cidr", t.id)
+	return strSet(msg, &t.io.dst, t.ranges.Contains(v.String()), "network_ip_in_cidr", t.id)
 }

@@ -56,7 +56,7 @@ func numNotFinite(typ, id string, f float64) error {
 // numWrite writes the result f: the whole data as its text, or a JSON
 // number at the target. A result that is not finite is a coercion; in
 // strict mode it is the error strictErr, or numNotFinite's.
-func numWrite(c *coercer, msg *weir.Message, io strIO, f float64, typ, id string, strictErr error) ([]*weir.Message, error) {
+func numWrite(c *coercer, msg *weir.Message, io *strIO, f float64, typ, id string, strictErr error) ([]*weir.Message, error) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		if c.strict {
 			if strictErr != nil {
@@ -78,7 +78,7 @@ func numWrite(c *coercer, msg *weir.Message, io strIO, f float64, typ, id string
 		msg.SetData(strconv.AppendFloat(make([]byte, 0, 24), f, 'f', -1, 64))
 		return strOne(msg)
 	}
-	return strSet(msg, io.dst, f, typ, id)
+	return strSet(msg, &io.dst, f, typ, id)
 }
 
 // numDataFloat reads the whole data as a number, as Substation does: a
@@ -156,7 +156,7 @@ func (t *numBound) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Me
 			return nil, err
 		}
 	}
-	return numWrite(&t.coercer, msg, t.io, t.pick(f, t.value), t.typ, t.id, nil)
+	return numWrite(&t.coercer, msg, &t.io, t.pick(f, t.value), t.typ, t.id, nil)
 }
 
 // NumberMaximumConfig configures [NumberMaximum].
@@ -236,7 +236,7 @@ func (t *numMath) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Mes
 		t.control(ctx)
 		return strOne(msg)
 	}
-	arr, ok := arrSource(msg, t.io)
+	arr, ok := arrSource(msg, &t.io)
 	if !ok {
 		return strOne(msg)
 	}
@@ -276,7 +276,7 @@ func (t *numMath) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Mes
 	if zeroD {
 		strictErr = &Error{Type: t.typ, ID: t.id, Err: ErrDivisionByZero}
 	}
-	return numWrite(&t.coercer, msg, t.io, acc, t.typ, t.id, strictErr)
+	return numWrite(&t.coercer, msg, &t.io, acc, t.typ, t.id, strictErr)
 }
 
 // NumberMathAdditionConfig configures [NumberMathAddition].

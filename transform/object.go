@@ -48,7 +48,20 @@ type ObjectCopyConfig struct {
 type ObjectCopy struct {
 	id       string
 	src, dst weir.Path
+	mode     copyMode
 }
+
+// copyMode is the way an [ObjectCopy] works, chosen by its keys. It is
+// kept apart from the paths because a method of weir.Path called on a field
+// (src.String()) copies the whole Path.
+type copyMode uint8
+
+const (
+	copyNone      copyMode = iota // neither key: nothing
+	copyField                     // both keys: field to field
+	copyToData                    // only the source: the field becomes the data
+	copyIntoField                 // only the target: the data moves into the field
+)
 
 // NewObjectCopy returns an object_copy transformer. It works in one of three
 // ways, chosen by which of Object.SourceKey and Object.TargetKey are set:
@@ -65,7 +78,16 @@ type ObjectCopy struct {
 // A missing source value passes the message unchanged, as does a config with
 // neither key.
 func NewObjectCopy(cfg ObjectCopyConfig) (*ObjectCopy, error) {
-	return &ObjectCopy{id: cfg.ID, src: weir.ParsePath(cfg.Object.SourceKey), dst: weir.ParsePath(cfg.Object.TargetKey)}, nil
+	t := &ObjectCopy{id: cfg.ID, src: weir.ParsePath(cfg.Object.SourceKey), dst: weir.ParsePath(cfg.Object.TargetKey)}
+	switch src, dst := cfg.Object.SourceKey, cfg.Object.TargetKey; {
+	case src != "" && dst != "":
+		t.mode = copyField
+	case src != "":
+		t.mode = copyToData
+	case dst != "":
+		t.mode = copyIntoField
+	}
+	return t, nil
 }
 
 // Transform implements [Transformer].
@@ -73,17 +95,14 @@ func (t *ObjectCopy) Transform(_ context.Context, msg *weir.Message) ([]*weir.Me
 	if msg.IsControl() {
 		return objPass(msg), nil
 	}
-	switch {
-	case t.src.String() == "" && t.dst.String() == "":
-		return objPass(msg), nil
-	case t.dst.String() == "":
+	switch t.mode {
+	case copyField, copyToData:
 		v := t.src.Get(msg)
 		if !v.Exists() {
 			return objPass(msg), nil
 		}
-		msg.SetDataValue(v)
-		return objPass(msg), nil
-	case t.src.String() == "":
+		return t.withValue(msg, v)
+	case copyIntoField:
 		data := msg.Data()
 		if len(data) == 0 {
 			return objPass(msg), nil
@@ -94,8 +113,18 @@ func (t *ObjectCopy) Transform(_ context.Context, msg *weir.Message) ([]*weir.Me
 		}
 		return objPass(msg), nil
 	}
-	v := t.src.Get(msg)
-	if !v.Exists() {
+	return objPass(msg), nil // copyNone
+}
+
+// reads implements fieldReader.
+func (t *ObjectCopy) reads(key string) bool {
+	return (t.mode == copyField || t.mode == copyToData) && t.src.String() == key
+}
+
+// withValue implements fieldReader: it copies v, the source value.
+func (t *ObjectCopy) withValue(msg *weir.Message, v weir.Value) ([]*weir.Message, error) {
+	if t.mode == copyToData {
+		msg.SetDataValue(v)
 		return objPass(msg), nil
 	}
 	if err := t.dst.SetValue(msg, v); err != nil {
@@ -366,7 +395,7 @@ func NewObjectToString(cfg ObjectToStringConfig) (*ObjectToString, error) {
 // the message, without an interim copy.
 func (t *ObjectToString) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
 	c := &t.objectConvert
-	if msg.IsControl() || c.src.String() == "" {
+	if msg.IsControl() || !c.keyed {
 		return c.transform(ctx, msg)
 	}
 	v := c.src.Get(msg)
@@ -436,6 +465,7 @@ type objectConvert struct {
 	coercer
 	typ, id  string
 	src, dst weir.Path
+	keyed    bool   // the keys are set (else the transform does nothing)
 	kind     string // what conv converts to, for errors
 	// conv returns the JSON text of the converted value, or ok == false if
 	// v cannot be converted faithfully.
@@ -480,7 +510,7 @@ func newObjectConvert(typ, id string, obj ObjectSettings, kind string, conv func
 	case obj.SourceKey != "" && obj.TargetKey == "":
 		return objectConvert{}, &weir.ConfigError{Type: typ, Field: "object.target_key", Err: fmt.Errorf("%w: needed with object.source_key", weir.ErrMissingSetting)}
 	}
-	return objectConvert{coercer: newCoercer(typ, id), typ: typ, id: id, src: weir.ParsePath(obj.SourceKey), dst: weir.ParsePath(obj.TargetKey), kind: kind, conv: conv, sub: sub}, nil
+	return objectConvert{coercer: newCoercer(typ, id), typ: typ, id: id, src: weir.ParsePath(obj.SourceKey), dst: weir.ParsePath(obj.TargetKey), keyed: obj.SourceKey != "", kind: kind, conv: conv, sub: sub}, nil
 }
 
 func (c *objectConvert) transform(ctx context.Context, msg *weir.Message) ([]*weir.Message, error) {
@@ -488,7 +518,7 @@ func (c *objectConvert) transform(ctx context.Context, msg *weir.Message) ([]*we
 		c.control(ctx)
 		return objPass(msg), nil
 	}
-	if c.src.String() == "" {
+	if !c.keyed {
 		return objPass(msg), nil
 	}
 	v := c.src.Get(msg)

@@ -195,7 +195,7 @@ func (t *TimeFromString) Transform(_ context.Context, msg *weir.Message) ([]*wei
 	if err != nil {
 		return nil, err
 	}
-	return strSetInt(msg, t.io.dst, ns, "time_from_string", t.id)
+	return strSetInt(msg, &t.io.dst, ns, "time_from_string", t.id)
 }
 
 // TimeToStringConfig configures [TimeToString].
@@ -254,7 +254,7 @@ func (t *TimeToString) Transform(ctx context.Context, msg *weir.Message) ([]*wei
 		t.control(ctx)
 		return strOne(msg)
 	}
-	ns, ok, err := timeRead(&t.coercer, msg, t.io)
+	ns, ok, err := timeRead(&t.coercer, msg, &t.io)
 	if err != nil || !ok {
 		return timeOut(msg, err)
 	}
@@ -262,7 +262,7 @@ func (t *TimeToString) Transform(ctx context.Context, msg *weir.Message) ([]*wei
 		msg.SetData([]byte(t.format(ns)))
 		return strOne(msg)
 	}
-	return strSetText(msg, t.io.dst, t.format(ns), "time_to_string", t.id)
+	return strSetText(msg, &t.io.dst, t.format(ns), "time_to_string", t.id)
 }
 
 // timeOut is the result of a transform that read no timestamp (err nil:
@@ -280,12 +280,12 @@ func timeOut(msg *weir.Message, err error) ([]*weir.Message, error) {
 // dropped). It returns ok false when the source key is missing. A reading
 // that does not stand for the value (anything but a JSON number or a
 // string holding one, with the same integer) is a coercion.
-func timeRead(c *coercer, msg *weir.Message, io strIO) (n int64, ok bool, err error) {
+func timeRead(c *coercer, msg *weir.Message, io *strIO) (n int64, ok bool, err error) {
 	var (
-		text, field string
-		faithful    int64
-		ferr        error
-		val         weir.Value
+		text     string
+		faithful int64
+		ferr     error
+		val      weir.Value
 	)
 	if io.whole() {
 		d := msg.Data()
@@ -297,16 +297,57 @@ func timeRead(c *coercer, msg *weir.Message, io strIO) (n int64, ok bool, err er
 		if !val.Exists() {
 			return 0, false, nil
 		}
-		field, text = io.src.String(), val.Raw()
+		if val.IsNumber() {
+			if n, ok := timeDigits(val.Raw()); ok {
+				return n, true, nil
+			}
+		}
+		text = val.Raw()
 		faithful, ferr = timeValueInt(val)
 		n = val.Int()
 	}
 	if ferr != nil || faithful != n {
+		var field string
+		if !io.whole() {
+			field = io.src.String()
+		}
 		if err := c.coerce(msg, field, text, "integer timestamp"); err != nil {
 			return 0, false, err
 		}
 	}
 	return n, true, nil
+}
+
+// timeDigits reads a JSON number written as decimal digits (after an
+// optional '-') whose value fits an int64. For such a number
+// strconv.ParseInt and weir.Value.Int give the same integer, so timeRead
+// needs neither.
+func timeDigits(s string) (int64, bool) {
+	i := 0
+	if len(s) > 0 && s[0] == '-' {
+		i = 1
+	}
+	if i == len(s) || len(s)-i > 19 { // 19 digits cannot overflow a uint64
+		return 0, false
+	}
+	var n uint64
+	for ; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		n = n*10 + uint64(c)
+	}
+	if s[0] == '-' {
+		if n > 1<<63 {
+			return 0, false
+		}
+		return int64(-n), true
+	}
+	if n > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(n), true
 }
 
 // timeUnix is the shared body of the types that convert one integer
@@ -335,7 +376,7 @@ func (t *timeUnix) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Me
 		t.control(ctx)
 		return strOne(msg)
 	}
-	n, ok, err := timeRead(&t.coercer, msg, t.io)
+	n, ok, err := timeRead(&t.coercer, msg, &t.io)
 	if err != nil || !ok {
 		return timeOut(msg, err)
 	}
@@ -351,7 +392,7 @@ func (t *timeUnix) Transform(ctx context.Context, msg *weir.Message) ([]*weir.Me
 		msg.SetData(strconv.AppendInt(nil, out, 10))
 		return strOne(msg)
 	}
-	return strSetInt(msg, t.io.dst, out, t.typ, t.id)
+	return strSetInt(msg, &t.io.dst, out, t.typ, t.id)
 }
 
 // timeScale returns a conversion that multiplies by k, failing on overflow.
@@ -499,5 +540,5 @@ func (t *TimeNow) Transform(_ context.Context, msg *weir.Message) ([]*weir.Messa
 		msg.SetData(strconv.AppendInt(nil, ns, 10))
 		return strOne(msg)
 	}
-	return strSet(msg, t.target, ns, "time_now", t.id)
+	return strSet(msg, &t.target, ns, "time_now", t.id)
 }

@@ -1,11 +1,14 @@
 package transform
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/weirhq/weir"
 )
 
 // timeFixedLayouts are layouts timeFixedOf reads, and some it must refuse.
@@ -95,4 +98,32 @@ func BenchmarkTimeFixed(b *testing.B) {
 			}
 		})
 	}
+}
+
+// timeDigitsCases are numbers at and past the edges of the int64 range,
+// and texts that are not decimal digits.
+var timeDigitsCases = []string{"0", "-0", "7", "-7", "1700000000123456789", "9223372036854775807",
+	"9223372036854775808", "-9223372036854775808", "-9223372036854775809", "9999999999999999999",
+	"10000000000000000000", "-", "", "1e3", "1.5", "01", "+1", " 1", "1 ", "--1", "١", "00000000000000000000"}
+
+// FuzzTimeDigits checks that a number timeDigits reads is read the same
+// by strconv.ParseInt and weir.Value.Int (the two reads timeRead makes
+// without it).
+func FuzzTimeDigits(f *testing.F) {
+	for _, s := range timeDigitsCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, ok := timeDigits(s)
+		want, err := strconv.ParseInt(s, 10, 64)
+		if !ok {
+			return // timeRead reads it the long way
+		}
+		require.NoError(t, err, "timeDigits read %q as %d", s, n)
+		assert.Equal(t, want, n, "%q", s)
+		v := weir.NewMessage([]byte(`{"n":` + s + `}`)).Get("n")
+		if v.IsNumber() {
+			assert.Equal(t, v.Int(), n, "%q", s)
+		}
+	})
 }
