@@ -111,9 +111,31 @@ type Options struct {
 // HTTP endpoint and the Runtime API the handler polls) and waits until the
 // endpoint accepts connections. The emulator is stopped when t ends, and
 // its output (the handler's logs included) is logged if t failed.
+//
+// The ports are found free by binding them and letting them go, so another
+// process may take one before the emulator binds it; an emulator that
+// exits while starting is started again on new ports, up to three times.
 func Start(t testing.TB, bootstrap string, o Options) *Function {
 	t.Helper()
 	rie := Emulator(t)
+	const attempts = 3
+	for i := 1; ; i++ {
+		f, logs := start(t, rie, bootstrap, o)
+		if f != nil {
+			return f
+		}
+		if i == attempts {
+			t.Fatalf("lambdatest: aws-lambda-rie exited while starting, %d times; last output:\n%s", attempts, logs)
+		}
+		t.Logf("lambdatest: aws-lambda-rie exited while starting (attempt %d), trying new ports:\n%s", i, logs)
+	}
+}
+
+// start makes one attempt of Start. It returns nil and the emulator's
+// output if the emulator exited before its endpoint accepted a connection
+// (having stopped it).
+func start(t testing.TB, rie, bootstrap string, o Options) (*Function, string) {
+	t.Helper()
 	addr, apiAddr := freeAddr(t), freeAddr(t)
 	timeout := o.Timeout
 	if timeout == 0 {
@@ -141,16 +163,13 @@ func Start(t testing.TB, bootstrap string, o Options) *Function {
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	tr := &http.Transport{}
-	t.Cleanup(func() {
-		tr.CloseIdleConnections()
+	stop := func() {
 		killGroup(cmd)
 		<-done
-		if t.Failed() {
-			t.Logf("aws-lambda-rie output:\n%s", logs.String())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
+	}
+	// A generous deadline: on a busy machine the emulator and the handler
+	// may take seconds to start.
+	deadline := time.Now().Add(time.Minute)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
@@ -159,15 +178,25 @@ func Start(t testing.TB, bootstrap string, o Options) *Function {
 		}
 		select {
 		case <-done:
-			t.Fatalf("lambdatest: aws-lambda-rie exited while starting:\n%s", logs.String())
+			stop()
+			return nil, logs.String()
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("lambdatest: aws-lambda-rie did not listen on %s in 20s:\n%s", addr, logs.String())
+			stop()
+			t.Fatalf("lambdatest: aws-lambda-rie did not listen on %s in a minute:\n%s", addr, logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return &Function{URL: "http://" + addr + InvokePath, client: &http.Client{Transport: tr}, logs: logs}
+	tr := &http.Transport{}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		stop()
+		if t.Failed() {
+			t.Logf("aws-lambda-rie output:\n%s", logs.String())
+		}
+	})
+	return &Function{URL: "http://" + addr + InvokePath, client: &http.Client{Transport: tr}, logs: logs}, ""
 }
 
 // Invoke posts payload to the function and returns the HTTP status and the
