@@ -69,10 +69,12 @@ type GCPSettings struct {
 //	    "gcp": {"resource": "my-bucket"},
 //	    "file_path": {"prefix": "logs", "time_format": "2006/01/02", "uuid": true, "suffix": ".jsonl"},
 //	    "use_batch_key_as_prefix": false,
-//	    "auxiliary_transforms": [{"type": "aggregate_to_string", "settings": {"separator": "\n"}}]}}
+//	    "auxiliary_transforms": [{"type": "aggregate_to_string", "settings": {"separator": "\n"}}],
+//	    "retry": {"count": 3, "delay": "200ms", "max_delay": "5s"}}}
 //
-// HTTPClient, Endpoint and Retry are for Go callers only; a JSON config
-// gets their defaults.
+// "retry" is read as the send_aws_* transforms' "retry" is (nil: the
+// defaults below). HTTPClient and Endpoint are for Go callers only; a JSON
+// config gets their defaults.
 type SendGCPStorageConfig struct {
 	// GCP.Resource is the bucket. Required.
 	GCP GCPSettings
@@ -150,6 +152,7 @@ type sendGCPSettings struct {
 	GCP                 GCPSettings              `json:"gcp"`
 	FilePath            transform.FilePath       `json:"file_path"`
 	UseBatchKeyAsPrefix bool                     `json:"use_batch_key_as_prefix,omitempty"`
+	Retry               *weir.RetrySettings      `json:"retry,omitempty"`
 }
 
 func buildSendGCPStorage(ctx context.Context, env *transform.Env, s sendGCPSettings) (*SendGCPStorage, error) {
@@ -158,7 +161,7 @@ func buildSendGCPStorage(ctx context.Context, env *transform.Env, s sendGCPSetti
 		return nil, err
 	}
 	cfg := SendGCPStorageConfig{GCP: s.GCP, FilePath: s.FilePath, UseBatchKeyAsPrefix: s.UseBatchKeyAsPrefix,
-		Object: s.Object, Batch: s.Batch, AuxTransforms: aux, ID: s.ID}
+		Object: s.Object, Batch: s.Batch, AuxTransforms: aux, ID: s.ID, Retry: s.Retry}
 	if env != nil {
 		cfg.Now = env.Now
 	}

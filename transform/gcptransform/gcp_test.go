@@ -306,3 +306,30 @@ func TestDeps(t *testing.T) {
 		}
 	}
 }
+
+// TestSendGCPStorageJSONRetry checks that a JSON config's "retry" bounds
+// the retries: one retry, so two uploads, of a batch the API keeps
+// refusing with 503.
+func TestSendGCPStorageJSONRetry(t *testing.T) {
+	endpoint, uploads := fakeAPI(t, func(_ int, w http.ResponseWriter) {
+		apiError(w, http.StatusServiceUnavailable, "Backend Error")
+	})
+	t.Setenv("STORAGE_EMULATOR_HOST", endpoint)
+	r := &transform.Registry{}
+	require.NoError(t, gcptransform.Register(r))
+	var cfg weir.Config
+	require.NoError(t, json.Unmarshal([]byte(`{"type":"send_gcp_storage","settings":{"gcp":{"resource":"weir"},
+		"file_path":{"prefix":"logs"},"retry":{"count":1,"delay":"0s"}}}`), &cfg))
+	ctx := context.Background()
+	tf, err := r.New(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tf.(interface{ Close() error }).Close() })
+	_, err = tf.Transform(ctx, weir.NewMessage([]byte(`{"a":1}`)))
+	require.NoError(t, err)
+	_, err = tf.Transform(ctx, weir.NewControl())
+	var se *transform.SendError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 2, se.Attempts)
+	assert.Len(t, uploads(), 2)
+	assert.Equal(t, "503", se.Failed[0].Code)
+}
