@@ -551,10 +551,18 @@ func (d *document) text(x int32) []byte {
 
 // build builds the text of the modified object x at the end of the arena.
 func (d *document) build(x int32) []byte {
-	size := d.size(x)
-	start := d.arenaStart(size)
-	buf := slices.Grow(d.arena, size)
-	buf = d.appendTo(buf, x)
+	var buf []byte
+	start := len(d.arena)
+	if d.arena != nil {
+		// The arena is sized for the text of the objects a pipeline
+		// builds (see arenaCap): write it without measuring it first;
+		// an arena that runs out grows as any append does.
+		buf = d.appendTo(d.arena, x)
+	} else {
+		size := d.size(x)
+		start = d.arenaStart(size)
+		buf = d.appendTo(slices.Grow(d.arena, size), x)
+	}
 	d.setArena(buf)
 	return buf[start:len(buf):len(buf)]
 }
