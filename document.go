@@ -567,19 +567,12 @@ func (d *document) build(x int32) []byte {
 	return buf[start:len(buf):len(buf)]
 }
 
-// get reads p from the document, through the index when p is plain.
+// get reads p from the document, through the index when p is plain (with
+// parts; "@this" has none).
 func (d *document) get(p *Path, parts []pathPart) Value {
-	switch {
-	case p.inner == "@this":
-		return valueOf(gjson.Parse(b2s(d.bytes())))
-	case parts != nil && d.index(false):
-		return d.getParts(p, parts)
+	if parts == nil || !d.index(false) {
+		return d.getText(p)
 	}
-	return valueOf(getPath(b2s(d.bytes()), p.inner))
-}
-
-// getParts reads the plain path p below the root of an indexed document.
-func (d *document) getParts(p *Path, parts []pathPart) Value {
 	if d.memoOK && d.memoIs(p.inner) {
 		if d.memoNode < 0 {
 			return Value{}
@@ -617,6 +610,14 @@ func (d *document) getParts(p *Path, parts []pathPart) Value {
 	return d.result(x)
 }
 
+// getText reads p from the document's text.
+func (d *document) getText(p *Path) Value {
+	if p.inner == "@this" {
+		return valueOf(gjson.Parse(b2s(d.bytes())))
+	}
+	return valueOf(getPath(b2s(d.bytes()), p.inner))
+}
+
 // parHit reports whether the parent memo holds the object of all parts of
 // the plain path p but its last.
 func (d *document) parHit(p *Path, parts []pathPart) bool {
@@ -633,7 +634,15 @@ func (d *document) result(x int32) Value {
 	} else {
 		b = d.build(x)
 	}
-	return textValue(b2s(b), n.flags&plainStr != 0)
+	// A value in the index is well formed: its first byte tells its kind.
+	if len(b) == 0 {
+		return Value{}
+	}
+	k := textKinds[b[0]]
+	if k == 0 {
+		return parsedValue(b2s(b))
+	}
+	return Value{raw: b2s(b), kind: k - 1, esc: k == 1+uint8(gjson.String) && n.flags&plainStr == 0}
 }
 
 // setRaw writes the JSON text value at p. If value is the tail of the
