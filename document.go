@@ -648,13 +648,22 @@ func (d *document) result(x int32) Value {
 // setRaw writes the JSON text value at p. If value is the tail of the
 // arena (as Message.Set leaves it) it is used in place, else copied there.
 func (d *document) setRaw(p *Path, parts []pathPart, value []byte) error {
+	return d.store(p, parts, value, false)
+}
+
+// store is setRaw, told by tail that value is the arena's tail.
+func (d *document) store(p *Path, parts []pathPart, value []byte, tail bool) error {
 	d.memoOK = false
 	plain := parts != nil && !p.digits
 	if err := d.checkJSON(plain, true); err != nil {
 		return &PathError{Op: "set", Path: p.text, Err: err}
 	}
 	if plain && d.index(true) {
-		vs, vl := d.toArena(value)
+		// Neither the check nor the index changes the arena.
+		vs, vl := uint32(len(d.arena)-len(value)), uint32(len(value))
+		if !tail {
+			vs, vl = d.toArena(value)
+		}
 		if d.setParts(p, parts, vs, vl) {
 			d.dirty = true
 			return nil
@@ -782,7 +791,7 @@ const metaNodes = 40
 // setTail writes the arena bytes from start on (a value just appended) at
 // p.
 func (d *document) setTail(p *Path, parts []pathPart, start int) error {
-	return d.setRaw(p, parts, d.arena[start:len(d.arena):len(d.arena)])
+	return d.store(p, parts, d.arena[start:len(d.arena):len(d.arena)], true)
 }
 
 // toArena returns the arena position of value, copying it there unless it
