@@ -822,20 +822,26 @@ func (d *document) setParts(p *Path, parts []pathPart, vs, vl uint32) bool {
 		x, i = d.parNode, last
 	}
 	for ; ; i++ {
-		if !d.expand(x) || d.nodes[x].flags&loose != 0 {
+		if !d.expand(x) {
 			return false
 		}
-		d.nodes[x].flags |= modified
-		k := d.child(x, p.name(parts[i]))
+		o := &d.nodes[x]
+		if o.flags&loose != 0 {
+			return false
+		}
+		o.flags |= modified
+		name := p.name(parts[i])
+		k := d.child(x, name)
 		if k < 0 {
 			for {
-				k = d.addMember(x, p.name(parts[i]), parts[i].high)
+				k = d.addMember(x, name, parts[i].high)
 				if i == last {
 					break
 				}
 				d.nodes[k].flags |= expanded | modified
 				x = k
 				i++
+				name = p.name(parts[i])
 			}
 		} else if i < last {
 			x = k
