@@ -573,41 +573,61 @@ func (d *document) get(p *Path, parts []pathPart) Value {
 	if parts == nil || !d.index(false) {
 		return d.getText(p)
 	}
-	if d.memoOK && d.memoIs(p.inner) {
-		if d.memoNode < 0 {
-			return Value{}
-		}
-		return d.result(d.memoNode)
-	}
 	var x int32
-	i, last := 0, len(parts)-1
-	if d.parHit(p, parts) {
-		x, i = d.parNode, last
-	}
-	parW := i > 0 && d.parW
-	for ; i < len(parts); i++ {
-		part := parts[i]
-		if !d.expand(x) {
-			// Not an object: let gjson resolve the rest (array indexes,
-			// or nothing on a scalar).
-			return valueOf(gjson.Get(b2s(d.text(x)), p.inner[part.src:]))
+	if d.memoOK && d.memoIs(p.inner) {
+		x = d.memoNode
+	} else {
+		i, last := 0, len(parts)-1
+		if d.parHit(p, parts) {
+			x, i = d.parNode, last
 		}
-		if i == last && last > 0 {
-			d.parNode, d.parLen, d.parW = x, parts[last].src, parW
+		parW := i > 0 && d.parW
+		for ; i < len(parts); i++ {
+			part := parts[i]
+			if !d.expand(x) {
+				// Not an object: let gjson resolve the rest (array
+				// indexes, or nothing on a scalar).
+				return d.getIn(x, p.inner[part.src:])
+			}
+			if i == last && last > 0 {
+				d.parNode, d.parLen, d.parW = x, parts[last].src, parW
+			}
+			if x = d.child(x, p.name(part)); x < 0 {
+				break
+			}
 		}
-		if x = d.child(x, p.name(part)); x < 0 {
-			break
+		if d.setMemo(p.inner) {
+			// The parent memo holds when the walk reached the last part.
+			d.parOK = i >= last && last > 0
+			d.memoNode, d.memoOK = x, true
 		}
-	}
-	if d.setMemo(p.inner) {
-		// The parent memo holds when the walk reached the last part.
-		d.parOK = i >= last && last > 0
-		d.memoNode, d.memoOK = x, true
 	}
 	if x < 0 {
 		return Value{}
 	}
-	return d.result(x)
+	// Node x's value, without rescanning it (and without a call: every
+	// read ends here).
+	n := &d.nodes[x]
+	var b []byte
+	if n.flags&modified == 0 {
+		b = d.val(n)
+	} else {
+		b = d.build(x)
+	}
+	// A value in the index is well formed: its first byte tells its kind.
+	if len(b) == 0 {
+		return Value{}
+	}
+	k := textKinds[b[0]]
+	if k == 0 {
+		return parsedValue(b2s(b))
+	}
+	return Value{raw: b2s(b), kind: k - 1, esc: k == 1+uint8(gjson.String) && n.flags&plainStr == 0}
+}
+
+// getIn reads the gjson path rest in node x, which is not an object.
+func (d *document) getIn(x int32, rest string) Value {
+	return valueOf(gjson.Get(b2s(d.text(x)), rest))
 }
 
 // getText reads p from the document's text.
@@ -623,26 +643,6 @@ func (d *document) getText(p *Path) Value {
 func (d *document) parHit(p *Path, parts []pathPart) bool {
 	last := len(parts) - 1
 	return last > 0 && d.parOK && parts[last].src == d.parLen && p.inner[:d.parLen] == string(d.memoPath[:d.parLen])
-}
-
-// result returns node x's value without rescanning it.
-func (d *document) result(x int32) Value {
-	n := &d.nodes[x]
-	var b []byte
-	if n.flags&modified == 0 {
-		b = d.val(n) // text, without a call
-	} else {
-		b = d.build(x)
-	}
-	// A value in the index is well formed: its first byte tells its kind.
-	if len(b) == 0 {
-		return Value{}
-	}
-	k := textKinds[b[0]]
-	if k == 0 {
-		return parsedValue(b2s(b))
-	}
-	return Value{raw: b2s(b), kind: k - 1, esc: k == 1+uint8(gjson.String) && n.flags&plainStr == 0}
 }
 
 // setRaw writes the JSON text value at p. If value is the tail of the

@@ -51,7 +51,7 @@ func parsedValue(s string) Value { return valueOf(gjson.Parse(s)) }
 // textKinds holds, for the first byte of a JSON value's text, 1 + the
 // gjson.Type of the value (0: not the start of a value): how a read gives
 // the Value of a value in the index, known to be well formed (see
-// document.result).
+// document.get).
 var textKinds = [256]uint8{
 	'"': 1 + uint8(gjson.String),
 	'{': 1 + uint8(gjson.JSON), '[': 1 + uint8(gjson.JSON),
