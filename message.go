@@ -624,7 +624,7 @@ func needsEscape(s string) bool {
 	b := unsafe.Slice(unsafe.StringData(s), len(s))
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
+		x := load64(b, i)
 		if (x-lsb*' ')&^x&msb|x&msb|hasByte(x, '"')|hasByte(x, '\\') != 0 {
 			return true
 		}
@@ -646,7 +646,7 @@ func ctlOrHigh(s string) bool {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		// A byte below 0x20 borrows into its top bit; one above ASCII has it.
-		if x := binary.LittleEndian.Uint64(b[i:]); (x-lsb*' '|x)&msb != 0 {
+		if x := load64(b, i); (x-lsb*' '|x)&msb != 0 {
 			return true
 		}
 	}
