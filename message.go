@@ -392,7 +392,12 @@ func appendValueOf(dst []byte, v Value) []byte {
 		// A string holding a JSON object or array is written as that JSON;
 		// any other string is written anew, as sjson writes a Go string
 		// (so "ATT&CK\n" becomes "ATT\u0026CK\n", as in Substation).
-		s := v.String()
+		var s string
+		if v.esc {
+			s = v.String()
+		} else {
+			s = v.raw[1 : len(v.raw)-1] // v.String(), without a call
+		}
 		if isJSONContainer(unsafe.Slice(unsafe.StringData(s), len(s))) {
 			return append(dst, s...)
 		}
