@@ -469,12 +469,23 @@ func (d *document) child(x int32, name string) int32 {
 	base := unsafe.Pointer(unsafe.SliceData(nodes))
 	for k := nodes[x].first; k >= 0; {
 		n := (*node)(unsafe.Add(base, uintptr(k)*unsafe.Sizeof(node{})))
-		if n.kl == kl && n.k0 == c0 && string(d.key(n)) == name {
+		if n.kl == kl && n.k0 == c0 && d.keyIs(n, name) {
 			return k
 		}
 		k = n.next
 	}
 	return -1
+}
+
+// keyIs reports whether member n's name (n.kl bytes, as name) is name. It
+// reads the name without bounds checks: nodes are built within their
+// buffers.
+func (d *document) keyIs(n *node, name string) bool {
+	b := unsafe.Pointer(unsafe.SliceData(d.raw))
+	if n.flags&keyInArena != 0 {
+		b = unsafe.Pointer(unsafe.SliceData(d.arena))
+	}
+	return unsafe.String((*byte)(unsafe.Add(b, n.ks)), len(name)) == name
 }
 
 // childEscaped is child for objects with escaped member names.
