@@ -884,11 +884,18 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 	if high {
 		key, esc = memberName(name)
 	}
-	if d.arena == nil {
-		d.newArena(len(name))
+	ks := len(d.arena)
+	if cap(d.arena)-ks >= len(key) && d.arena != nil {
+		// In place: only the arena's length changes (see setArena).
+		copy(d.arena[ks:cap(d.arena)], key)
+		d.arena = d.arena[:ks+len(key)]
+	} else {
+		if d.arena == nil {
+			d.newArena(len(name))
+			ks = 0
+		}
+		d.setArena(append(d.arena, key...))
 	}
-	ks := uint32(len(d.arena))
-	d.setArena(append(d.arena, key...))
 	flags := keyInArena | valInArena
 	if esc {
 		flags |= keyEscaped
@@ -904,18 +911,21 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 		d.nodes = slices.Grow(d.nodes, 1)
 	}
 	d.nodes = d.nodes[:k+1]
-	n := &d.nodes[k]
-	n.ks, n.kl, n.vs, n.vl = ks, uint32(len(key)), 0, 0
+	// Nodes are reached without bounds checks, as in child: x and its
+	// last member are nodes of the table, k was just added.
+	base := unsafe.Pointer(unsafe.SliceData(d.nodes))
+	n := (*node)(unsafe.Add(base, uintptr(k)*unsafe.Sizeof(node{})))
+	n.ks, n.kl, n.vs, n.vl = uint32(ks), uint32(len(key)), 0, 0
 	n.first, n.last, n.next = -1, -1, -1
 	n.flags, n.k0 = flags, k0
-	p := &d.nodes[x]
+	p := (*node)(unsafe.Add(base, uintptr(x)*unsafe.Sizeof(node{})))
 	if esc {
 		p.flags |= escKeys
 	}
 	if p.first < 0 {
 		p.first = k
 	} else {
-		d.nodes[p.last].next = k
+		(*node)(unsafe.Add(base, uintptr(p.last)*unsafe.Sizeof(node{}))).next = k
 	}
 	p.last = k
 	return k
