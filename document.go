@@ -672,6 +672,24 @@ func (d *document) setRaw(p *Path, parts []pathPart, value []byte) error {
 // store is setRaw, told by tail that value is the arena's tail.
 func (d *document) store(p *Path, parts []pathPart, value []byte, tail bool) error {
 	d.memoOK = false
+	// The usual write: a plain path into a payload checked and indexed.
+	if (d.valid || d.dirty) && d.indexed && parts != nil && !p.digits {
+		vs, vl := uint32(len(d.arena)-len(value)), uint32(len(value))
+		if !tail {
+			vs, vl = d.toArena(value)
+		}
+		if d.setParts(p, parts, vs, vl) {
+			d.dirty = true
+			return nil
+		}
+		return d.storeText(p, value)
+	}
+	return d.storeFirst(p, parts, value, tail)
+}
+
+// storeFirst is store for a payload not yet checked or indexed, or a path
+// that is not plain.
+func (d *document) storeFirst(p *Path, parts []pathPart, value []byte, tail bool) error {
 	plain := parts != nil && !p.digits
 	if err := d.checkJSON(plain, true); err != nil {
 		return &PathError{Op: "set", Path: p.text, Err: err}
@@ -687,6 +705,11 @@ func (d *document) store(p *Path, parts []pathPart, value []byte, tail bool) err
 			return nil
 		}
 	}
+	return d.storeText(p, value)
+}
+
+// storeText writes the JSON text value at p with sjson.
+func (d *document) storeText(p *Path, value []byte) error {
 	if err := writable(p.inner); err != nil {
 		return &PathError{Op: "set", Path: p.text, Err: err}
 	}
