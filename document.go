@@ -88,6 +88,10 @@ type node struct {
 	next        int32  // next member of the parent, -1 if last
 	flags       uint8
 	k0          byte // first byte of the name, to skip most mismatches cheaply
+	// ascii: the value is a string checked (see parseObject's check) to
+	// hold printable ASCII only and no escapes, so that a copy of it is
+	// written as it stands (see appendValueOf).
+	ascii bool
 }
 
 const (
@@ -381,16 +385,18 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 		}
 		f, l := int32(-1), int32(-1)
 		var ve int
+		ascii := false
 		switch {
 		case j >= len(b):
 			return -1, -1, -1, false, false
 		case b[j] == '"':
 			var vesc bool
 			if check {
-				var ok bool
-				if ve, vesc, ok = vjString(b, j+1); !ok {
+				var high, ok bool
+				if ve, vesc, high, ok = vjStringHigh(b, j+1); !ok {
 					ve = -1
 				}
+				ascii = !vesc && !high
 			} else {
 				ve, vesc = scanString(b, j)
 			}
@@ -431,6 +437,7 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 		n.ks, n.kl, n.k0 = base+uint32(ks), uint32(ke-1-ks), k0
 		n.vs, n.vl = base+uint32(j), uint32(ve-j)
 		n.first, n.last, n.next, n.flags = f, l, -1, nf
+		n.ascii = ascii
 		if last >= 0 {
 			nodes[last].next = int32(k)
 		} else {
@@ -640,7 +647,7 @@ func (d *document) get(p *Path, parts []pathPart) Value {
 	if k == 0 {
 		return parsedValue(b2s(b))
 	}
-	return Value{raw: b2s(b), kind: k - 1, esc: k == 1+uint8(gjson.String) && n.flags&plainStr == 0}
+	return Value{raw: b2s(b), kind: k - 1, esc: k == 1+uint8(gjson.String) && n.flags&plainStr == 0, ascii: n.ascii}
 }
 
 // getIn reads the gjson path rest in node x, which is not an object.
@@ -892,6 +899,7 @@ func (d *document) setParts(p *Path, parts []pathPart, vs, vl uint32) bool {
 		n.vs, n.vl = vs, vl
 		n.first, n.last = -1, -1
 		n.flags = n.flags&(keyInArena|keyEscaped) | valInArena
+		n.ascii = false
 		// p now leads to k, and all of p but its last part to x.
 		if d.setMemo(p.inner) {
 			d.memoNode, d.memoOK = k, true
@@ -940,7 +948,7 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 	n := (*node)(unsafe.Add(base, uintptr(k)*unsafe.Sizeof(node{})))
 	n.ks, n.kl, n.vs, n.vl = uint32(ks), uint32(len(key)), 0, 0
 	n.first, n.last, n.next = -1, -1, -1
-	n.flags, n.k0 = flags, k0
+	n.flags, n.k0, n.ascii = flags, k0, false
 	p := (*node)(unsafe.Add(base, uintptr(x)*unsafe.Sizeof(node{})))
 	if esc {
 		p.flags |= escKeys

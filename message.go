@@ -401,7 +401,7 @@ func appendValueOf(dst []byte, v Value) []byte {
 		if isJSONContainer(unsafe.Slice(unsafe.StringData(s), len(s))) {
 			return append(dst, s...)
 		}
-		if !v.esc && !ctlOrHigh(s) {
+		if v.ascii || !v.esc && !ctlOrHigh(s) {
 			// Its text holds no '"' or '\\' (no escapes), and nothing else
 			// sjson escapes: written as it stands.
 			return append(dst, v.raw...)

@@ -16,9 +16,10 @@ import (
 // A Value is three words: the field's JSON text and its kind. Strings are
 // unescaped, and numbers parsed, only when asked for.
 type Value struct {
-	raw  string // JSON text; "" when missing
-	kind uint8  // a gjson.Type
-	esc  bool   // a string holding escapes
+	raw   string // JSON text; "" when missing
+	kind  uint8  // a gjson.Type
+	esc   bool   // a string holding escapes
+	ascii bool   // a string known to hold printable ASCII only, no escapes
 }
 
 // valueOf returns the Value of a gjson result.
