@@ -55,8 +55,21 @@ func checkFused(t testing.TB, b []byte) {
 		if !ref.index(false) || !ref.expand(0) {
 			t.Fatalf("%q: checkJSON passed, the index was not built", b)
 		}
-		if !fused.indexed || !slices.Equal(fused.nodes, ref.nodes) {
+		// The index built apart does not check strings, so it knows none
+		// to be plain ASCII (node.ascii); the fused one must be right
+		// about those it marks.
+		if !fused.indexed || !slices.EqualFunc(fused.nodes, ref.nodes, func(a, b node) bool {
+			a.ascii = false
+			return a == b
+		}) {
 			t.Fatalf("%q: the fused index differs:\n%+v\nwant\n%+v", b, fused.nodes, ref.nodes)
+		}
+		for i := range fused.nodes {
+			if n := &fused.nodes[i]; n.ascii {
+				if v := fused.val(n); len(v) < 2 || v[0] != '"' || needsEscape(string(v[1:len(v)-1])) {
+					t.Fatalf("%q: value %q marked plain ASCII", b, v)
+				}
+			}
 		}
 	} else if fused.indexed {
 		t.Fatalf("%q: not an object, indexed", b)
@@ -69,6 +82,12 @@ func checkFused(t testing.TB, b []byte) {
 		g, w := checked.Get(p), plain.Get(p)
 		if g.Exists() != w.Exists() || g.Raw() != w.Raw() {
 			t.Fatalf("%q: get %q = %q, without CheckJSON %q", b, p, g.Raw(), w.Raw())
+		}
+		// A copy writes the same.
+		require.NoError(t, checked.SetValue("meta c", g))
+		require.NoError(t, plain.SetValue("meta c", w))
+		if !bytes.Equal(checked.Metadata(), plain.Metadata()) {
+			t.Fatalf("%q: copy of %q: %q, without CheckJSON %q", b, p, checked.Metadata(), plain.Metadata())
 		}
 	}
 	errC, errP := checked.Set("x.y", 1), plain.Set("x.y", 1)

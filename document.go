@@ -88,6 +88,10 @@ type node struct {
 	next        int32  // next member of the parent, -1 if last
 	flags       uint8
 	k0          byte // first byte of the name, to skip most mismatches cheaply
+	// ascii: the value is a string checked (see parseObject's check) to
+	// hold printable ASCII only and no escapes, so that a copy of it is
+	// written as it stands (see appendValueOf).
+	ascii bool
 }
 
 const (
@@ -195,18 +199,26 @@ func (d *document) reset() {
 	d.arena = nil
 }
 
+// key returns member n's name as written between its quotes.
+//
+// key and val make their slices without bounds checks (a dozen
+// instructions each, on every member read or written out): nodes are
+// built within their buffers, and dropped with them (see set and reuse).
 func (d *document) key(n *node) []byte {
+	b := unsafe.Pointer(unsafe.SliceData(d.raw))
 	if n.flags&keyInArena != 0 {
-		return d.arena[n.ks : n.ks+n.kl]
+		b = unsafe.Pointer(unsafe.SliceData(d.arena))
 	}
-	return d.raw[n.ks : n.ks+n.kl]
+	return unsafe.Slice((*byte)(unsafe.Add(b, n.ks)), n.kl)
 }
 
+// val returns node n's value text, with no room to append to it.
 func (d *document) val(n *node) []byte {
+	b := unsafe.Pointer(unsafe.SliceData(d.raw))
 	if n.flags&valInArena != 0 {
-		return d.arena[n.vs : n.vs+n.vl : n.vs+n.vl]
+		b = unsafe.Pointer(unsafe.SliceData(d.arena))
 	}
-	return d.raw[n.vs : n.vs+n.vl : n.vs+n.vl]
+	return unsafe.Slice((*byte)(unsafe.Add(b, n.vs)), n.vl)
 }
 
 // bytes returns the payload, rebuilding it from the index if it was changed.
@@ -373,16 +385,18 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 		}
 		f, l := int32(-1), int32(-1)
 		var ve int
+		ascii := false
 		switch {
 		case j >= len(b):
 			return -1, -1, -1, false, false
 		case b[j] == '"':
 			var vesc bool
 			if check {
-				var ok bool
-				if ve, vesc, ok = vjString(b, j+1); !ok {
+				var high, ok bool
+				if ve, vesc, high, ok = vjStringHigh(b, j+1); !ok {
 					ve = -1
 				}
+				ascii = !vesc && !high
 			} else {
 				ve, vesc = scanString(b, j)
 			}
@@ -423,6 +437,7 @@ func (d *document) parseObject(b []byte, i int, base uint32, inArena uint8, dept
 		n.ks, n.kl, n.k0 = base+uint32(ks), uint32(ke-1-ks), k0
 		n.vs, n.vl = base+uint32(j), uint32(ve-j)
 		n.first, n.last, n.next, n.flags = f, l, -1, nf
+		n.ascii = ascii
 		if last >= 0 {
 			nodes[last].next = int32(k)
 		} else {
@@ -469,12 +484,22 @@ func (d *document) child(x int32, name string) int32 {
 	base := unsafe.Pointer(unsafe.SliceData(nodes))
 	for k := nodes[x].first; k >= 0; {
 		n := (*node)(unsafe.Add(base, uintptr(k)*unsafe.Sizeof(node{})))
-		if n.kl == kl && n.k0 == c0 && string(d.key(n)) == name {
+		if n.kl == kl && n.k0 == c0 && d.keyIs(n, name) {
 			return k
 		}
 		k = n.next
 	}
 	return -1
+}
+
+// keyIs reports whether member n's name, of len(name) bytes, is name
+// (key, with the length the caller has compared: fewer instructions).
+func (d *document) keyIs(n *node, name string) bool {
+	b := unsafe.Pointer(unsafe.SliceData(d.raw))
+	if n.flags&keyInArena != 0 {
+		b = unsafe.Pointer(unsafe.SliceData(d.arena))
+	}
+	return unsafe.String((*byte)(unsafe.Add(b, n.ks)), len(name)) == name
 }
 
 // childEscaped is child for objects with escaped member names.
@@ -551,62 +576,91 @@ func (d *document) text(x int32) []byte {
 
 // build builds the text of the modified object x at the end of the arena.
 func (d *document) build(x int32) []byte {
-	size := d.size(x)
-	start := d.arenaStart(size)
-	buf := slices.Grow(d.arena, size)
-	buf = d.appendTo(buf, x)
+	var buf []byte
+	start := len(d.arena)
+	if d.arena != nil {
+		// The arena is sized for the text of the objects a pipeline
+		// builds (see arenaCap): write it without measuring it first;
+		// an arena that runs out grows as any append does.
+		buf = d.appendTo(d.arena, x)
+	} else {
+		size := d.size(x)
+		start = d.arenaStart(size)
+		buf = d.appendTo(slices.Grow(d.arena, size), x)
+	}
 	d.setArena(buf)
 	return buf[start:len(buf):len(buf)]
 }
 
-// get reads p from the document, through the index when p is plain.
+// get reads p from the document, through the index when p is plain (with
+// parts; "@this" has none).
 func (d *document) get(p *Path, parts []pathPart) Value {
-	switch {
-	case p.inner == "@this":
-		return valueOf(gjson.Parse(b2s(d.bytes())))
-	case parts != nil && d.index(false):
-		return d.getParts(p, parts)
-	}
-	return valueOf(getPath(b2s(d.bytes()), p.inner))
-}
-
-// getParts reads the plain path p below the root of an indexed document.
-func (d *document) getParts(p *Path, parts []pathPart) Value {
-	if d.memoOK && d.memoIs(p.inner) {
-		if d.memoNode < 0 {
-			return Value{}
-		}
-		return d.result(d.memoNode)
+	if parts == nil || !d.index(false) {
+		return d.getText(p)
 	}
 	var x int32
-	i, last := 0, len(parts)-1
-	if d.parHit(p, parts) {
-		x, i = d.parNode, last
-	}
-	parW := i > 0 && d.parW
-	for ; i < len(parts); i++ {
-		part := parts[i]
-		if !d.expand(x) {
-			// Not an object: let gjson resolve the rest (array indexes,
-			// or nothing on a scalar).
-			return valueOf(gjson.Get(b2s(d.text(x)), p.inner[part.src:]))
+	if d.memoOK && d.memoIs(p.inner) {
+		x = d.memoNode
+	} else {
+		i, last := 0, len(parts)-1
+		if d.parHit(p, parts) {
+			x, i = d.parNode, last
 		}
-		if i == last && last > 0 {
-			d.parNode, d.parLen, d.parW = x, parts[last].src, parW
+		parW := i > 0 && d.parW
+		for ; i < len(parts); i++ {
+			part := parts[i]
+			if !d.expand(x) {
+				// Not an object: let gjson resolve the rest (array
+				// indexes, or nothing on a scalar).
+				return d.getIn(x, p.inner[part.src:])
+			}
+			if i == last && last > 0 {
+				d.parNode, d.parLen, d.parW = x, parts[last].src, parW
+			}
+			if x = d.child(x, p.name(part)); x < 0 {
+				break
+			}
 		}
-		if x = d.child(x, p.name(part)); x < 0 {
-			break
+		if d.setMemo(p.inner) {
+			// The parent memo holds when the walk reached the last part.
+			d.parOK = i >= last && last > 0
+			d.memoNode, d.memoOK = x, true
 		}
-	}
-	if d.setMemo(p.inner) {
-		// The parent memo holds when the walk reached the last part.
-		d.parOK = i >= last && last > 0
-		d.memoNode, d.memoOK = x, true
 	}
 	if x < 0 {
 		return Value{}
 	}
-	return d.result(x)
+	// Node x's value, without rescanning it (and without a call: every
+	// read ends here).
+	n := &d.nodes[x]
+	var b []byte
+	if n.flags&modified == 0 {
+		b = d.val(n)
+	} else {
+		b = d.build(x)
+	}
+	// A value in the index is well formed: its first byte tells its kind.
+	if len(b) == 0 {
+		return Value{}
+	}
+	k := textKinds[b[0]]
+	if k == 0 {
+		return parsedValue(b2s(b))
+	}
+	return Value{raw: b2s(b), kind: k - 1, esc: k == 1+uint8(gjson.String) && n.flags&plainStr == 0, ascii: n.ascii}
+}
+
+// getIn reads the gjson path rest in node x, which is not an object.
+func (d *document) getIn(x int32, rest string) Value {
+	return valueOf(gjson.Get(b2s(d.text(x)), rest))
+}
+
+// getText reads p from the document's text.
+func (d *document) getText(p *Path) Value {
+	if p.inner == "@this" {
+		return valueOf(gjson.Parse(b2s(d.bytes())))
+	}
+	return valueOf(getPath(b2s(d.bytes()), p.inner))
 }
 
 // parHit reports whether the parent memo holds the object of all parts of
@@ -616,33 +670,53 @@ func (d *document) parHit(p *Path, parts []pathPart) bool {
 	return last > 0 && d.parOK && parts[last].src == d.parLen && p.inner[:d.parLen] == string(d.memoPath[:d.parLen])
 }
 
-// result returns node x's value without rescanning it.
-func (d *document) result(x int32) Value {
-	n := &d.nodes[x]
-	var b []byte
-	if n.flags&modified == 0 {
-		b = d.val(n) // text, without a call
-	} else {
-		b = d.build(x)
-	}
-	return textValue(b2s(b), n.flags&plainStr != 0)
-}
-
 // setRaw writes the JSON text value at p. If value is the tail of the
 // arena (as Message.Set leaves it) it is used in place, else copied there.
 func (d *document) setRaw(p *Path, parts []pathPart, value []byte) error {
+	return d.store(p, parts, value, false)
+}
+
+// store is setRaw, told by tail that value is the arena's tail.
+func (d *document) store(p *Path, parts []pathPart, value []byte, tail bool) error {
 	d.memoOK = false
+	// The usual write: a plain path into a payload checked and indexed.
+	if (d.valid || d.dirty) && d.indexed && parts != nil && !p.digits {
+		vs, vl := uint32(len(d.arena)-len(value)), uint32(len(value))
+		if !tail {
+			vs, vl = d.toArena(value)
+		}
+		if d.setParts(p, parts, vs, vl) {
+			d.dirty = true
+			return nil
+		}
+		return d.storeText(p, value)
+	}
+	return d.storeFirst(p, parts, value, tail)
+}
+
+// storeFirst is store for a payload not yet checked or indexed, or a path
+// that is not plain.
+func (d *document) storeFirst(p *Path, parts []pathPart, value []byte, tail bool) error {
 	plain := parts != nil && !p.digits
 	if err := d.checkJSON(plain, true); err != nil {
 		return &PathError{Op: "set", Path: p.text, Err: err}
 	}
 	if plain && d.index(true) {
-		vs, vl := d.toArena(value)
+		// Neither the check nor the index changes the arena.
+		vs, vl := uint32(len(d.arena)-len(value)), uint32(len(value))
+		if !tail {
+			vs, vl = d.toArena(value)
+		}
 		if d.setParts(p, parts, vs, vl) {
 			d.dirty = true
 			return nil
 		}
 	}
+	return d.storeText(p, value)
+}
+
+// storeText writes the JSON text value at p with sjson.
+func (d *document) storeText(p *Path, value []byte) error {
 	if err := writable(p.inner); err != nil {
 		return &PathError{Op: "set", Path: p.text, Err: err}
 	}
@@ -765,7 +839,7 @@ const metaNodes = 40
 // setTail writes the arena bytes from start on (a value just appended) at
 // p.
 func (d *document) setTail(p *Path, parts []pathPart, start int) error {
-	return d.setRaw(p, parts, d.arena[start:len(d.arena):len(d.arena)])
+	return d.store(p, parts, d.arena[start:len(d.arena):len(d.arena)], true)
 }
 
 // toArena returns the arena position of value, copying it there unless it
@@ -796,20 +870,26 @@ func (d *document) setParts(p *Path, parts []pathPart, vs, vl uint32) bool {
 		x, i = d.parNode, last
 	}
 	for ; ; i++ {
-		if !d.expand(x) || d.nodes[x].flags&loose != 0 {
+		if !d.expand(x) {
 			return false
 		}
-		d.nodes[x].flags |= modified
-		k := d.child(x, p.name(parts[i]))
+		o := &d.nodes[x]
+		if o.flags&loose != 0 {
+			return false
+		}
+		o.flags |= modified
+		name := p.name(parts[i])
+		k := d.child(x, name)
 		if k < 0 {
 			for {
-				k = d.addMember(x, p.name(parts[i]), parts[i].high)
+				k = d.addMember(x, name, parts[i].high)
 				if i == last {
 					break
 				}
 				d.nodes[k].flags |= expanded | modified
 				x = k
 				i++
+				name = p.name(parts[i])
 			}
 		} else if i < last {
 			x = k
@@ -819,6 +899,7 @@ func (d *document) setParts(p *Path, parts []pathPart, vs, vl uint32) bool {
 		n.vs, n.vl = vs, vl
 		n.first, n.last = -1, -1
 		n.flags = n.flags&(keyInArena|keyEscaped) | valInArena
+		n.ascii = false
 		// p now leads to k, and all of p but its last part to x.
 		if d.setMemo(p.inner) {
 			d.memoNode, d.memoOK = k, true
@@ -834,11 +915,18 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 	if high {
 		key, esc = memberName(name)
 	}
-	if d.arena == nil {
-		d.newArena(len(name))
+	ks := len(d.arena)
+	if cap(d.arena)-ks >= len(key) && d.arena != nil {
+		// In place: only the arena's length changes (see setArena).
+		copy(d.arena[ks:cap(d.arena)], key)
+		d.arena = d.arena[:ks+len(key)]
+	} else {
+		if d.arena == nil {
+			d.newArena(len(name))
+			ks = 0
+		}
+		d.setArena(append(d.arena, key...))
 	}
-	ks := uint32(len(d.arena))
-	d.setArena(append(d.arena, key...))
 	flags := keyInArena | valInArena
 	if esc {
 		flags |= keyEscaped
@@ -854,18 +942,21 @@ func (d *document) addMember(x int32, name string, high bool) int32 {
 		d.nodes = slices.Grow(d.nodes, 1)
 	}
 	d.nodes = d.nodes[:k+1]
-	n := &d.nodes[k]
-	n.ks, n.kl, n.vs, n.vl = ks, uint32(len(key)), 0, 0
+	// Nodes are reached without bounds checks, as in child: x and its
+	// last member are nodes of the table, k was just added.
+	base := unsafe.Pointer(unsafe.SliceData(d.nodes))
+	n := (*node)(unsafe.Add(base, uintptr(k)*unsafe.Sizeof(node{})))
+	n.ks, n.kl, n.vs, n.vl = uint32(ks), uint32(len(key)), 0, 0
 	n.first, n.last, n.next = -1, -1, -1
-	n.flags, n.k0 = flags, k0
-	p := &d.nodes[x]
+	n.flags, n.k0, n.ascii = flags, k0, false
+	p := (*node)(unsafe.Add(base, uintptr(x)*unsafe.Sizeof(node{})))
 	if esc {
 		p.flags |= escKeys
 	}
 	if p.first < 0 {
 		p.first = k
 	} else {
-		d.nodes[p.last].next = k
+		(*node)(unsafe.Add(base, uintptr(p.last)*unsafe.Sizeof(node{}))).next = k
 	}
 	p.last = k
 	return k

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -511,6 +513,23 @@ func TestCtlOrHigh(t *testing.T) {
 				assert.Equal(t, needsEscape(string(b)), ctlOrHigh(string(b)), "byte %#x at %d of %d", c, pos, n+1)
 			}
 		}
+	}
+}
+
+func TestAppendInt(t *testing.T) {
+	t.Parallel()
+	ns := []int64{0, 1, -1, 9, 10, 11, 99, 100, 101, -99, -100, 999, 1000,
+		1 << 31, 1<<53 + 1, 1700000000000, 1700000000000000000,
+		math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	for p := int64(1); p > 0 && p <= math.MaxInt64/10; p *= 10 {
+		ns = append(ns, p-1, p, p+1, -p+1, -p, -p-1)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		ns = append(ns, int64(r.Uint64())>>r.IntN(64))
+	}
+	for _, n := range ns {
+		assert.Equal(t, strconv.AppendInt([]byte("x"), n, 10), appendInt([]byte("x"), n), "%d", n)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -259,8 +260,12 @@ func (p Path) String() string { return p.text }
 // IsMeta reports whether p addresses the metadata.
 func (p Path) IsMeta() bool { return p.meta }
 
-// name returns the member name of part x of p.
-func (p *Path) name(x pathPart) string { return p.names[x.off:x.end] }
+// name returns the member name of part x of p. It is made without bounds
+// checks (parsePath keeps off <= end <= len(names)): a read or a write
+// takes the name of every part it passes.
+func (p *Path) name(x pathPart) string {
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(p.names)), x.off)), x.end-x.off)
+}
 
 // Get is [Message.Get] for p.
 func (p Path) Get(m *Message) Value { return m.get(&p, p.parts) }

@@ -189,6 +189,60 @@ func vjString(b []byte, i int) (end int, esc, ok bool) {
 	}
 }
 
+// vjStringHigh is vjString that also reports whether the string may hold
+// bytes above ASCII (high; the bytes after the closing quote in the word
+// that holds it count too). It is vjString's loop with one more
+// instruction a word; parseObject scans values with it and names with
+// vjString (a shared escape helper cost more than the copy: the call).
+func vjStringHigh(b []byte, i int) (end int, esc, high, ok bool) {
+	var hi uint64
+	for {
+		for i+8 <= len(b) {
+			x := load64(b, i)
+			hi |= x
+			if m := vjSpecial(x); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				goto special
+			}
+			i += 8
+		}
+		for ; i < len(b); i++ {
+			c := b[i]
+			hi |= uint64(c)
+			if c == '"' || c == '\\' || c < ' ' {
+				break
+			}
+		}
+		if i >= len(b) {
+			return i, esc, true, false
+		}
+	special:
+		switch b[i] {
+		case '"':
+			return i + 1, esc, hi&vjHighs != 0, true
+		case '\\':
+			esc = true
+			i++
+			if i >= len(b) {
+				return i, esc, true, false
+			}
+			switch b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if i+5 > len(b) || !vjHex(b[i+1]) || !vjHex(b[i+2]) || !vjHex(b[i+3]) || !vjHex(b[i+4]) {
+					return i, esc, true, false
+				}
+				i += 5
+			default:
+				return i, esc, true, false
+			}
+		default: // a control character
+			return i, esc, true, false
+		}
+	}
+}
+
 func vjHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }

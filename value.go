@@ -16,9 +16,10 @@ import (
 // A Value is three words: the field's JSON text and its kind. Strings are
 // unescaped, and numbers parsed, only when asked for.
 type Value struct {
-	raw  string // JSON text; "" when missing
-	kind uint8  // a gjson.Type
-	esc  bool   // a string holding escapes
+	raw   string // JSON text; "" when missing
+	kind  uint8  // a gjson.Type
+	esc   bool   // a string holding escapes
+	ascii bool   // a string known to hold printable ASCII only, no escapes
 }
 
 // valueOf returns the Value of a gjson result.
@@ -45,28 +46,21 @@ func valueOf(r gjson.Result) Value {
 	return v
 }
 
-// textValue returns the Value of the JSON text s of a value that is known
-// to be well formed (it came from the index). plain says that a string holds
-// no escapes.
-func textValue(s string, plain bool) Value {
-	if len(s) == 0 {
-		return Value{}
-	}
-	switch s[0] {
-	case '"':
-		return Value{raw: s, kind: uint8(gjson.String), esc: !plain}
-	case '{', '[':
-		return Value{raw: s, kind: uint8(gjson.JSON)}
-	case 't':
-		return Value{raw: s, kind: uint8(gjson.True)}
-	case 'f':
-		return Value{raw: s, kind: uint8(gjson.False)}
-	case 'n':
-		return Value{raw: s, kind: uint8(gjson.Null)}
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return Value{raw: s, kind: uint8(gjson.Number)}
-	}
-	return valueOf(gjson.Parse(s))
+// parsedValue returns the Value of the JSON text s as gjson parses it.
+func parsedValue(s string) Value { return valueOf(gjson.Parse(s)) }
+
+// textKinds holds, for the first byte of a JSON value's text, 1 + the
+// gjson.Type of the value (0: not the start of a value): how a read gives
+// the Value of a value in the index, known to be well formed (see
+// document.get).
+var textKinds = [256]uint8{
+	'"': 1 + uint8(gjson.String),
+	'{': 1 + uint8(gjson.JSON), '[': 1 + uint8(gjson.JSON),
+	't': 1 + uint8(gjson.True), 'f': 1 + uint8(gjson.False), 'n': 1 + uint8(gjson.Null),
+	'-': 1 + uint8(gjson.Number), '0': 1 + uint8(gjson.Number), '1': 1 + uint8(gjson.Number),
+	'2': 1 + uint8(gjson.Number), '3': 1 + uint8(gjson.Number), '4': 1 + uint8(gjson.Number),
+	'5': 1 + uint8(gjson.Number), '6': 1 + uint8(gjson.Number), '7': 1 + uint8(gjson.Number),
+	'8': 1 + uint8(gjson.Number), '9': 1 + uint8(gjson.Number),
 }
 
 // ValueOf returns a Value for the JSON text raw (a document, object, array,
