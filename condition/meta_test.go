@@ -166,8 +166,12 @@ func TestSimplify(t *testing.T) {
 		require.NoError(t, err)
 		return in
 	}
-	msgs := []*weir.Message{weir.NewMessage([]byte("a")), weir.NewMessage([]byte("b")), weir.NewMessage([]byte("boom")),
-		weir.NewMessage([]byte(`{"x":1}`)), weir.NewMessage([]byte(`{"x":null}`)), weir.NewControl()}
+	// A Message is not safe for concurrent use (a read may build its
+	// index): each parallel subtest makes its own.
+	msgs := func() []*weir.Message {
+		return []*weir.Message{weir.NewMessage([]byte("a")), weir.NewMessage([]byte("b")), weir.NewMessage([]byte("boom")),
+			weir.NewMessage([]byte(`{"x":1}`)), weir.NewMessage([]byte(`{"x":null}`)), weir.NewControl()}
+	}
 	tests := []struct {
 		name string
 		in   condition.Inspector
@@ -199,7 +203,7 @@ func TestSimplify(t *testing.T) {
 			if tt.in == nil {
 				return
 			}
-			for _, msg := range msgs {
+			for _, msg := range msgs() {
 				ok1, err1 := tt.in.Inspect(ctx, msg)
 				ok2, err2 := got.Inspect(ctx, msg)
 				assert.Equal(t, ok1, ok2, "%s", msg.Data())
